@@ -1,0 +1,3 @@
+import { notBuiltHandler } from '../shared/not-built';
+
+export const handler = notBuiltHandler('cart');

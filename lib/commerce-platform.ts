@@ -1,0 +1,82 @@
+import { type App, Validations } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PlatformChecks } from './compliance/platform-checks';
+import type { Topology } from './config/topology';
+import { EdgeStack } from './stacks/edge-stack';
+import { StatefulStack } from './stacks/stateful-stack';
+import { StatelessStack } from './stacks/stateless-stack';
+
+export interface CommercePlatform {
+  readonly edge: EdgeStack;
+  /** Stateful stacks by region. */
+  readonly stateful: Readonly<Record<string, StatefulStack>>;
+  /** Stateless stacks by region. */
+  readonly stateless: Readonly<Record<string, StatelessStack>>;
+}
+
+/**
+ * Builds every stack of the topology directly under the app, with cdk-nag's AwsSolutions
+ * pack and the platform's own pack as policy-validation plugins, so synthesis fails on
+ * any finding that is not acknowledged. (Stacks inside a `Stage` would only be written to
+ * the validation report, not fail synth — DESIGN §6 — so there are no Stages.)
+ *
+ * Deployment order, which stack dependencies encode for `cdk deploy --all`:
+ * 1. per jurisdiction, its stateful stacks one after another, primary region first: the
+ *    Aurora global cluster must exist before a secondary joins, and the global table,
+ *    held by the last of them, needs every other region's replica key;
+ * 2. each region's stateless stack, after the jurisdiction's stateful stacks;
+ * 3. the edge stack, once every regional API is up.
+ */
+export function createCommercePlatform(app: App, topology: Topology): CommercePlatform {
+  const { appName, account } = topology.config;
+  const stateful: Record<string, StatefulStack> = {};
+  const stateless: Record<string, StatelessStack> = {};
+
+  for (const jurisdiction of topology.jurisdictions) {
+    const order = topology.deployOrder(jurisdiction);
+    const tableHome = order[order.length - 1] as string;
+    let previous: StatefulStack | undefined;
+    for (const region of order) {
+      const replicaKeys: Record<string, kms.IKey> = {};
+      if (region === tableHome) {
+        for (const other of order.slice(0, -1)) replicaKeys[other] = (stateful[other] as StatefulStack).dataKey;
+      }
+      const stack = new StatefulStack(app, `${appName}-${region}-Stateful`, {
+        env: { account, region },
+        description: `${appName} ${jurisdiction.name} jurisdiction, ${region}: network, keys and data stores`,
+        topology,
+        jurisdiction,
+        globalTableReplicaKeys: region === tableHome ? replicaKeys : undefined,
+      });
+      if (previous) stack.addStackDependency(previous, 'stateful stacks of a jurisdiction deploy in order');
+      stateful[region] = stack;
+      previous = stack;
+    }
+
+    const primary = stateful[jurisdiction.primaryRegion] as StatefulStack;
+    for (const region of order) {
+      const stack = new StatelessStack(app, `${appName}-${region}-Stateless`, {
+        env: { account, region },
+        description: `${appName} ${jurisdiction.name} jurisdiction, ${region}: API, cache, proxy and DNS`,
+        topology,
+        jurisdiction,
+        stateful: stateful[region] as StatefulStack,
+        userDirectory: primary.userDirectory as NonNullable<StatefulStack['userDirectory']>,
+      });
+      // The global table is addressed by name, so state the dependency on its stack.
+      stack.addStackDependency(previous as StatefulStack, 'the global table must exist before its functions');
+      stateless[region] = stack;
+    }
+  }
+
+  const edge = new EdgeStack(app, `${appName}-Edge`, {
+    env: { account, region: topology.config.edgeRegion },
+    description: `${appName} edge: CloudFront, WAF, site certificate and DNS`,
+    topology,
+  });
+  for (const stack of Object.values(stateless)) edge.addStackDependency(stack, 'the API origin must answer first');
+
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new PlatformChecks(app));
+  return { edge, stateful, stateless };
+}

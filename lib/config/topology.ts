@@ -1,0 +1,254 @@
+import { z } from 'zod';
+import { AWS_REGIONS, type AwsRegion, EU_REGIONS, isEuRegion, isKnownRegion } from './regions';
+
+export const DEPLOYMENT_MODELS = ['active-active', 'active-passive'] as const;
+export type DeploymentModel = (typeof DEPLOYMENT_MODELS)[number];
+
+export const RESIDENCY_PINS = ['eu', 'none'] as const;
+export type ResidencyPin = (typeof RESIDENCY_PINS)[number];
+
+/** CloudFront only takes ACM certificates and WAF web ACLs from us-east-1. */
+export const EDGE_REGION = 'us-east-1';
+
+export interface JurisdictionConfig {
+  /** Short lowercase name, used in hostnames and resource names (`global`, `eu`). */
+  readonly name: string;
+  /** `eu`: every region must be inside the EU and the data must never leave it. */
+  readonly residency: ResidencyPin;
+  /** Region holding the Aurora writer; must be one of `regions`. */
+  readonly primaryRegion: AwsRegion;
+  /** Every region the jurisdiction's data lives in, primary included. */
+  readonly regions: readonly AwsRegion[];
+}
+
+export interface TopologyConfig {
+  /** Prefix of stack names and of the few physical names that are a contract between regions. */
+  readonly appName: string;
+  /** AWS account every stack deploys into. The default is a placeholder that synthesizes offline. */
+  readonly account: string;
+  /** Site hostname served by CloudFront; the API lives at `api.<domainName>`. */
+  readonly domainName: string;
+  /** Existing public hosted zone that holds `domainName` (given by id: no lookups at synth). */
+  readonly hostedZone: { readonly zoneName: string; readonly hostedZoneId: string };
+  /** Region of the edge stack; CloudFront requires us-east-1. */
+  readonly edgeRegion: typeof EDGE_REGION;
+  readonly deploymentModel: DeploymentModel;
+  readonly jurisdictions: readonly JurisdictionConfig[];
+  /**
+   * Availability zones per region, for regions whose zones differ from `<region>a/b/c`
+   * in your account. Given explicitly so that synthesis needs no context lookup.
+   */
+  readonly availabilityZones: Readonly<Record<string, readonly string[]>>;
+}
+
+export const DEFAULT_TOPOLOGY: TopologyConfig = {
+  appName: 'Commerce',
+  account: '123456789012',
+  domainName: 'shop.example.com',
+  hostedZone: { zoneName: 'example.com', hostedZoneId: 'Z0123456789EXAMPLEZONE' },
+  edgeRegion: EDGE_REGION,
+  deploymentModel: 'active-active',
+  jurisdictions: [
+    { name: 'global', residency: 'none', primaryRegion: 'us-east-1', regions: ['us-east-1', 'ap-southeast-1'] },
+    { name: 'eu', residency: 'eu', primaryRegion: 'eu-west-1', regions: ['eu-west-1', 'eu-central-1'] },
+  ],
+  availabilityZones: {},
+};
+
+/** One thing wrong with a config: the dotted path of the field and what is allowed. */
+export interface TopologyIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+export class TopologyConfigError extends Error {
+  constructor(
+    readonly issues: readonly TopologyIssue[],
+    source: string,
+  ) {
+    super(
+      `Invalid topology config (${source}):\n${issues.map((issue) => `  - ${issue.field}: ${issue.message}`).join('\n')}`,
+    );
+    this.name = 'TopologyConfigError';
+  }
+}
+
+const KNOWN_REGIONS = Object.keys(AWS_REGIONS).join(', ');
+
+const region = z.string().refine(isKnownRegion, {
+  error: (issue) => `unknown region ${JSON.stringify(issue.input)}; allowed: ${KNOWN_REGIONS}`,
+});
+
+const jurisdictionSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{0,11}$/, 'must be 1-12 lowercase letters or digits, starting with a letter'),
+  residency: z.enum(RESIDENCY_PINS, { error: `must be one of: ${RESIDENCY_PINS.join(', ')}` }).default('none'),
+  primaryRegion: region,
+  regions: z.array(region),
+});
+
+const topologySchema = z.strictObject({
+  appName: z.string().regex(/^[A-Z][A-Za-z0-9]{0,19}$/, 'must be 1-20 letters or digits, starting with a capital'),
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  domainName: z
+    .string()
+    .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a lowercase DNS name'),
+  hostedZone: z.strictObject({
+    zoneName: z.string().regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a lowercase DNS name'),
+    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id (Z...)'),
+  }),
+  edgeRegion: z.literal(EDGE_REGION, {
+    error: `must be ${EDGE_REGION}: CloudFront only uses certificates and web ACLs from there`,
+  }),
+  deploymentModel: z.enum(DEPLOYMENT_MODELS, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not a deployment model; allowed: ${DEPLOYMENT_MODELS.join(', ')}`,
+  }),
+  jurisdictions: z.array(jurisdictionSchema).min(1, 'must name at least one jurisdiction'),
+  availabilityZones: z.record(region, z.array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/)).min(2)),
+});
+
+/** Rules that span fields, each reported on the exact field that breaks it. */
+function crossFieldIssues(config: z.infer<typeof topologySchema>): TopologyIssue[] {
+  const issues: TopologyIssue[] = [];
+  const owner = new Map<string, string>();
+  const names = new Set<string>();
+
+  config.jurisdictions.forEach((jurisdiction, j) => {
+    const at = `jurisdictions[${j}]`;
+    if (names.has(jurisdiction.name)) {
+      issues.push({ field: `${at}.name`, message: `jurisdiction name "${jurisdiction.name}" is used twice` });
+    }
+    names.add(jurisdiction.name);
+
+    if (jurisdiction.regions.length === 0) {
+      issues.push({
+        field: `${at}.regions`,
+        message: `jurisdiction "${jurisdiction.name}" has no regions; list at least one (its primary region first)`,
+      });
+    }
+    jurisdiction.regions.forEach((r, i) => {
+      const previous = owner.get(r);
+      if (previous === jurisdiction.name) {
+        issues.push({ field: `${at}.regions[${i}]`, message: `region "${r}" is listed twice` });
+      } else if (previous !== undefined) {
+        issues.push({
+          field: `${at}.regions[${i}]`,
+          message: `region "${r}" is already in jurisdiction "${previous}"; a region belongs to exactly one jurisdiction`,
+        });
+      }
+      owner.set(r, jurisdiction.name);
+      if (jurisdiction.residency === 'eu' && !isEuRegion(r)) {
+        issues.push({
+          field: `${at}.regions[${i}]`,
+          message: `region "${r}" is outside the EU but jurisdiction "${jurisdiction.name}" is EU-pinned (residency "eu"); allowed: ${EU_REGIONS.join(', ')}`,
+        });
+      }
+    });
+    if (jurisdiction.regions.length > 0 && !jurisdiction.regions.includes(jurisdiction.primaryRegion)) {
+      issues.push({
+        field: `${at}.primaryRegion`,
+        message: `"${jurisdiction.primaryRegion}" is not one of jurisdiction "${jurisdiction.name}"'s regions; allowed: ${jurisdiction.regions.join(', ')}`,
+      });
+    }
+  });
+
+  if (!config.domainName.endsWith(`.${config.hostedZone.zoneName}`) && config.domainName !== config.hostedZone.zoneName) {
+    issues.push({
+      field: 'domainName',
+      message: `"${config.domainName}" is not inside hosted zone "${config.hostedZone.zoneName}"`,
+    });
+  }
+  for (const [r, zones] of Object.entries(config.availabilityZones) as [string, string[]][]) {
+    zones.forEach((zone, i) => {
+      if (!zone.startsWith(r)) {
+        issues.push({ field: `availabilityZones.${r}[${i}]`, message: `"${zone}" is not a zone of ${r}` });
+      }
+    });
+  }
+  return issues;
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
+}
+
+/**
+ * Validates a topology and fills defaults. `overrides` is merged over the defaults one
+ * top-level key at a time: a config that gives `jurisdictions` replaces the whole list.
+ *
+ * @param source where the overrides came from, quoted in the error message
+ * @throws TopologyConfigError naming every wrong field and what it allows
+ */
+export function resolveTopology(overrides: unknown = {}, source = 'defaults'): Topology {
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    throw new TopologyConfigError([{ field: '(root)', message: 'must be a JSON object' }], source);
+  }
+  const parsed = topologySchema.safeParse({ ...DEFAULT_TOPOLOGY, ...overrides });
+  if (!parsed.success) {
+    throw new TopologyConfigError(
+      parsed.error.issues.map((issue) => ({
+        field: fieldPath(issue.path) || '(root)',
+        message:
+          issue.code === 'unrecognized_keys'
+            ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+            : issue.message,
+      })),
+      source,
+    );
+  }
+  const issues = crossFieldIssues(parsed.data);
+  if (issues.length > 0) throw new TopologyConfigError(issues, source);
+  return new Topology(parsed.data as TopologyConfig);
+}
+
+/** A validated topology with the derived facts the stacks need. */
+export class Topology {
+  constructor(readonly config: TopologyConfig) {}
+
+  get deploymentModel(): DeploymentModel {
+    return this.config.deploymentModel;
+  }
+
+  get jurisdictions(): readonly JurisdictionConfig[] {
+    return this.config.jurisdictions;
+  }
+
+  /** Every region that serves the API, in config order. */
+  get servingRegions(): AwsRegion[] {
+    return this.config.jurisdictions.flatMap((j) => [...this.deployOrder(j)]);
+  }
+
+  /**
+   * The jurisdiction's regions in the order their stateful stacks deploy: the primary
+   * first (the Aurora global cluster must exist before a secondary joins it), then the
+   * others as listed.
+   */
+  deployOrder(jurisdiction: JurisdictionConfig): AwsRegion[] {
+    return [jurisdiction.primaryRegion, ...jurisdiction.regions.filter((r) => r !== jurisdiction.primaryRegion)];
+  }
+
+  jurisdictionOf(region: string): JurisdictionConfig {
+    const found = this.config.jurisdictions.find((j) => j.regions.includes(region as AwsRegion));
+    if (!found) throw new Error(`Region ${region} is not in any jurisdiction of the topology`);
+    return found;
+  }
+
+  /** The shared API hostname every regional API answers to. */
+  get apiHostname(): string {
+    return `api.${this.config.domainName}`;
+  }
+
+  /** The API hostname that reaches only the given jurisdiction's regions. */
+  jurisdictionApiHostname(jurisdiction: JurisdictionConfig): string {
+    return `${jurisdiction.name}.api.${this.config.domainName}`;
+  }
+
+  availabilityZones(region: string): string[] {
+    return [...(this.config.availabilityZones[region] ?? ['a', 'b', 'c'].map((suffix) => `${region}${suffix}`))];
+  }
+}

@@ -1,0 +1,99 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
+import { Construct } from 'constructs';
+import type { JurisdictionConfig, Topology } from '../config/topology';
+
+/** Path of the health endpoint that Route 53 probes in every region. */
+export const HEALTH_PATH = '/api/health';
+
+export interface ApiDnsRecordsProps {
+  readonly topology: Topology;
+  readonly jurisdiction: JurisdictionConfig;
+  readonly region: string;
+  readonly zone: route53.IHostedZone;
+  /** The regional API's custom domains, by hostname. */
+  readonly domainNames: Readonly<Record<string, apigwv2.DomainName>>;
+  /** Host of the regional API's own endpoint: the health check must reach this region, not whichever the DNS picks. */
+  readonly healthCheckHost: string;
+}
+
+/**
+ * This region's share of the API's DNS:
+ *
+ * * `active-active`: a latency record for `api.<domain>` and one for
+ *   `<jurisdiction>.api.<domain>`, both tied to this region's health check, so Route 53
+ *   answers with the nearest healthy region.
+ * * `active-passive`: failover records for `<jurisdiction>.api.<domain>` (the primary
+ *   region PRIMARY, the next region SECONDARY); the primary region also publishes a
+ *   latency record for `api.<domain>` that aliases its jurisdiction's failover name, so
+ *   the shared hostname follows the failover.
+ */
+export class ApiDnsRecords extends Construct {
+  readonly healthCheck: route53.HealthCheck;
+
+  constructor(scope: Construct, id: string, props: ApiDnsRecordsProps) {
+    super(scope, id);
+    const { topology, jurisdiction, region, zone } = props;
+    const sharedHost = topology.apiHostname;
+    const jurisdictionHost = topology.jurisdictionApiHostname(jurisdiction);
+
+    this.healthCheck = new route53.HealthCheck(this, 'HealthCheck', {
+      type: route53.HealthCheckType.HTTPS,
+      fqdn: props.healthCheckHost,
+      resourcePath: HEALTH_PATH,
+      port: 443,
+      requestInterval: Duration.seconds(10),
+      failureThreshold: 3,
+      measureLatency: true,
+    });
+
+    const aliasTo = (hostname: string) => {
+      const domainName = props.domainNames[hostname];
+      if (!domainName) throw new Error(`${this.node.path}: no API custom domain for ${hostname}`);
+      return route53.RecordTarget.fromAlias(
+        new targets.ApiGatewayv2DomainProperties(domainName.regionalDomainName, domainName.regionalHostedZoneId),
+      );
+    };
+
+    if (topology.deploymentModel === 'active-active') {
+      for (const [recordId, hostname] of [
+        ['SharedLatency', sharedHost],
+        ['JurisdictionLatency', jurisdictionHost],
+      ] as const) {
+        new route53.ARecord(this, recordId, {
+          zone,
+          recordName: hostname,
+          target: aliasTo(hostname),
+          region,
+          setIdentifier: region,
+          healthCheck: this.healthCheck,
+        });
+      }
+      return;
+    }
+
+    const [primary, secondary] = topology.deployOrder(jurisdiction);
+    if (region !== primary && region !== secondary) return; // a failover set has one standby
+    new route53.ARecord(this, 'JurisdictionFailover', {
+      zone,
+      recordName: jurisdictionHost,
+      target: aliasTo(jurisdictionHost),
+      failover: region === primary ? route53.Failover.PRIMARY : route53.Failover.SECONDARY,
+      setIdentifier: `${jurisdiction.name}-${region === primary ? 'primary' : 'secondary'}`,
+      healthCheck: this.healthCheck,
+    });
+    if (region === primary) {
+      new route53.ARecord(this, 'SharedLatency', {
+        zone,
+        recordName: sharedHost,
+        target: route53.RecordTarget.fromAlias({
+          bind: () => ({ dnsName: jurisdictionHost, hostedZoneId: zone.hostedZoneId, evaluateTargetHealth: true }),
+        }),
+        region,
+        setIdentifier: `${jurisdiction.name}-failover`,
+      });
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
+import type { Construct } from 'constructs';
+import type { Topology } from '../config/topology';
+import { StaticSiteBucket } from '../edge/static-site-bucket';
+import { EdgeWebAcl } from '../edge/web-acl';
+
+export interface EdgeStackProps extends StackProps {
+  readonly topology: Topology;
+}
+
+/**
+ * The global front door, in us-east-1 because CloudFront takes its certificate and web
+ * ACL only from there: CloudFront with WAF, static assets from a private bucket, `/api/*`
+ * to the latency-routed API hostname, and the site's DNS records.
+ */
+export class EdgeStack extends Stack {
+  readonly distribution: cloudfront.Distribution;
+  readonly certificate: acm.Certificate;
+  readonly site: StaticSiteBucket;
+
+  constructor(scope: Construct, id: string, props: EdgeStackProps) {
+    super(scope, id, props);
+    const { topology } = props;
+    const siteHost = topology.config.domainName;
+    const siteHosts = [siteHost, `www.${siteHost}`];
+    const zone = route53.PublicHostedZone.fromHostedZoneAttributes(this, 'Zone', topology.config.hostedZone);
+
+    this.certificate = new acm.Certificate(this, 'SiteCertificate', {
+      domainName: siteHost,
+      subjectAlternativeNames: siteHosts.slice(1),
+      validation: acm.CertificateValidation.fromDns(zone),
+    });
+    const webAcl = new EdgeWebAcl(this, 'WebAcl');
+    this.site = new StaticSiteBucket(this, 'Site');
+
+    const apiOrigin = new origins.HttpOrigin(topology.apiHostname, {
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+    });
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: `${topology.config.appName} storefront and API`,
+      domainNames: siteHosts,
+      certificate: this.certificate,
+      webAclId: webAcl.webAcl.attrArn,
+      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.site.bucket),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+      },
+      additionalBehaviors: {
+        // Every API response may be personalised (carts, profiles, orders, tokens): never
+        // cache, and forward everything but Host so the regional custom domain matches.
+        '/api/*': {
+          origin: apiOrigin,
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+          cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+          originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        },
+      },
+    });
+
+    Validations.of(this.distribution).acknowledge({
+      id: 'AwsSolutions-CFR1',
+      reason: 'The shop sells to North America, Europe and Asia; there is no country it must refuse at the edge.',
+    });
+    Validations.of(this.distribution).acknowledge({
+      id: 'AwsSolutions-CFR3',
+      reason:
+        "Access logs carry EU customers' IP addresses; they stay off until they can be delivered to an EU bucket (residency, DESIGN §4). WAF metrics and sampled requests cover traffic visibility meanwhile.",
+    });
+
+    const target = route53.RecordTarget.fromAlias(new targets.CloudFrontTarget(this.distribution));
+    siteHosts.forEach((recordName, index) => {
+      new route53.ARecord(this, `SiteA${index}`, { zone, recordName, target });
+      new route53.AaaaRecord(this, `SiteAaaa${index}`, { zone, recordName, target });
+    });
+  }
+}

@@ -1,0 +1,87 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import type { JurisdictionConfig, Topology } from '../config/topology';
+import { EventualStore } from '../data/eventual-store';
+import { StrongStore } from '../data/strong-store';
+import { UserDirectory } from '../identity/user-directory';
+import { RegionalNetwork } from '../network/regional-network';
+
+export interface StatefulStackProps extends StackProps {
+  readonly topology: Topology;
+  readonly jurisdiction: JurisdictionConfig;
+  /**
+   * When set, this stack holds the jurisdiction's DynamoDB global table, with a replica
+   * in each listed region encrypted by that region's key. Only the stack that deploys
+   * last in the jurisdiction may hold it: every replica key must exist before the table.
+   * @default - the table lives in another region's stack
+   */
+  readonly globalTableReplicaKeys?: Readonly<Record<string, kms.IKey>>;
+}
+
+/**
+ * What a region keeps: its network, its data key, its member of the jurisdiction's Aurora
+ * global database, and (primary region) the user pool or (last region) the global table.
+ * Termination-protected; every store is retained when removed from the app.
+ */
+export class StatefulStack extends Stack {
+  readonly network: RegionalNetwork;
+  readonly dataKey: kms.Key;
+  readonly strongStore: StrongStore;
+  readonly userDirectory?: UserDirectory;
+  readonly eventualStore?: EventualStore;
+
+  private readonly zones: string[];
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, { ...props, terminationProtection: true });
+    const { topology, jurisdiction } = props;
+    this.zones = topology.availabilityZones(this.region);
+    const region = this.region;
+    const isPrimary = region === jurisdiction.primaryRegion;
+
+    this.network = new RegionalNetwork(this, 'Network', { availabilityZones: this.zones });
+
+    this.dataKey = new kms.Key(this, 'DataKey', {
+      description: `${topology.config.appName} ${jurisdiction.name} data in ${region}: DynamoDB replica, Aurora storage, master secret`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.strongStore = new StrongStore(this, 'StrongStore', {
+      role: isPrimary ? 'primary' : 'secondary',
+      globalClusterIdentifier: strongStoreIdentifier(topology, jurisdiction),
+      vpc: this.network.vpc,
+      storageKey: this.dataKey,
+    });
+
+    if (isPrimary) {
+      this.userDirectory = new UserDirectory(this, 'Users');
+    }
+
+    if (props.globalTableReplicaKeys) {
+      this.eventualStore = new EventualStore(this, 'EventualStore', {
+        tableName: eventualTableName(topology, jurisdiction),
+        tableKey: this.dataKey,
+        replicaKeyArns: Object.fromEntries(
+          Object.entries(props.globalTableReplicaKeys).map(([replicaRegion, key]) => [replicaRegion, key.keyArn]),
+        ),
+      });
+    }
+  }
+
+  /** Zones come from the topology: the default lookup would need AWS credentials at synth. */
+  override get availabilityZones(): string[] {
+    return this.zones;
+  }
+}
+
+/** Name of the jurisdiction's global table: the same in every region, so fixed. */
+export function eventualTableName(topology: Topology, jurisdiction: JurisdictionConfig): string {
+  return `${topology.config.appName}-${jurisdiction.name}-eventual`;
+}
+
+/** Identifier of the jurisdiction's Aurora global cluster. */
+export function strongStoreIdentifier(topology: Topology, jurisdiction: JurisdictionConfig): string {
+  return `${topology.config.appName.toLowerCase()}-${jurisdiction.name}-strong`;
+}
