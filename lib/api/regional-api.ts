@@ -110,6 +110,7 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
           sourceMap: true,
           target: 'node24',
           externalModules: ['@aws-sdk/*'],
+          logLevel: nodejs.LogLevel.WARNING,
         },
       });
       acknowledgeExecutionRole(functions[domain]);

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** Engine of every cluster of a global database; members must all run the same version. */
@@ -94,11 +95,17 @@ export class StrongStore extends Construct {
         vpc: props.vpc,
         description: 'Master secret rotation function',
       });
-      this.cluster.addRotationSingleUser({
+      // Hosted rotation: Secrets Manager deploys its own rotation function into this region
+      // and VPC (no Serverless Application Repository app from another region).
+      this.cluster.secret?.addRotationSchedule('Rotation', {
         automaticallyAfter: Duration.days(30),
-        endpoint: secretsEndpoint,
-        securityGroup: rotationGroup,
+        hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
+          vpc: props.vpc,
+          vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+          securityGroups: [rotationGroup],
+        }),
       });
+      this.cluster.connections.allowDefaultPortFrom(rotationGroup, 'Secret rotation logs in to change the password');
       secretsEndpoint.connections.allowDefaultPortFrom(rotationGroup, 'Secret rotation calls Secrets Manager');
       const globalCluster = new rds.CfnGlobalCluster(this, 'GlobalCluster', {
         globalClusterIdentifier: props.globalClusterIdentifier,

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { type CommercePlatform, createCommercePlatform } from '../../lib/commerce-platform';
+import { resolveTopology, type Topology } from '../../lib/config/topology';
+
+const CDK_JSON_CONTEXT = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+
+export interface BuiltPlatform {
+  readonly app: App;
+  readonly topology: Topology;
+  readonly platform: CommercePlatform;
+  /** Synthesized templates by stack name. */
+  readonly templates: Record<string, Template>;
+}
+
+/** Builds the whole app as `bin/` does, from topology overrides merged over the defaults. */
+export function buildPlatform(overrides: Record<string, unknown> = {}): BuiltPlatform {
+  // The feature flags of cdk.json, as `cdk synth` passes them.
+  const app = new App({ context: CDK_JSON_CONTEXT });
+  const topology = resolveTopology(overrides, 'test');
+  const platform = createCommercePlatform(app, topology);
+  const stacks = [platform.edge, ...Object.values(platform.stateful), ...Object.values(platform.stateless)];
+  const templates = Object.fromEntries(stacks.map((stack) => [stack.stackName, Template.fromStack(stack)]));
+  return { app, topology, platform, templates };
+}
+
+export type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
+
+export function resourcesOf(template: Template, type?: string): Resources {
+  const all = template.toJSON().Resources as Resources;
+  if (!type) return all;
+  return Object.fromEntries(Object.entries(all).filter(([, resource]) => resource.Type === type));
+}
+
+/** Template JSON with content hashes of assets replaced, so snapshots change only with intent. */
+export function normalisedTemplate(template: Template): unknown {
+  const text = JSON.stringify(template.toJSON()).replace(/[0-9a-f]{64}(\.zip|\.json)?/g, 'ASSET_HASH$1');
+  return JSON.parse(text);
+}
