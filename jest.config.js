@@ -3,7 +3,9 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.tsx?$': ['@swc/jest']
+    '^.+\\.tsx?$': ['@swc/jest'],
   },
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  // Suites synthesize the whole nine-stack app; on a 2-core machine that takes seconds.
+  testTimeout: 120_000,
 };

@@ -9,5 +9,10 @@ export interface HealthReport {
 
 /** The health document; store probes join it when the application's adapters exist. */
 export function healthReport(context: RegionContext, now: Date): HealthReport {
-  return { region: context.region, jurisdiction: context.jurisdiction, status: 'serving', checkedAt: now.toISOString() };
+  return {
+    region: context.region,
+    jurisdiction: context.jurisdiction,
+    status: 'serving',
+    checkedAt: now.toISOString(),
+  };
 }

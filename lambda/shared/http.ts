@@ -4,7 +4,11 @@ export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
 }
 
-export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
@@ -12,7 +16,12 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
-export function errorResponse(statusCode: number, code: string, message: string, field?: string): APIGatewayProxyStructuredResultV2 {
+export function errorResponse(
+  statusCode: number,
+  code: string,
+  message: string,
+  field?: string,
+): APIGatewayProxyStructuredResultV2 {
   const body: ErrorBody = { error: { code, message, ...(field ? { field } : {}) } };
   return json(statusCode, body);
 }

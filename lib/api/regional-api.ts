@@ -193,7 +193,8 @@ function acknowledgeExecutionRole(fn: nodejs.NodejsFunction): void {
   if (!role) return;
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: 'Lets the function write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
+    reason:
+      'Lets the function write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
   });
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',

@@ -80,9 +80,7 @@ const region = z.string().refine(isKnownRegion, {
 });
 
 const jurisdictionSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-z][a-z0-9]{0,11}$/, 'must be 1-12 lowercase letters or digits, starting with a letter'),
+  name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, 'must be 1-12 lowercase letters or digits, starting with a letter'),
   residency: z.enum(RESIDENCY_PINS, { error: `must be one of: ${RESIDENCY_PINS.join(', ')}` }).default('none'),
   primaryRegion: region,
   regions: z.array(region),
@@ -154,7 +152,10 @@ function crossFieldIssues(config: z.infer<typeof topologySchema>): TopologyIssue
     }
   });
 
-  if (!config.domainName.endsWith(`.${config.hostedZone.zoneName}`) && config.domainName !== config.hostedZone.zoneName) {
+  if (
+    !config.domainName.endsWith(`.${config.hostedZone.zoneName}`) &&
+    config.domainName !== config.hostedZone.zoneName
+  ) {
     issues.push({
       field: 'domainName',
       message: `"${config.domainName}" is not inside hosted zone "${config.hostedZone.zoneName}"`,

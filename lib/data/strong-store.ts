@@ -91,6 +91,8 @@ export class StrongStore extends Construct {
         subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
         open: false,
       });
+      // The master password outlives the stack, like the cluster it unlocks.
+      (this.cluster.node.findChild('Secret') as rds.DatabaseSecret).applyRemovalPolicy(RemovalPolicy.RETAIN);
       const rotationGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
         vpc: props.vpc,
         description: 'Master secret rotation function',
@@ -135,10 +137,12 @@ function acknowledgeLogRetentionFunction(scope: Construct): void {
   const role = logRetention.node.findChild('ServiceRole');
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: "CDK's LogRetention function writes only its own logs; the managed policy grants exactly logs:CreateLogGroup/CreateLogStream/PutLogEvents.",
+    reason:
+      "CDK's LogRetention function writes only its own logs; the managed policy grants exactly logs:CreateLogGroup/CreateLogStream/PutLogEvents.",
   });
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'logs:PutRetentionPolicy/DeleteRetentionPolicy on log groups whose names RDS derives at deploy time; the CDK construct scopes it this way.',
+    reason:
+      'logs:PutRetentionPolicy/DeleteRetentionPolicy on log groups whose names RDS derives at deploy time; the CDK construct scopes it this way.',
   });
 }

@@ -1,7 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 
@@ -52,9 +51,15 @@ export class ApiDnsRecords extends Construct {
     const aliasTo = (hostname: string) => {
       const domainName = props.domainNames[hostname];
       if (!domainName) throw new Error(`${this.node.path}: no API custom domain for ${hostname}`);
-      return route53.RecordTarget.fromAlias(
-        new targets.ApiGatewayv2DomainProperties(domainName.regionalDomainName, domainName.regionalHostedZoneId),
-      );
+      // Same target as route53-targets' ApiGatewayv2DomainProperties, which cannot set
+      // EvaluateTargetHealth; failover aliases must, and latency aliases should.
+      return route53.RecordTarget.fromAlias({
+        bind: () => ({
+          dnsName: domainName.regionalDomainName,
+          hostedZoneId: domainName.regionalHostedZoneId,
+          evaluateTargetHealth: true,
+        }),
+      });
     };
 
     if (topology.deploymentModel === 'active-active') {

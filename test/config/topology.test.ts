@@ -31,7 +31,9 @@ describe('topology config', () => {
 
   test('deployOrder puts the primary first whatever the list order', () => {
     const topology = resolveTopology({
-      jurisdictions: [{ name: 'eu', residency: 'eu', primaryRegion: 'eu-central-1', regions: ['eu-west-1', 'eu-central-1'] }],
+      jurisdictions: [
+        { name: 'eu', residency: 'eu', primaryRegion: 'eu-central-1', regions: ['eu-west-1', 'eu-central-1'] },
+      ],
     });
     expect(topology.deployOrder(topology.jurisdictions[0] as never)).toEqual(['eu-central-1', 'eu-west-1']);
   });
@@ -125,7 +127,11 @@ describe('topology config', () => {
     const run = () =>
       execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'bin', 'commerce.ts')], {
         cwd: root,
-        env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ deploymentModel: 'active-standby' }), CDK_OUTDIR: outdir },
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ deploymentModel: 'active-standby' }),
+          CDK_OUTDIR: outdir,
+        },
         stdio: 'pipe',
       });
     let stderr = '';
@@ -139,7 +145,9 @@ describe('topology config', () => {
     }
     expect(status).toBe(1);
     expect(stderr).toContain('Invalid topology config (context deploymentModel)');
-    expect(stderr).toContain('- deploymentModel: "active-standby" is not a deployment model; allowed: active-active, active-passive');
+    expect(stderr).toContain(
+      '- deploymentModel: "active-standby" is not a deployment model; allowed: active-active, active-passive',
+    );
     expect(readdirSync(outdir)).toEqual([]);
     rmSync(outdir, { recursive: true, force: true });
   });

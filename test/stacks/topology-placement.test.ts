@@ -29,7 +29,8 @@ describe('stacks of the default topology', () => {
   });
 
   test('dependencies deploy stateful stacks in jurisdiction order, then stateless, then the edge', () => {
-    const deps = (stack: { dependencies: { stackName: string }[] }) => stack.dependencies.map((d) => d.stackName).sort();
+    const deps = (stack: { dependencies: { stackName: string }[] }) =>
+      stack.dependencies.map((d) => d.stackName).sort();
     expect(deps(platform.stateful['ap-southeast-1'] as never)).toContain('Commerce-us-east-1-Stateful');
     expect(deps(platform.stateful['eu-central-1'] as never)).toContain('Commerce-eu-west-1-Stateful');
     expect(deps(platform.stateful['us-east-1'] as never)).toEqual([]);
@@ -44,25 +45,38 @@ describe('data placement', () => {
   test.each([
     ['global', 'Commerce-ap-southeast-1-Stateful', ['us-east-1', 'ap-southeast-1']],
     ['eu', 'Commerce-eu-central-1-Stateful', ['eu-west-1', 'eu-central-1']],
-  ])('the %s global table has replicas exactly in its regions, each with PITR, deletion protection and its own region key', (name, stack, regions) => {
-    const tables = Object.values(resourcesOf(template(stack), 'AWS::DynamoDB::GlobalTable'));
-    expect(tables).toHaveLength(1);
-    const props = tables[0]?.Properties as { TableName: string; SSESpecification: unknown; Replicas: Record<string, any>[] };
-    expect(props.TableName).toBe(`Commerce-${name}-eventual`);
-    expect(props.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
-    expect(props.Replicas.map((r) => r.Region).sort()).toEqual([...regions].sort());
-    for (const replica of props.Replicas) {
-      expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 });
-      expect(replica.DeletionProtectionEnabled).toBe(true);
-      const key = replica.SSESpecification.KMSMasterKeyId;
-      if (replica.Region === stack.split('-').slice(1, -1).join('-')) {
-        expect(key).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] });
-      } else {
-        expect(key['Fn::GetStackOutput']).toMatchObject({ StackName: `Commerce-${replica.Region}-Stateful`, Region: replica.Region });
+  ])(
+    'the %s global table has replicas exactly in its regions, each with PITR, deletion protection and its own region key',
+    (name, stack, regions) => {
+      const tables = Object.values(resourcesOf(template(stack), 'AWS::DynamoDB::GlobalTable'));
+      expect(tables).toHaveLength(1);
+      const props = tables[0]?.Properties as {
+        TableName: string;
+        SSESpecification: unknown;
+        Replicas: Record<string, any>[];
+      };
+      expect(props.TableName).toBe(`Commerce-${name}-eventual`);
+      expect(props.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+      expect(props.Replicas.map((r) => r.Region).sort()).toEqual([...regions].sort());
+      for (const replica of props.Replicas) {
+        expect(replica.PointInTimeRecoverySpecification).toEqual({
+          PointInTimeRecoveryEnabled: true,
+          RecoveryPeriodInDays: 35,
+        });
+        expect(replica.DeletionProtectionEnabled).toBe(true);
+        const key = replica.SSESpecification.KMSMasterKeyId;
+        if (replica.Region === stack.split('-').slice(1, -1).join('-')) {
+          expect(key).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] });
+        } else {
+          expect(key['Fn::GetStackOutput']).toMatchObject({
+            StackName: `Commerce-${replica.Region}-Stateful`,
+            Region: replica.Region,
+          });
+        }
       }
-    }
-    expect(tables[0]?.DeletionPolicy).toBe('Retain');
-  });
+      expect(tables[0]?.DeletionPolicy).toBe('Retain');
+    },
+  );
 
   test('no other stack holds a global table', () => {
     const holders = Object.entries(templates)
@@ -110,7 +124,9 @@ describe('data placement', () => {
 
   test('the primary master secret is encrypted with the region key and rotated', () => {
     const t = template('Commerce-us-east-1-Stateful');
-    t.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataKey'), 'Arn'] } });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataKey'), 'Arn'] },
+    });
     t.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
   });
 
@@ -119,14 +135,18 @@ describe('data placement', () => {
       .filter(([, t]) => Object.keys(resourcesOf(t, 'AWS::Cognito::UserPool')).length > 0)
       .map(([name]) => name);
     expect(pools.sort()).toEqual(['Commerce-eu-west-1-Stateful', 'Commerce-us-east-1-Stateful']);
-    template('Commerce-eu-west-1-Stateful').hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
+    template('Commerce-eu-west-1-Stateful').hasResourceProperties('AWS::Cognito::UserPoolGroup', {
+      GroupName: 'admin',
+    });
   });
 
   test('every EU stack lives in an EU region and every region it names is in the EU', () => {
     for (const region of ['eu-west-1', 'eu-central-1']) {
       for (const kind of ['Stateful', 'Stateless']) {
         const json = JSON.stringify(template(`Commerce-${region}-${kind}`).toJSON());
-        const named = new Set(json.match(/\b(us|eu|ap|sa|ca|me|af|il|mx)-(east|west|central|north|south|northeast|southeast)-\d\b/g));
+        const named = new Set(
+          json.match(/\b(us|eu|ap|sa|ca|me|af|il|mx)-(east|west|central|north|south|northeast|southeast)-\d\b/g),
+        );
         expect(isEuRegion(region)).toBe(true);
         expect([...named].filter((r) => !isEuRegion(r))).toEqual([]);
       }
@@ -139,10 +159,17 @@ describe('regional compute', () => {
     '%s runs one arm64 Node.js 24 function per domain with tracing, in the isolated subnets',
     (region) => {
       const fns = Object.values(resourcesOf(template(`Commerce-${region}-Stateless`), 'AWS::Lambda::Function'));
-      const api = fns.filter((f) => String((f.Properties?.Environment as any)?.Variables?.POWERTOOLS_SERVICE_NAME).startsWith('api-'));
-      expect(api.map((f) => (f.Properties?.Environment as any).Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual(
-        ['api-cart', 'api-health', 'api-likes', 'api-orders', 'api-products', 'api-profile'],
+      const api = fns.filter((f) =>
+        String((f.Properties?.Environment as any)?.Variables?.POWERTOOLS_SERVICE_NAME).startsWith('api-'),
       );
+      expect(api.map((f) => (f.Properties as any).Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
+        'api-cart',
+        'api-health',
+        'api-likes',
+        'api-orders',
+        'api-products',
+        'api-profile',
+      ]);
       for (const fn of api) {
         expect(fn.Properties).toMatchObject({
           Architectures: ['arm64'],
@@ -150,7 +177,7 @@ describe('regional compute', () => {
           TracingConfig: { Mode: 'Active' },
           VpcConfig: { SubnetIds: expect.any(Array), SecurityGroupIds: [expect.anything()] },
         });
-        expect((fn.Properties?.Environment as any).Variables).toMatchObject({
+        expect((fn.Properties as any).Environment.Variables).toMatchObject({
           JURISDICTION: topology.jurisdictionOf(region).name,
           EVENTUAL_TABLE: `Commerce-${topology.jurisdictionOf(region).name}-eventual`,
         });
@@ -165,7 +192,10 @@ describe('regional compute', () => {
     }
     const t = template('Commerce-ap-southeast-1-Stateless');
     t.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({}) });
-    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface', ServiceName: 'com.amazonaws.ap-southeast-1.xray' });
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      ServiceName: 'com.amazonaws.ap-southeast-1.xray',
+    });
   });
 
   test('the cache is serverless Valkey, encrypted with the region key, reachable only from the functions', () => {
@@ -174,8 +204,12 @@ describe('regional compute', () => {
       Engine: 'valkey',
       KmsKeyId: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'Commerce-eu-west-1-Stateful' }) },
     });
-    const cacheGroup = Object.keys(resourcesOf(t, 'AWS::EC2::SecurityGroup')).find((id) => id.startsWith('CacheSecurityGroup')) as string;
-    const functionsGroup = Object.keys(resourcesOf(t, 'AWS::EC2::SecurityGroup')).find((id) => id.startsWith('ApiFunctionsSecurityGroup')) as string;
+    const cacheGroup = Object.keys(resourcesOf(t, 'AWS::EC2::SecurityGroup')).find((id) =>
+      id.startsWith('CacheSecurityGroup'),
+    ) as string;
+    const functionsGroup = Object.keys(resourcesOf(t, 'AWS::EC2::SecurityGroup')).find((id) =>
+      id.startsWith('ApiFunctionsSecurityGroup'),
+    ) as string;
     expect(ingressSourcesOf(t, cacheGroup)).toEqual([{ source: functionsGroup, from: 6379, to: 6380 }]);
   });
 
@@ -185,12 +219,18 @@ describe('regional compute', () => {
     const proxyGroup = groups.find((id) => id.startsWith('StrongStoreProxySecurityGroup')) as string;
     const functionsGroup = groups.find((id) => id.startsWith('ApiFunctionsSecurityGroup')) as string;
     expect(ingressSourcesOf(t, proxyGroup)).toEqual([{ source: functionsGroup, from: 5432, to: 5432 }]);
-    t.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, DefaultAuthScheme: 'IAM_AUTH', EngineFamily: 'POSTGRESQL' });
+    t.hasResourceProperties('AWS::RDS::DBProxy', {
+      RequireTLS: true,
+      DefaultAuthScheme: 'IAM_AUTH',
+      EngineFamily: 'POSTGRESQL',
+    });
 
-    const clusterIngress = Object.values(resourcesOf(t, 'AWS::EC2::SecurityGroupIngress')).filter(
-      (rule) => JSON.stringify(rule.Properties?.GroupId).includes('StrongStoreClusterSecurityGroup'),
+    const clusterIngress = Object.values(resourcesOf(t, 'AWS::EC2::SecurityGroupIngress')).filter((rule) =>
+      JSON.stringify(rule.Properties?.GroupId).includes('StrongStoreClusterSecurityGroup'),
     );
-    expect(clusterIngress.map((rule) => rule.Properties?.SourceSecurityGroupId)).toEqual([{ 'Fn::GetAtt': [proxyGroup, 'GroupId'] }]);
+    expect(clusterIngress.map((rule) => rule.Properties?.SourceSecurityGroupId)).toEqual([
+      { 'Fn::GetAtt': [proxyGroup, 'GroupId'] },
+    ]);
     const stateful = template('Commerce-us-east-1-Stateful');
     const statefulIngress = Object.values(resourcesOf(stateful, 'AWS::EC2::SecurityGroupIngress'))
       .filter((rule) => JSON.stringify(rule.Properties?.GroupId).includes('StrongStoreClusterSecurityGroup'))
@@ -207,7 +247,9 @@ function ingressSourcesOf(t: ReturnType<typeof template>, groupId: string) {
   const group = resourcesOf(t)[groupId];
   const inline = ((group?.Properties?.SecurityGroupIngress as any[]) ?? []).map((rule) => rule);
   const standalone = Object.values(resourcesOf(t, 'AWS::EC2::SecurityGroupIngress'))
-    .filter((rule) => JSON.stringify(rule.Properties?.GroupId) === JSON.stringify({ 'Fn::GetAtt': [groupId, 'GroupId'] }))
+    .filter(
+      (rule) => JSON.stringify(rule.Properties?.GroupId) === JSON.stringify({ 'Fn::GetAtt': [groupId, 'GroupId'] }),
+    )
     .map((rule) => rule.Properties as any);
   return [...inline, ...standalone].map((rule) => ({
     source: rule.SourceSecurityGroupId?.['Fn::GetAtt']?.[0] ?? rule.CidrIp,

@@ -1,0 +1,73 @@
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PlatformChecks } from '../../lib/compliance/platform-checks';
+import { buildPlatform } from '../support/platform';
+
+describe('cdk-nag', () => {
+  test.each(['active-active', 'active-passive'])(
+    'AwsSolutions and Platform packs find nothing unacknowledged in any stack (%s)',
+    (model) => {
+      const { app } = buildPlatform({ deploymentModel: model });
+      const reports = [new AwsSolutionsChecks(app), new PlatformChecks(app)].map((pack) => pack.validateScope(app));
+      const findings = reports.flatMap((report) =>
+        report.violations.flatMap((v) =>
+          v.violatingResources.map((r) => `${v.ruleName} ${(r as { constructPath?: string }).constructPath}`),
+        ),
+      );
+      expect(findings).toEqual([]);
+      expect(reports.every((report) => report.success)).toBe(true);
+    },
+  );
+
+  test('AwsSolutions would flag the same resources without their acknowledgements (the gate is live)', () => {
+    const { app } = buildPlatform();
+    const stripped = new App();
+    const stack = new Stack(stripped, 'Bare', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new dynamodb.Table(stack, 'Plain', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const report = new AwsSolutionsChecks(stripped).validateScope(stripped);
+    expect(report.violations.map((v) => v.ruleName)).toContain('AwsSolutions-DDB3');
+    expect(new AwsSolutionsChecks(app).validateScope(app).success).toBe(true);
+  });
+});
+
+describe('Platform-DDBGlobalTablePITR', () => {
+  function globalTable(pitrInReplica: boolean): App {
+    const app = new App();
+    const stack = new Stack(app, 'Tables', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new dynamodb.TableV2(stack, 'Global', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      replicas: [
+        { region: 'eu-central-1', pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: pitrInReplica } },
+      ],
+    });
+    return app;
+  }
+
+  test('fires on a global table whose replica lacks point-in-time recovery, naming the resource', () => {
+    const app = globalTable(false);
+    const report = new PlatformChecks(app).validateScope(app);
+    expect(report.success).toBe(false);
+    expect(
+      report.violations.map((v) => [
+        v.ruleName,
+        v.violatingResources.map((r) => (r as { constructPath?: string }).constructPath),
+      ]),
+    ).toEqual([['Platform-DDBGlobalTablePITR', ['Tables/Global/Resource']]]);
+  });
+
+  test('stays quiet when every replica has it', () => {
+    const app = globalTable(true);
+    expect(new PlatformChecks(app).validateScope(app).violations).toEqual([]);
+  });
+
+  test('AwsSolutions alone misses the gap the Platform rule catches', () => {
+    const app = globalTable(false);
+    const ruleNames = new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => v.ruleName);
+    expect(ruleNames.filter((name) => name.startsWith('AwsSolutions-DDB3'))).toEqual([]);
+  });
+});

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { buildPlatform, normalisedTemplate, resourcesOf } from '../support/platform';
+
+/**
+ * Resource types whose replacement loses data or breaks clients. Their logical ids are a
+ * contract: changing one makes CloudFormation create a new resource and orphan or delete
+ * the old one.
+ */
+const STATEFUL_TYPES = new Set([
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::RDS::GlobalCluster',
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBInstance',
+  'AWS::KMS::Key',
+  'AWS::Cognito::UserPool',
+  'AWS::SecretsManager::Secret',
+  'AWS::EC2::VPC',
+  'AWS::S3::Bucket',
+]);
+
+const EXPECTED_FILE = path.join(__dirname, 'stateful-logical-ids.json');
+const { templates } = buildPlatform();
+
+function statefulIds(): Record<string, Record<string, string>> {
+  const result: Record<string, Record<string, string>> = {};
+  for (const [stackName, template] of Object.entries(templates).sort()) {
+    const ids = Object.entries(resourcesOf(template))
+      .filter(([, resource]) => STATEFUL_TYPES.has(resource.Type))
+      .map(([id, resource]) => [id, resource.Type] as const)
+      .sort();
+    if (ids.length > 0) result[stackName] = Object.fromEntries(ids);
+  }
+  return result;
+}
+
+describe('stateful resources', () => {
+  test('keep the logical ids recorded in stateful-logical-ids.json', () => {
+    const expected = JSON.parse(readFileSync(EXPECTED_FILE, 'utf8'));
+    expect(statefulIds()).toEqual(expected);
+  });
+
+  // Instances follow their cluster; a VPC holds no data and cannot be deleted while the
+  // retained cluster sits in it.
+  const NOT_RETAINED = new Set(['AWS::RDS::DBInstance', 'AWS::EC2::VPC']);
+
+  test('that hold data are retained when removed from a stack', () => {
+    for (const template of Object.values(templates)) {
+      for (const [id, resource] of Object.entries(resourcesOf(template))) {
+        if (STATEFUL_TYPES.has(resource.Type) && !NOT_RETAINED.has(resource.Type)) {
+          expect([id, resource.DeletionPolicy]).toEqual([id, 'Retain']);
+        }
+      }
+    }
+  });
+});
+
+describe('snapshots (asset hashes normalised)', () => {
+  test.each(Object.keys(templates).sort())('%s', (stackName) => {
+    expect(normalisedTemplate(templates[stackName] as never)).toMatchSnapshot();
+  });
+});
