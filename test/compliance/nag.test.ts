@@ -1,8 +1,9 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PlatformChecks } from '../../lib/compliance/platform-checks';
-import { buildPlatform } from '../support/platform';
+import { buildPlatform, createApp } from '../support/platform';
 
 describe('cdk-nag', () => {
   test.each(['active-active', 'active-passive'])(
@@ -20,17 +21,24 @@ describe('cdk-nag', () => {
     },
   );
 
-  test('AwsSolutions would flag the same resources without their acknowledgements (the gate is live)', () => {
-    const { app } = buildPlatform();
-    const stripped = new App();
-    const stack = new Stack(stripped, 'Bare', { env: { account: '123456789012', region: 'eu-west-1' } });
-    new dynamodb.Table(stack, 'Plain', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const report = new AwsSolutionsChecks(stripped).validateScope(stripped);
-    expect(report.violations.map((v) => v.ruleName)).toContain('AwsSolutions-DDB3');
-    expect(new AwsSolutionsChecks(app).validateScope(app).success).toBe(true);
+  test('synthesis fails on a finding nobody acknowledged, naming the rule and the construct', () => {
+    const { app, platform } = createApp();
+    new s3.Bucket(platform.stateless['eu-west-1'] as Stack, 'UnreviewedBucket');
+    let message = '';
+    try {
+      app.synth();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('Commerce-eu-west-1-Stateless/UnreviewedBucket/Resource');
+    expect(message).toContain("Acknowledge with 'AwsSolutions::AwsSolutions-S1'");
+    expect(message).toContain("Acknowledge with 'AwsSolutions::AwsSolutions-S10'");
+    // Only the new bucket is reported: everything else stays acknowledged.
+    const reported = message.match(/^ {3}\S+ aws-cdk-lib\.\S+$/gm) ?? [];
+    expect(reported.map((line) => line.trim().split(' ')[0])).toEqual([
+      'Commerce-eu-west-1-Stateless/UnreviewedBucket/Resource',
+      'Commerce-eu-west-1-Stateless/UnreviewedBucket/Resource',
+    ]);
   });
 });
 

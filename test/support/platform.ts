@@ -15,12 +15,17 @@ export interface BuiltPlatform {
   readonly templates: Record<string, Template>;
 }
 
-/** Builds the whole app as `bin/` does, from topology overrides merged over the defaults. */
-export function buildPlatform(overrides: Record<string, unknown> = {}): BuiltPlatform {
+/** Creates the whole app as `bin/` does, unsynthesized, from topology overrides merged over the defaults. */
+export function createApp(overrides: Record<string, unknown> = {}): Omit<BuiltPlatform, 'templates'> {
   // The feature flags of cdk.json, as `cdk synth` passes them.
   const app = new App({ context: CDK_JSON_CONTEXT });
   const topology = resolveTopology(overrides, 'test');
-  const platform = createCommercePlatform(app, topology);
+  return { app, topology, platform: createCommercePlatform(app, topology) };
+}
+
+/** Creates the app and synthesizes every stack. */
+export function buildPlatform(overrides: Record<string, unknown> = {}): BuiltPlatform {
+  const { app, topology, platform } = createApp(overrides);
   const stacks = [platform.edge, ...Object.values(platform.stateful), ...Object.values(platform.stateless)];
   const templates = Object.fromEntries(stacks.map((stack) => [stack.stackName, Template.fromStack(stack)]));
   return { app, topology, platform, templates };
