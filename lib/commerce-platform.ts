@@ -1,5 +1,4 @@
 import { type App, Validations } from 'aws-cdk-lib';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PlatformChecks } from './compliance/platform-checks';
 import type { Topology } from './config/topology';
@@ -38,16 +37,15 @@ export function createCommercePlatform(app: App, topology: Topology): CommercePl
     const tableHome = order[order.length - 1] as string;
     let previous: StatefulStack | undefined;
     for (const region of order) {
-      const replicaKeys: Record<string, kms.IKey> = {};
-      if (region === tableHome) {
-        for (const other of order.slice(0, -1)) replicaKeys[other] = (stateful[other] as StatefulStack).dataKey;
-      }
       const stack = new StatefulStack(app, `${appName}-${region}-Stateful`, {
         env: { account, region },
         description: `${appName} ${jurisdiction.name} jurisdiction, ${region}: network, keys and data stores`,
         topology,
         jurisdiction,
-        globalTableReplicaKeys: region === tableHome ? replicaKeys : undefined,
+        globalTableReplicaKeys:
+          region === tableHome
+            ? Object.fromEntries(order.slice(0, -1).map((other) => [other, (stateful[other] as StatefulStack).dataKey]))
+            : undefined,
       });
       if (previous) stack.addStackDependency(previous, 'stateful stacks of a jurisdiction deploy in order');
       stateful[region] = stack;
