@@ -1,3 +1,8 @@
-import { notBuiltHandler } from '../shared/not-built';
+import { regionContextFrom } from '../shared/region-context';
+import { EventualStore } from '../stores/eventual-store';
+import { createCartApi } from './cart-api';
 
-export const handler = notBuiltHandler('cart');
+export const handler = createCartApi({
+  context: regionContextFrom(process.env),
+  eventual: EventualStore.fromEnvironment(process.env),
+});

@@ -1,15 +1,12 @@
-import type { APIGatewayProxyHandlerV2 } from 'aws-lambda';
-import { json } from '../shared/http';
-import { logger, tracer } from '../shared/observability';
+import { ProductCache } from '../cache/product-cache';
 import { regionContextFrom } from '../shared/region-context';
-import { healthReport } from './report';
+import { EventualStore } from '../stores/eventual-store';
+import { StrongStore } from '../stores/strong-store';
+import { createHealthApi } from './health-api';
 
-const context = regionContextFrom(process.env);
-
-/** `GET /api/health`: what Route 53 health checks probe in every region. */
-export const handler: APIGatewayProxyHandlerV2 = async () => {
-  const report = healthReport(context, new Date());
-  tracer.putAnnotation('region', context.region);
-  logger.debug('health', { report });
-  return json(200, report);
-};
+export const handler = createHealthApi({
+  context: regionContextFrom(process.env),
+  eventual: EventualStore.fromEnvironment(process.env),
+  strong: StrongStore.fromEnvironment(process.env),
+  cache: ProductCache.fromEnvironment(process.env),
+});

@@ -1,18 +1,60 @@
 import type { RegionContext } from '../shared/region-context';
 
+export type CheckStatus = 'ok' | 'unavailable';
+
+export interface StoreCheck {
+  readonly status: CheckStatus;
+  readonly latencyMs: number;
+  /** Why a probe failed; logged, never put in the public report. */
+  readonly detail?: string;
+}
+
+export interface StrongStoreCheck extends StoreCheck {
+  /** False on a secondary region's replica: strong writes are served by the primary. */
+  readonly writable?: boolean;
+}
+
+export interface HealthChecks {
+  readonly eventualStore: StoreCheck;
+  readonly cache: StoreCheck;
+  readonly strongStore: StrongStoreCheck;
+}
+
 export interface HealthReport {
   readonly region: string;
   readonly jurisdiction: string;
-  readonly status: 'serving';
+  /**
+   * `read-only` when strong requests would be refused: the strong store does not answer,
+   * or this is the primary region and its cluster is not the writer.
+   */
+  readonly mode: 'read-write' | 'read-only';
+  readonly checks: HealthChecks;
   readonly checkedAt: string;
 }
 
-/** The health document; store probes join it when the application's adapters exist. */
-export function healthReport(context: RegionContext, now: Date): HealthReport {
+/**
+ * The health document and its status code. A region serves (200) as long as its
+ * DynamoDB replica answers, since reads and eventual writes need nothing else; a dead
+ * cache only slows it, and a dead strong store makes it read-only for strong domains,
+ * which is not a reason to send its users to another continent. 503 makes Route 53 fail
+ * the region over.
+ */
+export function healthReport(
+  context: RegionContext,
+  checks: HealthChecks,
+  now: Date,
+): { statusCode: 200 | 503; report: HealthReport } {
+  const strong = checks.strongStore;
+  const isPrimary = context.region === context.primaryRegion;
+  const readWrite = strong.status === 'ok' && (!isPrimary || strong.writable === true);
   return {
-    region: context.region,
-    jurisdiction: context.jurisdiction,
-    status: 'serving',
-    checkedAt: now.toISOString(),
+    statusCode: checks.eventualStore.status === 'ok' ? 200 : 503,
+    report: {
+      region: context.region,
+      jurisdiction: context.jurisdiction,
+      mode: readWrite ? 'read-write' : 'read-only',
+      checks,
+      checkedAt: now.toISOString(),
+    },
   };
 }

@@ -1,3 +1,12 @@
-import { notBuiltHandler } from '../shared/not-built';
+import { ProductCache } from '../cache/product-cache';
+import { regionContextFrom } from '../shared/region-context';
+import { EventualStore } from '../stores/eventual-store';
+import { StrongStore } from '../stores/strong-store';
+import { createProductsApi } from './products-api';
 
-export const handler = notBuiltHandler('products');
+export const handler = createProductsApi({
+  context: regionContextFrom(process.env),
+  eventual: EventualStore.fromEnvironment(process.env),
+  strong: StrongStore.fromEnvironment(process.env),
+  cache: ProductCache.fromEnvironment(process.env),
+});

@@ -1,3 +1,8 @@
-import { notBuiltHandler } from '../shared/not-built';
+import { regionContextFrom } from '../shared/region-context';
+import { EventualStore } from '../stores/eventual-store';
+import { createProfileApi } from './profile-api';
 
-export const handler = notBuiltHandler('profile');
+export const handler = createProfileApi({
+  context: regionContextFrom(process.env),
+  eventual: EventualStore.fromEnvironment(process.env),
+});

@@ -2,12 +2,19 @@
 export interface RegionContext {
   readonly region: string;
   readonly jurisdiction: string;
+  /** Where the jurisdiction's Aurora writer is; strong requests are served there. */
+  readonly primaryRegion: string;
 }
 
 export function regionContextFrom(env: NodeJS.ProcessEnv): RegionContext {
-  const region = env.AWS_REGION;
-  const jurisdiction = env.JURISDICTION;
-  if (!region) throw new Error('AWS_REGION is not set');
-  if (!jurisdiction) throw new Error('JURISDICTION is not set');
-  return { region, jurisdiction };
+  const region = requiredEnv(env, 'AWS_REGION');
+  const jurisdiction = requiredEnv(env, 'JURISDICTION');
+  return { region, jurisdiction, primaryRegion: env.PRIMARY_REGION || region };
+}
+
+/** Reads a variable the deployment must set; a missing one stops the cold start with its name. */
+export function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
 }

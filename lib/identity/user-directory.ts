@@ -1,9 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { ADMIN_GROUP } from '../../lambda/shared/api-contract';
 
-/** Cognito group whose members may change the catalog and stock. */
-export const ADMIN_GROUP = 'admin';
+export { ADMIN_GROUP };
 
 /**
  * The user pool of one jurisdiction, in its primary region: a user signs up in the pool

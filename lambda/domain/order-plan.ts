@@ -1,0 +1,66 @@
+import type { OrderRequest } from './input';
+
+/** A SKU's row in the jurisdiction's inventory, read under a row lock. */
+export interface InventoryRow {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly priceCents: number;
+  readonly currency: string;
+}
+
+export interface Shortage {
+  readonly sku: string;
+  readonly requested: number;
+  readonly available: number;
+}
+
+export interface PricedLine {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly unitPriceCents: number;
+}
+
+export type OrderPlan =
+  | { readonly kind: 'short'; readonly shortages: readonly Shortage[] }
+  | { readonly kind: 'mixed-currency'; readonly currencies: readonly string[] }
+  | {
+      readonly kind: 'ok';
+      readonly lines: readonly PricedLine[];
+      readonly totalCents: number;
+      readonly currency: string;
+    };
+
+/**
+ * Decides an order from the locked inventory rows: refused if any line wants more than is
+ * in stock (naming every short SKU, unknown ones with 0 available), otherwise priced.
+ * Stock never goes below zero because only a plan of kind `ok` is applied.
+ */
+export function planOrder(request: OrderRequest, inventory: readonly InventoryRow[]): OrderPlan {
+  const rows = new Map(inventory.map((row) => [row.sku, row]));
+  const shortages: Shortage[] = [];
+  for (const line of request.lines) {
+    const available = rows.get(line.sku)?.quantity ?? 0;
+    if (line.quantity > available) shortages.push({ sku: line.sku, requested: line.quantity, available });
+  }
+  if (shortages.length > 0) return { kind: 'short', shortages };
+  const currencies = [...new Set(request.lines.map((line) => (rows.get(line.sku) as InventoryRow).currency))];
+  if (currencies.length > 1) return { kind: 'mixed-currency', currencies };
+  const lines = request.lines.map((line) => ({
+    sku: line.sku,
+    quantity: line.quantity,
+    unitPriceCents: (rows.get(line.sku) as InventoryRow).priceCents,
+  }));
+  const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+  return { kind: 'ok', lines, totalCents, currency: currencies[0] as string };
+}
+
+/**
+ * The canonical form of a request body under an idempotency key: the same order sent
+ * twice hashes the same whatever the key order or line order, a different one does not.
+ */
+export function canonicalOrderRequest(request: OrderRequest): string {
+  const lines = [...request.lines]
+    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
+    .map((line) => [line.sku, line.quantity]);
+  return JSON.stringify(lines);
+}

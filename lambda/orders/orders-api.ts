@@ -1,0 +1,86 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { invalidateProduct } from '../cache/best-effort';
+import type { ProductCache } from '../cache/product-cache';
+import { checkOrderRequest, IDEMPOTENCY_KEY_PATTERN } from '../domain/input';
+import type { CardProcessor } from '../payments/card-processor';
+import { ApiError } from '../shared/api-error';
+import { json } from '../shared/http';
+import { type DomainHandler, domainHandler } from '../shared/instrumented';
+import { metrics } from '../shared/observability';
+import type { RegionContext } from '../shared/region-context';
+import { callerOf, header, jsonBody, pathParameter, valid } from '../shared/request';
+import type { StrongStore } from '../stores/strong-store';
+
+export interface OrdersApiDependencies {
+  readonly context: RegionContext;
+  readonly strong: StrongStore;
+  readonly payments: CardProcessor;
+  /** This region's product cache, cleared of the SKUs an order took stock from. */
+  readonly cache?: ProductCache;
+  readonly clock?: () => Date;
+}
+
+const ORDER_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Orders, in the jurisdiction's primary region: placed exactly once per idempotency key,
+ * all or nothing with the payment capture, never selling stock that is not there.
+ */
+export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
+  const clock = deps.clock ?? (() => new Date());
+  return domainHandler({
+    domain: 'orders',
+    context: deps.context,
+    strongCapability: 'Ordering',
+    routes: {
+      'POST /api/orders': async (event, log) => {
+        const { userId } = callerOf(event);
+        const idempotencyKey = header(event, 'idempotency-key');
+        if (idempotencyKey === undefined || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+          throw new ApiError(
+            400,
+            'INVALID_INPUT',
+            'Idempotency-Key header is required: 1-128 letters, digits or _.:-, new for each order',
+            'Idempotency-Key',
+          );
+        }
+        const request = valid(checkOrderRequest(jsonBody(event)));
+        const outcome = await deps.strong.placeOrder(
+          { userId, idempotencyKey, request, region: deps.context.region, now: clock() },
+          deps.payments,
+        );
+        if (outcome.kind === 'key-reused') {
+          throw new ApiError(
+            422,
+            'IDEMPOTENCY_KEY_REUSED',
+            'This Idempotency-Key was used for a different order; use a new key for a new order',
+            'Idempotency-Key',
+          );
+        }
+        const { response, replayed } = outcome;
+        metrics.addMetric(replayed ? 'OrderReplayed' : `Order${response.statusCode}`, MetricUnit.Count, 1);
+        if (response.statusCode === 201 && !replayed) await invalidateSkus(deps, request.lines, log);
+        return json(response.statusCode, response.body);
+      },
+
+      'GET /api/orders/{id}': async (event) => {
+        const { userId } = callerOf(event);
+        const id = pathParameter(event, 'id');
+        if (id === undefined || !ORDER_ID_PATTERN.test(id)) {
+          throw new ApiError(400, 'INVALID_INPUT', 'id must be an order id (a UUID)', 'id');
+        }
+        // Someone else's order is "not found" too: its existence is not the caller's business.
+        const order = await deps.strong.getOrder(userId, id);
+        if (!order) throw new ApiError(404, 'ORDER_NOT_FOUND', `No order ${id} of yours`, 'id');
+        return json(200, order);
+      },
+    },
+  });
+}
+
+async function invalidateSkus(deps: OrdersApiDependencies, lines: readonly { sku: string }[], log: Logger) {
+  const cache = deps.cache;
+  if (!cache) return;
+  await Promise.all(lines.map((line) => invalidateProduct(cache, deps.context.jurisdiction, line.sku, log)));
+}

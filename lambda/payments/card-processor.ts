@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+
+export interface CaptureRequest {
+  /** The order's idempotency scope (user and key); a real processor dedupes on it too. */
+  readonly idempotencyKey: string;
+  readonly orderId: string;
+  readonly amountCents: number;
+  readonly currency: string;
+}
+
+export type CaptureResult =
+  | { readonly status: 'captured'; readonly captureId: string }
+  | { readonly status: 'declined'; readonly reason: string };
+
+/**
+ * The card processor, behind an interface: the order is committed in the same
+ * transaction as the ledger row of its capture, and a capture whose transaction does not
+ * commit is voided. A deployment plugs in its processor's SDK here.
+ */
+export interface CardProcessor {
+  capture(request: CaptureRequest): Promise<CaptureResult>;
+  /** Gives the money of a capture back; called when the order's transaction failed. */
+  void(captureId: string): Promise<void>;
+}
+
+export interface RecordedCapture extends CaptureRequest {
+  readonly captureId: string;
+  voided: boolean;
+}
+
+/**
+ * The processor shipped for local use and tests: approves every capture (unless told to
+ * decline a currency) and records each one, so tests can count charges. It deliberately
+ * does not dedupe by idempotency key, so a double charge by the API would show.
+ */
+export class RecordingCardProcessor implements CardProcessor {
+  readonly captures: RecordedCapture[] = [];
+
+  constructor(private readonly options: { readonly declineCurrencies?: readonly string[] } = {}) {}
+
+  async capture(request: CaptureRequest): Promise<CaptureResult> {
+    if (this.options.declineCurrencies?.includes(request.currency)) {
+      return { status: 'declined', reason: `cards are not accepted in ${request.currency}` };
+    }
+    const captureId = `cap_${randomUUID()}`;
+    this.captures.push({ ...request, captureId, voided: false });
+    return { status: 'captured', captureId };
+  }
+
+  async void(captureId: string): Promise<void> {
+    const capture = this.captures.find((entry) => entry.captureId === captureId);
+    if (capture) capture.voided = true;
+  }
+
+  /** Captures that took money and kept it. */
+  get charges(): readonly RecordedCapture[] {
+    return this.captures.filter((capture) => !capture.voided);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * An answer other than success, raised anywhere below a handler and turned into the
+ * contract's error body `{ error: { code, message, field? } }` by `instrumented`.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    /** Extra members of the error body, e.g. the short SKUs of a refused order. */
+    readonly details?: Readonly<Record<string, unknown>>,
+    readonly headers?: Readonly<Record<string, string>>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Seconds a client should wait before retrying while the strong store is unreachable. */
+export const STRONG_STORE_RETRY_AFTER_SECONDS = 5;
+
+/** Thrown by the strong store's adapter when the database cannot be reached. */
+export class StrongStoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The strong store (Aurora) cannot be reached', { cause });
+    this.name = 'StrongStoreUnavailableError';
+  }
+}
+
+export function strongStoreUnavailable(jurisdiction: string, what: string): ApiError {
+  return new ApiError(
+    503,
+    'STRONG_STORE_UNAVAILABLE',
+    `${what} is read-only for now: the ${jurisdiction} jurisdiction's database cannot be reached. Nothing was written; retry after ${STRONG_STORE_RETRY_AFTER_SECONDS} seconds.`,
+    undefined,
+    undefined,
+    { 'retry-after': String(STRONG_STORE_RETRY_AFTER_SECONDS) },
+  );
+}

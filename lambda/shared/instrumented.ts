@@ -1,0 +1,94 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ApiError, StrongStoreUnavailableError, strongStoreUnavailable } from './api-error';
+import { errorResponse, json } from './http';
+import { metrics, logger as rootLogger, tracer } from './observability';
+import type { RegionContext } from './region-context';
+import type { ApiEvent } from './request';
+
+export type RouteHandler = (
+  event: ApiEvent,
+  log: Logger,
+  lambdaContext?: Partial<Context>,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface DomainApiProps {
+  /** The domain, for logs, traces and error messages. */
+  readonly domain: string;
+  readonly context: RegionContext;
+  /** Route key (`METHOD /path/{param}`, as API Gateway sends it) → handler. */
+  readonly routes: Readonly<Record<string, RouteHandler>>;
+  /** What the strong domain of this function is called in a 503, e.g. "Ordering". */
+  readonly strongCapability?: string;
+}
+
+export type DomainHandler = (event: ApiEvent, context?: Partial<Context>) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * One domain's Lambda handler: routes by route key and wraps every request in Powertools
+ * logging (with region and jurisdiction), a traced subsegment and metrics, and turns
+ * errors into the contract's error bodies. Unknown routes are 404; only a defect is a 500.
+ */
+export function domainHandler(props: DomainApiProps): DomainHandler {
+  const log = rootLogger.createChild({
+    persistentKeys: { region: props.context.region, jurisdiction: props.context.jurisdiction },
+  });
+  return async (event, lambdaContext) => {
+    if (lambdaContext?.awsRequestId) log.addContext(lambdaContext as Context);
+    log.appendKeys({ routeKey: event.routeKey });
+    const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const segment = parent?.addNewSubsegment(`## ${props.domain} ${event.routeKey}`);
+    if (segment) tracer.setSegment(segment);
+    tracer.annotateColdStart();
+    tracer.putAnnotation('region', props.context.region);
+    metrics.captureColdStartMetric();
+    try {
+      const route = props.routes[event.routeKey];
+      const response = route
+        ? await route(event, log, lambdaContext)
+        : errorResponse(404, 'NOT_FOUND', `No route ${event.routeKey} in the ${props.domain} API`);
+      metrics.addMetric(
+        response.statusCode && response.statusCode >= 400 ? 'ClientError' : 'Success',
+        MetricUnit.Count,
+        1,
+      );
+      return response;
+    } catch (error) {
+      return failure(error, props, log);
+    } finally {
+      log.removeKeys(['routeKey']);
+      segment?.close();
+      if (parent) tracer.setSegment(parent);
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+function failure(error: unknown, props: DomainApiProps, log: Logger): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof StrongStoreUnavailableError) {
+    log.warn('strong store unreachable; answering read-only', { cause: String(error.cause) });
+    metrics.addMetric('StrongStoreUnavailable', MetricUnit.Count, 1);
+    return fromApiError(strongStoreUnavailable(props.context.jurisdiction, props.strongCapability ?? 'This action'));
+  }
+  if (error instanceof ApiError) {
+    metrics.addMetric(error.statusCode >= 500 ? 'ServerError' : 'ClientError', MetricUnit.Count, 1);
+    return fromApiError(error);
+  }
+  log.error('unhandled error', error as Error);
+  tracer.addErrorAsMetadata(error as Error);
+  metrics.addMetric('ServerError', MetricUnit.Count, 1);
+  return errorResponse(500, 'INTERNAL', 'Something went wrong on our side; it has been logged.');
+}
+
+function fromApiError(error: ApiError): APIGatewayProxyStructuredResultV2 {
+  const body = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.field ? { field: error.field } : {}),
+      ...error.details,
+    },
+  };
+  return json(error.statusCode, body, { ...error.headers });
+}
