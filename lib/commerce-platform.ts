@@ -61,6 +61,8 @@ export function createCommercePlatform(app: App, topology: Topology): CommercePl
         jurisdiction,
         stateful: stateful[region] as StatefulStack,
         userDirectory: primary.userDirectory as NonNullable<StatefulStack['userDirectory']>,
+        // The order starts with the primary, so its API exists when secondaries are built.
+        primaryApi: region === jurisdiction.primaryRegion ? undefined : stateless[jurisdiction.primaryRegion]?.api,
       });
       // The global table is addressed by name, so state the dependency on its stack.
       stack.addStackDependency(previous as StatefulStack, 'the global table must exist before its functions');

@@ -3,7 +3,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { HttpLambdaIntegration, HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,32 +11,9 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-/** The API's domains, one function each. */
-export const API_DOMAINS = ['health', 'products', 'likes', 'profile', 'cart', 'orders'] as const;
-export type ApiDomain = (typeof API_DOMAINS)[number];
+import { API_DOMAINS, API_ROUTES, type ApiDomain } from '../../lambda/shared/api-contract';
 
-interface RouteSpec {
-  readonly method: apigwv2.HttpMethod;
-  readonly path: string;
-  readonly domain: ApiDomain;
-  /** Routes that anyone may call; every other route needs a valid token. */
-  readonly public?: boolean;
-}
-
-/** The HTTP contract of DESIGN §3; paths keep the `/api` prefix CloudFront routes on. */
-export const API_ROUTES: readonly RouteSpec[] = [
-  { method: apigwv2.HttpMethod.GET, path: '/api/health', domain: 'health', public: true },
-  { method: apigwv2.HttpMethod.GET, path: '/api/products/{sku}', domain: 'products', public: true },
-  { method: apigwv2.HttpMethod.PUT, path: '/api/products/{sku}', domain: 'products' },
-  { method: apigwv2.HttpMethod.POST, path: '/api/products/{sku}/likes', domain: 'likes' },
-  { method: apigwv2.HttpMethod.GET, path: '/api/me/profile', domain: 'profile' },
-  { method: apigwv2.HttpMethod.PUT, path: '/api/me/profile', domain: 'profile' },
-  { method: apigwv2.HttpMethod.GET, path: '/api/me/cart', domain: 'cart' },
-  { method: apigwv2.HttpMethod.POST, path: '/api/me/cart/items', domain: 'cart' },
-  { method: apigwv2.HttpMethod.DELETE, path: '/api/me/cart/items/{sku}', domain: 'cart' },
-  { method: apigwv2.HttpMethod.POST, path: '/api/orders', domain: 'orders' },
-  { method: apigwv2.HttpMethod.GET, path: '/api/orders/{id}', domain: 'orders' },
-];
+export { API_DOMAINS, API_ROUTES, type ApiDomain };
 
 export interface RegionalApiProps {
   readonly vpc: ec2.IVpc;
@@ -54,6 +31,14 @@ export interface RegionalApiProps {
    * @default { rateLimit: 1000, burstLimit: 2000 }
    */
   readonly throttle?: apigwv2.ThrottleSettings;
+  /**
+   * Host of the jurisdiction's primary regional API (its execute-api endpoint). When set,
+   * this region is a secondary: strong routes (orders, stock) are forwarded there by API
+   * Gateway itself, one cross-region round trip per request, because only the primary
+   * region has the Aurora writer.
+   * @default this region serves strong routes itself
+   */
+  readonly strongRoutesHost?: string;
   /**
    * Retention of function and access logs.
    * @default logs.RetentionDays.ONE_MONTH
@@ -109,7 +94,8 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
           minify: true,
           sourceMap: true,
           target: 'node24',
-          externalModules: ['@aws-sdk/*'],
+          // The runtime provides the AWS SDK; pg's optional native binding is never used.
+          externalModules: ['@aws-sdk/*', 'pg-native'],
           logLevel: nodejs.LogLevel.WARNING,
         },
       });
@@ -144,16 +130,22 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
     const authorizer = new HttpJwtAuthorizer('CognitoJwt', props.jwtIssuer, {
       jwtAudience: [...props.jwtAudience],
     });
-    const integrations = new Map<ApiDomain, HttpLambdaIntegration>();
+    const integrations = new Map<ApiDomain, apigwv2.HttpRouteIntegration>();
+    const forwardToPrimary = props.strongRoutesHost
+      ? new HttpUrlIntegration('ForwardToPrimaryRegion', `https://${props.strongRoutesHost}`, {
+          parameterMapping: new apigwv2.ParameterMapping().overwritePath(apigwv2.MappingValue.requestPath()),
+        })
+      : undefined;
     for (const route of API_ROUTES) {
-      let integration = integrations.get(route.domain);
+      let integration: apigwv2.HttpRouteIntegration | undefined = route.strong ? forwardToPrimary : undefined;
+      integration ??= integrations.get(route.domain);
       if (!integration) {
         integration = new HttpLambdaIntegration(`${pascal(route.domain)}Integration`, functions[route.domain]);
         integrations.set(route.domain, integration);
       }
       const routes = this.httpApi.addRoutes({
         path: route.path,
-        methods: [route.method],
+        methods: [apigwv2.HttpMethod[route.method]],
         integration,
         authorizer: route.public ? new apigwv2.HttpNoneAuthorizer() : authorizer,
       });

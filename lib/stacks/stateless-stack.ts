@@ -2,7 +2,8 @@ import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { RegionalApi } from '../api/regional-api';
@@ -21,6 +22,12 @@ export interface StatelessStackProps extends StackProps {
   readonly stateful: StatefulStack;
   /** The jurisdiction's user pool (in its primary region). */
   readonly userDirectory: UserDirectory;
+  /**
+   * The regional API of the jurisdiction's primary region, where this (secondary) region
+   * forwards strong requests.
+   * @default this is the primary region
+   */
+  readonly primaryApi?: RegionalApi;
 }
 
 /**
@@ -71,6 +78,7 @@ export class StatelessStack extends Stack {
       certificate,
       jwtIssuer: userDirectory.userPool.userPoolProviderUrl,
       jwtAudience: [userDirectory.webClient.userPoolClientId],
+      strongRoutesHost: props.primaryApi?.executeApiHost,
       environment: {
         JURISDICTION: jurisdiction.name,
         PRIMARY_REGION: jurisdiction.primaryRegion,
@@ -81,16 +89,23 @@ export class StatelessStack extends Stack {
       },
     });
 
-    // Least privilege per domain: each function gets the stores its domain uses, no more.
+    // Least privilege per domain: each function gets the items and stores its handler
+    // touches, no more. Items are scoped by partition-key prefix (see EventualStore).
     const fn = this.api.functions;
-    eventualTable.grantReadData(fn.health);
-    this.databaseProxy.grantConnect(fn.health);
+    const key = stateful.dataKey;
+    grantItems(fn.health, eventualTable, ['GetItem'], ['HEALTH']);
+    key.grantDecrypt(fn.health);
+    grantItems(fn.products, eventualTable, ['Query', 'UpdateItem'], ['PRODUCT#*']);
+    grantItems(fn.likes, eventualTable, ['Query', 'UpdateItem'], ['PRODUCT#*']);
+    grantItems(fn.likes, eventualTable, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], ['IDEMPOTENCY#likes']);
+    grantItems(fn.profile, eventualTable, ['Query', 'UpdateItem'], ['USER#*']);
+    grantItems(fn.cart, eventualTable, ['Query'], ['PRODUCT#*', 'USER#*']);
+    grantItems(fn.cart, eventualTable, ['UpdateItem'], ['USER#*']);
     for (const writer of [fn.products, fn.likes, fn.profile, fn.cart]) {
-      eventualTable.grantReadWriteData(writer);
+      key.grantEncryptDecrypt(writer);
       acknowledgeTableKeyGrant(writer);
     }
-    this.databaseProxy.grantConnect(fn.products);
-    this.databaseProxy.grantConnect(fn.orders);
+    for (const strongUser of [fn.health, fn.products, fn.orders]) this.databaseProxy.grantConnect(strongUser);
 
     this.cache.allowFrom(this.api);
     this.databaseProxy.allowFrom(this.api);
@@ -127,7 +142,18 @@ export class StatelessStack extends Stack {
   }
 }
 
-/** `grantReadWriteData` on a table with a customer-managed key grants these KMS action families. */
+/** Item actions on the table, only for items whose partition key matches one of `leadingKeys`. */
+function grantItems(fn: lambda.IFunction, table: dynamodb.ITableV2, actions: string[], leadingKeys: string[]): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: actions.map((action) => `dynamodb:${action}`),
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys } },
+    }),
+  );
+}
+
+/** Writing items of a table with a customer-managed key needs these KMS action families. */
 function acknowledgeTableKeyGrant(grantee: { readonly role?: iam.IRole }): void {
   if (!grantee.role) return;
   for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {

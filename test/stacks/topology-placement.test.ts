@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { API_ROUTES, routeKeyOf } from '../../lambda/shared/api-contract';
 import { isEuRegion } from '../../lib/config/regions';
 import { buildPlatform, resourcesOf } from '../support/platform';
 
@@ -184,6 +185,86 @@ describe('regional compute', () => {
       }
     },
   );
+
+  test.each([
+    ['ap-southeast-1', 'us-east-1'],
+    ['eu-central-1', 'eu-west-1'],
+  ])('%s forwards strong routes to the API of its primary %s; the primary runs them itself', (secondary, primary) => {
+    const strongRoutes = API_ROUTES.filter((r) => r.strong).map(routeKeyOf);
+    expect(strongRoutes.sort()).toEqual(['GET /api/orders/{id}', 'POST /api/orders', 'PUT /api/products/{sku}']);
+    const integrations = (region: string) => {
+      const t = template(`Commerce-${region}-Stateless`);
+      const byId = resourcesOf(t, 'AWS::ApiGatewayV2::Integration');
+      return Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Route')).map((route) => {
+        const target = (route.Properties as any).Target['Fn::Join'][1][1].Ref as string;
+        return { routeKey: (route.Properties as any).RouteKey as string, integration: byId[target]?.Properties as any };
+      });
+    };
+    for (const { routeKey, integration } of integrations(secondary)) {
+      if (!strongRoutes.includes(routeKey)) {
+        expect(integration.IntegrationType).toBe('AWS_PROXY');
+        continue;
+      }
+      expect(integration).toMatchObject({
+        IntegrationType: 'HTTP_PROXY',
+        RequestParameters: { 'overwrite:path': '$request.path' },
+      });
+      expect(JSON.stringify(integration.IntegrationUri)).toContain(
+        `"StackName":"Commerce-${primary}-Stateless","Region":"${primary}"`,
+      );
+    }
+    expect(integrations(primary).map((i) => i.integration.IntegrationType)).toEqual(Array(11).fill('AWS_PROXY'));
+    const deps = platform.stateless[secondary]?.dependencies.map((d) => d.stackName);
+    expect(deps).toContain(`Commerce-${primary}-Stateless`);
+  });
+
+  test('each function may touch only the items, keys and database its handler uses', () => {
+    const t = template('Commerce-eu-west-1-Stateless');
+    const functions = Object.values(resourcesOf(t, 'AWS::Lambda::Function'));
+    const serviceOfRole = new Map<string, string>();
+    for (const fn of functions) {
+      const service = (fn.Properties as any).Environment?.Variables?.POWERTOOLS_SERVICE_NAME;
+      if (service) serviceOfRole.set((fn.Properties as any).Role['Fn::GetAtt'][0], service.replace('api-', ''));
+    }
+    const grants: Record<string, { actions: string[]; leadingKeys?: string[] }[]> = {};
+    for (const policy of Object.values(resourcesOf(t, 'AWS::IAM::Policy'))) {
+      const domain = serviceOfRole.get((policy.Properties as any).Roles[0].Ref);
+      if (!domain) continue;
+      for (const statement of (policy.Properties as any).PolicyDocument.Statement) {
+        const actions = [statement.Action].flat() as string[];
+        const leadingKeys = statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+        grants[domain] = [...(grants[domain] ?? []), { actions, leadingKeys }];
+      }
+    }
+    const dynamo = (domain: string) =>
+      (grants[domain] ?? [])
+        .filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')))
+        .map((g) => `${g.actions.sort().join(',')} on ${g.leadingKeys?.join(',')}`)
+        .sort();
+    expect(dynamo('health')).toEqual(['dynamodb:GetItem on HEALTH']);
+    expect(dynamo('products')).toEqual(['dynamodb:Query,dynamodb:UpdateItem on PRODUCT#*']);
+    expect(dynamo('likes')).toEqual([
+      'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem on IDEMPOTENCY#likes',
+      'dynamodb:Query,dynamodb:UpdateItem on PRODUCT#*',
+    ]);
+    expect(dynamo('profile')).toEqual(['dynamodb:Query,dynamodb:UpdateItem on USER#*']);
+    expect(dynamo('cart')).toEqual(['dynamodb:Query on PRODUCT#*,USER#*', 'dynamodb:UpdateItem on USER#*']);
+    expect(dynamo('orders')).toEqual([]);
+    const connects = (domain: string) => (grants[domain] ?? []).some((g) => g.actions.includes('rds-db:connect'));
+    expect(['health', 'products', 'likes', 'profile', 'cart', 'orders'].filter(connects)).toEqual([
+      'health',
+      'products',
+      'orders',
+    ]);
+    const writesKey = (domain: string) =>
+      (grants[domain] ?? []).some((g) => g.actions.includes('kms:GenerateDataKey*'));
+    expect(['health', 'products', 'likes', 'profile', 'cart', 'orders'].filter(writesKey)).toEqual([
+      'products',
+      'likes',
+      'profile',
+      'cart',
+    ]);
+  });
 
   test('no NAT or internet gateway anywhere; functions reach AWS through endpoints', () => {
     for (const t of Object.values(templates)) {
