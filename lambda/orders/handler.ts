@@ -1,17 +1,19 @@
 import { ProductCache } from '../cache/product-cache';
-import { RecordingCardProcessor } from '../payments/card-processor';
-import { logger } from '../shared/observability';
+import { RecordingCardProcessor, UnconfiguredCardProcessor } from '../payments/card-processor';
 import { regionContextFrom } from '../shared/region-context';
 import { StrongStore } from '../stores/strong-store';
 import { createOrdersApi } from './orders-api';
 
 // The blueprint ships no card processor integration: a deployment implements
-// `CardProcessor` with its processor's SDK and passes it here.
-logger.warn('orders use the recording card processor: no real money moves');
+// `CardProcessor` with its processor's SDK and passes it here. Until then orders are
+// refused (503), unless PAYMENT_PROCESSOR=recording asks for the local stand-in that
+// approves everything and moves no money.
+const payments =
+  process.env.PAYMENT_PROCESSOR === 'recording' ? new RecordingCardProcessor() : new UnconfiguredCardProcessor();
 
 export const handler = createOrdersApi({
   context: regionContextFrom(process.env),
   strong: StrongStore.fromEnvironment(process.env),
-  payments: new RecordingCardProcessor(),
+  payments,
   cache: ProductCache.fromEnvironment(process.env),
 });

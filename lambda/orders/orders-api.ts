@@ -3,8 +3,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { invalidateProduct } from '../cache/best-effort';
 import type { ProductCache } from '../cache/product-cache';
 import { checkOrderRequest, IDEMPOTENCY_KEY_PATTERN } from '../domain/input';
-import type { CardProcessor } from '../payments/card-processor';
-import { ApiError } from '../shared/api-error';
+import { type CardProcessor, PaymentUnavailableError } from '../payments/card-processor';
+import { ApiError, STRONG_STORE_RETRY_AFTER_SECONDS } from '../shared/api-error';
 import { json } from '../shared/http';
 import { type DomainHandler, domainHandler } from '../shared/instrumented';
 import { metrics } from '../shared/observability';
@@ -46,10 +46,19 @@ export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
           );
         }
         const request = valid(checkOrderRequest(jsonBody(event)));
-        const outcome = await deps.strong.placeOrder(
-          { userId, idempotencyKey, request, region: deps.context.region, now: clock() },
-          deps.payments,
-        );
+        const outcome = await deps.strong
+          .placeOrder({ userId, idempotencyKey, request, region: deps.context.region, now: clock() }, deps.payments)
+          .catch((error: unknown) => {
+            if (!(error instanceof PaymentUnavailableError)) throw error;
+            throw new ApiError(
+              503,
+              'PAYMENT_UNAVAILABLE',
+              `Payments cannot be taken right now (${error.message}); nothing was charged or reserved. Retry later.`,
+              undefined,
+              undefined,
+              { 'retry-after': String(STRONG_STORE_RETRY_AFTER_SECONDS) },
+            );
+          });
         if (outcome.kind === 'key-reused') {
           throw new ApiError(
             422,

@@ -23,6 +23,26 @@ export interface CardProcessor {
   void(captureId: string): Promise<void>;
 }
 
+/** The processor could not be reached or is not configured: nothing was charged. */
+export class PaymentUnavailableError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'PaymentUnavailableError';
+  }
+}
+
+/**
+ * What a deployment runs until it plugs in its processor: every capture is refused as
+ * unavailable, so no order is ever confirmed without money actually being taken.
+ */
+export class UnconfiguredCardProcessor implements CardProcessor {
+  async capture(): Promise<CaptureResult> {
+    throw new PaymentUnavailableError('no card processor is configured for this deployment');
+  }
+
+  async void(): Promise<void> {}
+}
+
 export interface RecordedCapture extends CaptureRequest {
   readonly captureId: string;
   voided: boolean;

@@ -1,4 +1,6 @@
 import { Client } from 'pg';
+import { createOrdersApi } from '../../lambda/orders/orders-api';
+import { UnconfiguredCardProcessor } from '../../lambda/payments/card-processor';
 import { type Engines, LocalJurisdiction, startEngines } from '../support/local-jurisdiction';
 
 // Inventory and exactly-once ordering against real PostgreSQL. Three regions of one
@@ -260,4 +262,30 @@ test('strong store stopped: 503 with Retry-After, read-only health, everything e
   expect(shop.payments.charges.filter((c) => c.idempotencyKey.startsWith('buyer-outage/'))).toHaveLength(2);
   const [{ quantity }] = await sql<{ quantity: number }>("SELECT quantity FROM inventory WHERE sku = 'OUTAGE'");
   expect(quantity).toBe(7);
+});
+
+test('a card processor that cannot be reached: 503, nothing charged, no stock taken, no key spent', async () => {
+  await setProduct('NO-PAY', 3);
+  const primary = shop.region('us-east-1');
+  const orders = createOrdersApi({ ...primary, payments: new UnconfiguredCardProcessor() });
+  const event = {
+    routeKey: 'POST /api/orders',
+    headers: { 'content-type': 'application/json', 'idempotency-key': 'no-pay-1' },
+    body: JSON.stringify({ lines: [{ sku: 'NO-PAY', quantity: 1 }] }),
+    requestContext: { authorizer: { jwt: { claims: { sub: 'buyer-no-pay' } } } },
+  };
+  const refused = await orders(event as never);
+  expect(refused.statusCode).toBe(503);
+  expect(refused.headers?.['retry-after']).toBe('5');
+  expect(JSON.parse(refused.body as string).error.code).toBe('PAYMENT_UNAVAILABLE');
+  const [{ quantity }] = await sql<{ quantity: number }>("SELECT quantity FROM inventory WHERE sku = 'NO-PAY'");
+  expect(quantity).toBe(3);
+  expect(await sql("SELECT 1 FROM order_requests WHERE user_id = 'buyer-no-pay'")).toHaveLength(0);
+  // The key was not spent: the same request through a working processor goes through.
+  const retried = await shop.request('us-east-1', 'POST', '/api/orders', {
+    user: { sub: 'buyer-no-pay' },
+    headers: { 'Idempotency-Key': 'no-pay-1' },
+    body: { lines: [{ sku: 'NO-PAY', quantity: 1 }] },
+  });
+  expect(retried.status).toBe(201);
 });
