@@ -28,9 +28,9 @@ type CacheClient = Pick<Valkey, 'get' | 'set' | 'del' | 'ping' | 'quit' | 'disco
 
 /**
  * The regional product cache (cache-aside, DESIGN §3). Best effort by design: a cache
- * that is slow or down must never fail a request, so every call has a short timeout and
- * errors surface as `CacheUnavailableError` for the caller to log and count, then read
- * or write the store directly.
+ * that is slow or down must never fail a request, so every call, connecting included,
+ * has a short deadline, and errors surface as `CacheUnavailableError` for the caller to
+ * log and count, then read or write the store directly.
  */
 export class ProductCache {
   /** `CACHE_ENDPOINT` (`host:port`); `CACHE_SERVERLESS=false` for a single local node. */
@@ -52,7 +52,9 @@ export class ProductCache {
       commandTimeout,
       connectTimeout: 1000,
       maxRetriesPerRequest: 1,
-      lazyConnect: true,
+      // No queue of commands while disconnected: in cluster mode it is never flushed while
+      // the cache is down, and callers would hang. `call` waits briefly for a connection.
+      enableOfflineQueue: false,
       ...(connection.keyPrefix ? { keyPrefix: connection.keyPrefix } : {}),
       // Reconnect soon after an outage so the cache comes back by itself.
       retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
@@ -63,18 +65,23 @@ export class ProductCache {
           dnsLookup: (address, callback) => callback(null, address),
           redisOptions: { ...options, tls: {} },
           clusterRetryStrategy: options.retryStrategy,
-          lazyConnect: true,
+          enableOfflineQueue: false,
         })
       : new Valkey({ ...options, host: connection.host, port: connection.port });
     // Connection errors are reported through the failing commands; without a listener
     // they would also be thrown as unhandled 'error' events.
     (client as unknown as NodeJS.EventEmitter).on('error', () => undefined);
-    return new ProductCache(client);
+    return new ProductCache(client, commandTimeout);
   }
 
   private readonly untrack: () => void;
+  private readyWait?: Promise<void>;
 
-  constructor(private readonly client: CacheClient) {
+  constructor(
+    private readonly client: CacheClient,
+    /** The longest any call waits, connecting included, before it counts as unavailable. */
+    private readonly timeoutMs = 250,
+  ) {
     this.untrack = trackConnection(() => this.close());
   }
 
@@ -99,12 +106,34 @@ export class ProductCache {
     this.client.disconnect();
   }
 
+  /** Runs a command within the deadline, whatever state the connection is in. */
   private async call<T>(command: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await command();
+      return await Promise.race([
+        this.ready().then(command),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
     } catch (error) {
       throw new CacheUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  /** Resolves once connected; one shared wait, so an outage adds no listener per request. */
+  private ready(): Promise<void> {
+    const client = this.client as unknown as NodeJS.EventEmitter & { status: string };
+    if (client.status === 'ready') return Promise.resolve();
+    this.readyWait ??= new Promise<void>((resolve) => {
+      client.once('ready', () => {
+        this.readyWait = undefined;
+        resolve();
+      });
+    });
+    return this.readyWait;
   }
 }
 

@@ -37,13 +37,14 @@ interface LikeRequest {
 export function createLikesApi(deps: LikesApiDependencies): DomainHandler {
   const addLike = async ({ sku }: { sku: string }) => {
     await deps.eventual.incrementLikes(sku, deps.context.region);
-    const { likes } = await deps.eventual.getProduct(sku);
-    return { sku, likes: likeTotal(likes) };
+    return { counted: true };
   };
   const idempotency = new IdempotencyConfig({
     eventKeyJmesPath: '[userId, sku, idempotencyKey]',
     expiresAfterSeconds: 3600,
   });
+  // Only the increment is made idempotent: a failure after it (the read of the total)
+  // must not delete the record and let a retry count the like again.
   const addLikeOnce = makeIdempotent(async (request: LikeRequest) => addLike(request), {
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: deps.eventual.tableName,
@@ -77,11 +78,9 @@ export function createLikesApi(deps: LikesApiDependencies): DomainHandler {
         }
         const { details } = await deps.eventual.getProduct(sku);
         if (!details) throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${sku} in this catalog`, 'sku');
-        let result: { sku: string; likes: number };
         try {
-          result = idempotencyKey
-            ? await addLikeOnce({ userId: caller.userId, sku, idempotencyKey })
-            : await addLike({ sku });
+          if (idempotencyKey) await addLikeOnce({ userId: caller.userId, sku, idempotencyKey });
+          else await addLike({ sku });
         } catch (error) {
           if (error instanceof IdempotencyAlreadyInProgressError) {
             throw new ApiError(
@@ -94,7 +93,8 @@ export function createLikesApi(deps: LikesApiDependencies): DomainHandler {
           throw error;
         }
         await invalidateProduct(deps.cache, deps.context.jurisdiction, sku, log);
-        return json(200, result);
+        const { likes } = await deps.eventual.getProduct(sku);
+        return json(200, { sku, likes: likeTotal(likes) });
       },
     },
   });

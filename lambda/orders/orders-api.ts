@@ -47,13 +47,21 @@ export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
         }
         const request = valid(checkOrderRequest(jsonBody(event)));
         const outcome = await deps.strong
-          .placeOrder({ userId, idempotencyKey, request, region: deps.context.region, now: clock() }, deps.payments)
+          .placeOrder(
+            { userId, idempotencyKey, request, region: deps.context.region, now: clock() },
+            deps.payments,
+            (capture) => {
+              log.error('payment outcome unknown: the order commit could not be confirmed', capture);
+              metrics.addMetric('PaymentOutcomeUnknown', MetricUnit.Count, 1);
+            },
+          )
           .catch((error: unknown) => {
             if (!(error instanceof PaymentUnavailableError)) throw error;
+            log.warn('card processor unavailable', { reason: error.message });
             throw new ApiError(
               503,
               'PAYMENT_UNAVAILABLE',
-              `Payments cannot be taken right now (${error.message}); nothing was charged or reserved. Retry later.`,
+              'Payments cannot be taken right now; nothing was charged or reserved. Retry later.',
               undefined,
               undefined,
               { 'retry-after': String(STRONG_STORE_RETRY_AFTER_SECONDS) },

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
 export interface CaptureRequest {
-  /** The order's idempotency scope (user and key); a real processor dedupes on it too. */
+  /** One per order attempt; a real processor dedupes retries of one capture call on it. */
   readonly idempotencyKey: string;
+  /** The paying customer (the token's `sub`). */
+  readonly customerId: string;
   readonly orderId: string;
   readonly amountCents: number;
   readonly currency: string;

@@ -65,7 +65,7 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
       const segment = segments[index] as string;
       if (part.startsWith('{') && part.endsWith('}')) {
         if (segment === '') return false;
-        pathParameters[part.slice(1, -1)] = decodeURIComponent(segment);
+        pathParameters[part.slice(1, -1)] = decodeSegment(segment);
         return true;
       }
       return part === segment;
@@ -73,4 +73,13 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
     if (matches) return { route, routeKey: routeKeyOf(route), pathParameters };
   }
   return undefined;
+}
+
+/** A malformed escape stays as sent, for the parameter's own validation to refuse. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

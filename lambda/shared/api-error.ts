@@ -28,6 +28,25 @@ export class StrongStoreUnavailableError extends Error {
   }
 }
 
+/** The database answered but gave up waiting for a lock or a statement: retrying helps. */
+export class StrongStoreBusyError extends Error {
+  constructor(cause: unknown) {
+    super('The strong store is busy', { cause });
+    this.name = 'StrongStoreBusyError';
+  }
+}
+
+export function strongStoreBusy(what: string): ApiError {
+  return new ApiError(
+    503,
+    'STRONG_STORE_BUSY',
+    `${what} is busy with another request for the same data (perhaps the same Idempotency-Key); nothing more was written. Retry after ${STRONG_STORE_RETRY_AFTER_SECONDS} seconds.`,
+    undefined,
+    undefined,
+    { 'retry-after': String(STRONG_STORE_RETRY_AFTER_SECONDS) },
+  );
+}
+
 export function strongStoreUnavailable(jurisdiction: string, what: string): ApiError {
   return new ApiError(
     503,

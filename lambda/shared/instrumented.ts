@@ -1,7 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ApiError, StrongStoreUnavailableError, strongStoreUnavailable } from './api-error';
+import {
+  ApiError,
+  StrongStoreBusyError,
+  StrongStoreUnavailableError,
+  strongStoreBusy,
+  strongStoreUnavailable,
+} from './api-error';
 import { errorResponse, json } from './http';
 import { metrics, logger as rootLogger, tracer } from './observability';
 import type { RegionContext } from './region-context';
@@ -70,6 +76,11 @@ function failure(error: unknown, props: DomainApiProps, log: Logger): APIGateway
     log.warn('strong store unreachable; answering read-only', { cause: String(error.cause) });
     metrics.addMetric('StrongStoreUnavailable', MetricUnit.Count, 1);
     return fromApiError(strongStoreUnavailable(props.context.jurisdiction, props.strongCapability ?? 'This action'));
+  }
+  if (error instanceof StrongStoreBusyError) {
+    log.warn('strong store busy', { cause: String(error.cause) });
+    metrics.addMetric('StrongStoreBusy', MetricUnit.Count, 1);
+    return fromApiError(strongStoreBusy(props.strongCapability ?? 'This action'));
   }
   if (error instanceof ApiError) {
     metrics.addMetric(error.statusCode >= 500 ? 'ServerError' : 'ClientError', MetricUnit.Count, 1);

@@ -4,7 +4,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { OrderRequest } from '../domain/input';
 import { canonicalOrderRequest, type InventoryRow, type PricedLine, planOrder } from '../domain/order-plan';
 import type { CardProcessor } from '../payments/card-processor';
-import { StrongStoreUnavailableError } from '../shared/api-error';
+import { StrongStoreBusyError, StrongStoreUnavailableError } from '../shared/api-error';
 import { trackConnection } from '../shared/connections';
 import { requiredEnv } from '../shared/region-context';
 import { STRONG_STORE_SCHEMA } from './strong-schema';
@@ -105,6 +105,8 @@ export class StrongStore {
       max: connection.maxConnections ?? 2,
       connectionTimeoutMillis: connection.connectTimeoutMs ?? 2000,
       statement_timeout: connection.statementTimeoutMs ?? 5000,
+      // Lock waits give up before the statement does, so contention reads as "busy".
+      lock_timeout: Math.floor((connection.statementTimeoutMs ?? 5000) * 0.6),
       idleTimeoutMillis: 60_000,
     });
     // An idle connection that dies (database restart, failover) must not crash the process.
@@ -155,10 +157,15 @@ export class StrongStore {
    * the first answer. Idempotency lives here rather than in Powertools' idempotency
    * utility because the key must commit atomically with the order and the ledger row.
    */
-  async placeOrder(input: PlaceOrderInput, processor: CardProcessor): Promise<PlaceOrderOutcome> {
+  async placeOrder(
+    input: PlaceOrderInput,
+    processor: CardProcessor,
+    onPaymentOutcomeUnknown?: (capture: { captureId: string; userId: string; key: string }) => void,
+  ): Promise<PlaceOrderOutcome> {
     const requestHash = createHash('sha256').update(canonicalOrderRequest(input.request)).digest('hex');
     const client = await this.guard(() => this.pool.connect());
     let captureToVoid: string | undefined;
+    let committing = false;
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -194,8 +201,11 @@ export class StrongStore {
         );
       } else {
         orderId = randomUUID();
+        // The processor's key is this attempt's order id: a retry after a voided capture
+        // must be a new charge, never the voided one handed back by a deduping processor.
         const capture = await processor.capture({
-          idempotencyKey: `${input.userId}/${input.idempotencyKey}`,
+          idempotencyKey: `order-${orderId}`,
+          customerId: input.userId,
           orderId,
           amountCents: plan.totalCents,
           currency: plan.currency,
@@ -244,16 +254,26 @@ export class StrongStore {
         'UPDATE order_requests SET status_code = $3, response = $4, order_id = $5 WHERE user_id = $1 AND idempotency_key = $2',
         [input.userId, input.idempotencyKey, response.statusCode, JSON.stringify(response.body), orderId],
       );
+      committing = true;
       await client.query('COMMIT');
-      captureToVoid = undefined;
       return { kind: 'answered', response, replayed: false };
     } catch (error) {
       broken = isUnavailable(error);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-      // The transaction did not commit, so the money goes back. (If the connection died
-      // during COMMIT itself the outcome is unknown; the ledger/processor reconciliation
-      // described in the README settles that case.)
-      if (captureToVoid) await processor.void(captureToVoid);
+      if (captureToVoid) {
+        // A failed COMMIT may still have committed: look before giving the money back.
+        const committed = committing ? await this.orderCommitted(captureToVoid) : false;
+        if (committed === true) {
+          const stored = await this.guard(() => this.storedResponse(this.pool, input));
+          return { kind: 'answered', response: stored, replayed: false };
+        }
+        if (committed === false) await processor.void(captureToVoid);
+        else {
+          // Neither confirmed nor refuted: the capture stays and is reported for the
+          // ledger/processor reconciliation (see README).
+          onPaymentOutcomeUnknown?.({ captureId: captureToVoid, userId: input.userId, key: input.idempotencyKey });
+        }
+      }
       throw translate(error);
     } finally {
       // A connection that failed is destroyed rather than handed to the next request.
@@ -296,6 +316,24 @@ export class StrongStore {
     const row = stored.rows[0];
     if (row.request_hash !== requestHash) return { kind: 'key-reused', field: 'Idempotency-Key' };
     return { kind: 'answered', response: { statusCode: row.status_code, body: row.response }, replayed: true };
+  }
+
+  private async storedResponse(queryable: Pick<Pool, 'query'>, input: PlaceOrderInput): Promise<StoredResponse> {
+    const stored = await queryable.query(
+      'SELECT status_code, response FROM order_requests WHERE user_id = $1 AND idempotency_key = $2',
+      [input.userId, input.idempotencyKey],
+    );
+    return { statusCode: stored.rows[0].status_code, body: stored.rows[0].response };
+  }
+
+  /** Whether the ledger holds the capture (true), does not (false), or the store cannot say (undefined). */
+  private async orderCommitted(captureId: string): Promise<boolean | undefined> {
+    try {
+      const found = await this.pool.query('SELECT 1 FROM payment_ledger WHERE capture_id = $1', [captureId]);
+      return (found.rowCount ?? 0) > 0;
+    } catch {
+      return undefined;
+    }
   }
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
@@ -355,6 +393,13 @@ export function isUnavailable(error: unknown): boolean {
   );
 }
 
+// A statement cancelled by `statement_timeout` or a lock not granted within `lock_timeout`:
+// the store is up but contended (e.g. a retry waiting on the same key); retrying helps.
+const BUSY_SQLSTATES = new Set(['57014', '55P03']);
+
 function translate(error: unknown): unknown {
-  return isUnavailable(error) ? new StrongStoreUnavailableError(error) : error;
+  if (isUnavailable(error)) return new StrongStoreUnavailableError(error);
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && BUSY_SQLSTATES.has(code)) return new StrongStoreBusyError(error);
+  return error;
 }

@@ -68,19 +68,27 @@ test('each region has its own cache entry, which expires after the TTL', async (
   }
 });
 
-test('a cache that does not answer never fails a read: the store answers', async () => {
+test.each([
+  ['a single node', false],
+  ['a serverless (cluster-protocol) cache', true],
+])('%s that does not answer never fails or stalls a read: the store answers', async (_kind, serverless) => {
   const region = eu.region('eu-west-1');
-  const deadCache = ProductCache.connect({ host: '127.0.0.1', port: 1, commandTimeoutMs: 100 });
+  const deadCache = ProductCache.connect({ host: '127.0.0.1', port: 1, serverless, commandTimeoutMs: 100 });
   const products = createProductsApi({ ...region, cache: deadCache });
   try {
-    const answer = await products({
+    const answered = products({
       routeKey: 'GET /api/products/{sku}',
       pathParameters: { sku: 'APRON' },
       headers: {},
       requestContext: {},
     } as never);
-    expect(answer.statusCode).toBe(200);
-    expect(JSON.parse(answer.body as string)).toMatchObject({ sku: 'APRON', name: 'Linen apron' });
+    const stalled = new Promise((resolve) => setTimeout(() => resolve('stalled'), 3000).unref());
+    const answer = await Promise.race([answered, stalled]);
+    expect(answer).not.toBe('stalled');
+    const response = answer as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ sku: 'APRON', name: 'Linen apron' });
+    await expect(deadCache.probe()).rejects.toThrow('The regional cache did not answer');
   } finally {
     await deadCache.close();
   }

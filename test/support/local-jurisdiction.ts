@@ -130,7 +130,9 @@ export class LocalJurisdiction {
         database,
         tls: false,
         maxConnections: options.maxConnections ?? 20,
-        connectTimeoutMs: 1000,
+        // One process stands in for many Lambda environments here, so requests queue for
+        // a pooled connection; the wait must not be mistaken for an unreachable database.
+        connectTimeoutMs: 10_000,
       });
       const cache = ProductCache.connect({
         host: engines.valkey.host,
@@ -244,10 +246,10 @@ export class LocalJurisdiction {
    * one region since the last exchange replaces the others' copies whole (or deletes
    * them). When several regions changed the same item, one whole item wins, as DynamoDB's
    * last-writer-wins does; the platform's own design never lets that happen for merged data.
-   * `only` limits the exchange to some regions, to model a delayed replica.
+   * (Delayed, reordered and duplicated delivery is covered by the merge-rule properties.)
    */
-  async replicate(only?: readonly string[]): Promise<void> {
-    const regions = [...this.regions.values()].filter((r) => !only || only.includes(r.context.region));
+  async replicate(): Promise<void> {
+    const regions = [...this.regions.values()];
     const snapshots = await Promise.all(regions.map((r) => this.scan(r.tableName)));
     const keys = new Set(snapshots.flatMap((snapshot) => [...snapshot.keys()]));
     for (const key of keys) {
@@ -265,7 +267,7 @@ export class LocalJurisdiction {
           await this.documents.send(new PutCommand({ TableName: region.tableName, Item: JSON.parse(winner) }));
         }
       }
-      if (!only || only.length === this.regions.size) this.synced.set(key, winner);
+      this.synced.set(key, winner);
     }
   }
 
