@@ -1,19 +1,14 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ProductCache } from '../../lambda/cache/product-cache';
-import { createCartApi } from '../../lambda/cart/cart-api';
-import { createHealthApi } from '../../lambda/health/health-api';
-import { createLikesApi } from '../../lambda/likes/likes-api';
-import { createOrdersApi } from '../../lambda/orders/orders-api';
 import { RecordingCardProcessor } from '../../lambda/payments/card-processor';
-import { createProductsApi } from '../../lambda/products/products-api';
-import { createProfileApi } from '../../lambda/profile/profile-api';
 import { type ApiDomain, matchRoute } from '../../lambda/shared/api-contract';
 import type { DomainHandler } from '../../lambda/shared/instrumented';
 import type { RegionContext } from '../../lambda/shared/region-context';
 import { EventualStore } from '../../lambda/stores/eventual-store';
 import { StrongStore } from '../../lambda/stores/strong-store';
+import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-event';
 import {
   type DynamoEngine,
   type PostgresEngine,
@@ -21,7 +16,8 @@ import {
   startPostgres,
   startValkey,
   type ValkeyEngine,
-} from './engines';
+} from '../../local/engines';
+import { regionalHandlers } from '../../local/regional-app';
 
 export interface Engines {
   readonly postgres: PostgresEngine;
@@ -140,14 +136,7 @@ export class LocalJurisdiction {
         keyPrefix: `${region}:`,
       });
       const clock = options.clock ? () => (options.clock as (r: string) => Date)(region) : undefined;
-      const handlers: Record<ApiDomain, DomainHandler> = {
-        health: createHealthApi({ context, eventual, strong, cache, clock }),
-        products: createProductsApi({ context, eventual, strong, cache, clock }),
-        likes: createLikesApi({ context, eventual, cache }),
-        profile: createProfileApi({ context, eventual, clock }),
-        cart: createCartApi({ context, eventual }),
-        orders: createOrdersApi({ context, strong, payments, cache, clock }),
-      };
+      const handlers = regionalHandlers(context, { eventual, strong, cache, payments }, clock);
       regions.set(region, { context, eventual, strong, cache, handlers, tableName });
     }
     await (regions.get(primaryRegion) as LocalRegion).strong.migrate();
@@ -155,7 +144,6 @@ export class LocalJurisdiction {
   }
 
   private readonly documents: DynamoDBDocumentClient;
-  private requests = 0;
   /** What `replicate` last made every replica hold, per item key. */
   private readonly synced = new Map<string, string | null>();
 
@@ -191,48 +179,13 @@ export class LocalJurisdiction {
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...Object.fromEntries(Object.entries(call.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     };
-    const event = {
-      version: '2.0',
-      routeKey: match.routeKey,
-      rawPath,
-      rawQueryString,
-      headers,
-      pathParameters: Object.keys(match.pathParameters).length ? { ...match.pathParameters } : undefined,
-      body,
-      isBase64Encoded: false,
-      requestContext: {
-        http: {
-          method: method.toUpperCase(),
-          path: rawPath,
-          protocol: 'HTTP/1.1',
-          sourceIp: '127.0.0.1',
-          userAgent: 'test',
-        },
-        routeKey: match.routeKey,
-        stage: '$default',
-        ...(call.user
-          ? {
-              authorizer: {
-                jwt: {
-                  claims: {
-                    sub: call.user.sub,
-                    ...(call.user.groups ? { 'cognito:groups': `[${call.user.groups.join(' ')}]` } : {}),
-                  },
-                  scopes: [],
-                },
-              },
-            }
-          : {}),
-      },
-    } as unknown as APIGatewayProxyEventV2;
-    const started = Date.now();
-    const lambdaContext = {
-      awsRequestId: `local-${++this.requests}`,
-      functionName: `${match.route.domain}-${target}`,
-      getRemainingTimeInMillis: () => Math.max(0, 10_000 - (Date.now() - started)),
-    };
+    const claims = call.user ? { sub: call.user.sub, groups: call.user.groups } : undefined;
+    const event = apiGatewayEvent({ method, rawPath, rawQueryString, headers, body }, match, claims);
     const handler = this.region(target).handlers[match.route.domain];
-    const response = (await handler(event, lambdaContext)) as APIGatewayProxyStructuredResultV2;
+    const response = (await handler(
+      event,
+      lambdaContext(`${match.route.domain}-${target}`),
+    )) as APIGatewayProxyStructuredResultV2;
     return {
       status: response.statusCode ?? 200,
       headers: (response.headers ?? {}) as Record<string, string>,

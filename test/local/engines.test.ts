@@ -15,7 +15,7 @@ import {
   startPostgres,
   startValkey,
   type ValkeyEngine,
-} from './engines';
+} from '../../local/engines';
 
 function started<T>(engine: T | undefined): T {
   if (engine === undefined) throw new Error('the engine did not start (see beforeAll)');
