@@ -24,11 +24,13 @@ export function regionalHandlers(
   context: RegionContext,
   stores: RegionalStores,
   clock?: () => Date,
+  /** Product-page TTL in the regional cache. @default 60 */
+  cacheTtlSeconds?: number,
 ): Readonly<Record<ApiDomain, DomainHandler>> {
   const { eventual, strong, cache, payments } = stores;
   return {
     health: createHealthApi({ context, eventual, strong, cache, clock }),
-    products: createProductsApi({ context, eventual, strong, cache, clock }),
+    products: createProductsApi({ context, eventual, strong, cache, clock, cacheTtlSeconds }),
     likes: createLikesApi({ context, eventual, cache }),
     profile: createProfileApi({ context, eventual, clock }),
     cart: createCartApi({ context, eventual }),

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+import '../local/powertools-env';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEPLOYMENT_MODELS, resolveTopology, TopologyConfigError } from '../lib/config/topology';
+import { startLocalPlatform } from '../local/platform';
+
+const USAGE = `Usage: npm run local -- [options]
+
+Runs every region of the topology, the edge and the stores on 127.0.0.1.
+
+  --config <file>             topology JSON merged over the defaults (as cdk -c config=)
+  --model <m>                 ${DEPLOYMENT_MODELS.join(' | ')} (default: the config's)
+  --port-base <n>             edge on n, controls on n+1, region APIs from n+10 (default 4000)
+  --replication-delay-ms <n>  delay before a write reaches the jurisdiction's other regions (default 500)
+  --distance-scale <x>        multiply the published inter-region round trips (default 1)
+  --no-distance               no delay between regions at all
+  --health-interval-ms <n>    edge health-check interval, like Route 53's (default 1000)
+  --cache-ttl-s <n>           product-page TTL in each region's cache (default 60)
+  --help                      this text`;
+
+function fail(message: string): never {
+  console.error(`npm run local: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function number(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min) fail(`--${name} must be a number of at least ${min}, got "${value}"`);
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        config: { type: 'string' },
+        model: { type: 'string' },
+        'port-base': { type: 'string' },
+        'replication-delay-ms': { type: 'string' },
+        'distance-scale': { type: 'string' },
+        'no-distance': { type: 'boolean' },
+        'health-interval-ms': { type: 'string' },
+        'cache-ttl-s': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  let overrides: Record<string, unknown> = {};
+  const sources: string[] = [];
+  if (typeof values.config === 'string') {
+    const file = path.resolve(values.config);
+    try {
+      overrides = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      fail(`cannot read topology config ${file}: ${(error as Error).message}`);
+    }
+    sources.push(file);
+  }
+  if (typeof values.model === 'string') {
+    overrides = { ...overrides, deploymentModel: values.model };
+    sources.push('--model');
+  }
+  let topology: ReturnType<typeof resolveTopology>;
+  try {
+    topology = resolveTopology(overrides, sources.join(' + ') || 'defaults');
+  } catch (error) {
+    if (error instanceof TopologyConfigError) fail(error.message);
+    throw error;
+  }
+  const portBase = number('port-base', values['port-base'] as string | undefined, 1);
+  if (
+    portBase !== undefined &&
+    (!Number.isInteger(portBase) || portBase + 10 + topology.servingRegions.length > 65535)
+  ) {
+    fail(`--port-base must be an integer port leaving room for ${topology.servingRegions.length + 10} ports`);
+  }
+
+  const started = Date.now();
+  console.log(`Starting ${topology.servingRegions.length} regions (${topology.deploymentModel}) on 127.0.0.1 ...`);
+  const platform = await startLocalPlatform({
+    topology,
+    portBase,
+    replicationDelayMs: number('replication-delay-ms', values['replication-delay-ms'] as string | undefined, 0),
+    distance: {
+      scale: number('distance-scale', values['distance-scale'] as string | undefined, 0),
+      enabled: values['no-distance'] !== true,
+    },
+    healthIntervalMs: number('health-interval-ms', values['health-interval-ms'] as string | undefined, 50),
+    cacheTtlSeconds: number('cache-ttl-s', values['cache-ttl-s'] as string | undefined, 1),
+  }).catch((error: unknown) => fail((error as Error).message));
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping: servers, replication, PostgreSQL, DynamoDB, Valkey ...');
+    await platform.stop();
+    console.log('Stopped; nothing left running, temp data deleted.');
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  console.log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
+  console.log(`  edge (CloudFront + Route 53)  ${platform.edgeUrl}   send X-Client-Region: <aws region>`);
+  console.log(`  dev controls                  ${platform.controlUrl}   GET / for the state`);
+  for (const region of platform.regions) {
+    console.log(`  API ${region.region.padEnd(15)} (${region.jurisdiction.padEnd(6)}) ${region.url}`);
+  }
+  console.log('\nCtrl-C stops everything.');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+interface RttTable {
+  readonly unit: 'ms';
+  readonly pairs: readonly { readonly a: string; readonly b: string; readonly rtt: number }[];
+}
+
+export interface DistanceOptions {
+  /**
+   * Multiplies every round trip; 1 is the published figure, 0.1 a tenth of it.
+   * @default 1
+   */
+  readonly scale?: number;
+  /**
+   * Whether calls between regions are delayed at all.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * The distance between regions, from published inter-region round-trip times
+ * (`inter-region-rtt.json`, copied from the design's reference folder): how long a call
+ * from one region to another takes, and which region is nearest to a client.
+ */
+export class Distance {
+  static fromReferenceTable(options: DistanceOptions = {}): Distance {
+    const table = JSON.parse(readFileSync(path.join(__dirname, 'inter-region-rtt.json'), 'utf8')) as RttTable;
+    return new Distance(table, options);
+  }
+
+  private readonly rtt = new Map<string, number>();
+  readonly scale: number;
+  readonly enabled: boolean;
+
+  constructor(table: RttTable, options: DistanceOptions = {}) {
+    for (const { a, b, rtt } of table.pairs) {
+      this.rtt.set(`${a}|${b}`, rtt);
+      this.rtt.set(`${b}|${a}`, rtt);
+    }
+    this.scale = options.scale ?? 1;
+    this.enabled = options.enabled ?? true;
+    if (!(this.scale >= 0)) throw new Error(`distance scale must be 0 or more, got ${options.scale}`);
+  }
+
+  /** Regions the table knows. */
+  get regions(): string[] {
+    return [...new Set([...this.rtt.keys()].map((key) => key.split('|')[0] as string))].sort();
+  }
+
+  knows(region: string): boolean {
+    return this.regions.includes(region);
+  }
+
+  /** The published round trip between two regions in ms (0 within a region). */
+  roundTripMs(from: string, to: string): number {
+    if (from === to) return 0;
+    const rtt = this.rtt.get(`${from}|${to}`);
+    if (rtt === undefined) throw new Error(`no round-trip time between ${from} and ${to} in inter-region-rtt.json`);
+    return rtt;
+  }
+
+  /** The delay a call from `from` to `to` gets here: the round trip, scaled, or 0 if off. */
+  delayMs(from: string, to: string): number {
+    return this.enabled ? this.roundTripMs(from, to) * this.scale : 0;
+  }
+
+  async travel(from: string, to: string): Promise<void> {
+    const ms = this.delayMs(from, to);
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** `candidates` nearest first, as seen from `from`. */
+  byDistanceFrom(from: string, candidates: readonly string[]): string[] {
+    return [...candidates].sort((a, b) => this.roundTripMs(from, a) - this.roundTripMs(from, b));
+  }
+}

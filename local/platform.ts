@@ -1,0 +1,343 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ProductCache } from '../lambda/cache/product-cache';
+import { RecordingCardProcessor } from '../lambda/payments/card-processor';
+import { EventualStore } from '../lambda/stores/eventual-store';
+import { StrongStore } from '../lambda/stores/strong-store';
+import type { Topology } from '../lib/config/topology';
+import { DevTokenIssuer } from './dev-tokens';
+import { Distance, type DistanceOptions } from './distance';
+import { Edge } from './edge';
+import {
+  type DynamoEngine,
+  type PostgresEngine,
+  startDynamo,
+  startPostgres,
+  startValkey,
+  type ValkeyEngine,
+} from './engines';
+import { closeServer, listen, readBody, send } from './http-io';
+import { regionalHandlers } from './regional-app';
+import { RegionalGateway } from './regional-gateway';
+import { Replicator } from './replicator';
+
+export interface LocalPlatformOptions {
+  readonly topology: Topology;
+  /**
+   * The edge listens on this port, the controls on the next, region APIs from +10 on.
+   * 0 picks free ports (tests).
+   * @default 4000
+   */
+  readonly portBase?: number;
+  /** @default 500 */
+  readonly replicationDelayMs?: number;
+  readonly distance?: DistanceOptions;
+  /** @default 1000 */
+  readonly healthIntervalMs?: number;
+  /** @default 2 */
+  readonly healthFailureThreshold?: number;
+  /** Product-page TTL in each region's cache, in seconds. @default 60 */
+  readonly cacheTtlSeconds?: number;
+}
+
+export interface LocalRegionHandle {
+  readonly region: string;
+  readonly jurisdiction: string;
+  readonly url: string;
+}
+
+/** A running local platform; `stop()` ends every server and engine and deletes their data. */
+export interface LocalPlatform {
+  readonly edgeUrl: string;
+  readonly controlUrl: string;
+  readonly regions: readonly LocalRegionHandle[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole topology on loopback: per serving region a DynamoDB endpoint holding its
+ * replica, a Valkey keyspace and an API running the Lambda handlers; per jurisdiction a
+ * PostgreSQL server as its Aurora primary and a replicator between its regions only; an
+ * edge standing in for CloudFront and Route 53; and dev-only controls. Calls between
+ * regions (edge to region, secondary to primary) pay the published round trip, scaled.
+ */
+export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
+  const { topology } = options;
+  const portBase = options.portBase ?? 4000;
+  const port = (offset: number) => (portBase === 0 ? 0 : portBase + offset);
+  const distance = Distance.fromReferenceTable(options.distance);
+  for (const a of topology.servingRegions) for (const b of topology.servingRegions) distance.roundTripMs(a, b);
+
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  try {
+    const tokens = new DevTokenIssuer();
+    // Every port first, so a busy one is reported before any engine starts.
+    const gateways = new Map<string, RegionalGateway>();
+    const clocks = new Map<string, Date>();
+    let offset = 10;
+    for (const jurisdiction of topology.jurisdictions) {
+      for (const region of topology.deployOrder(jurisdiction)) {
+        const gateway = new RegionalGateway({
+          context: { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion },
+          tokens,
+          distance,
+          primaryUrl: () => gateways.get(jurisdiction.primaryRegion)?.url,
+        });
+        gateways.set(region, gateway);
+        cleanups.push(() => gateway.close());
+        await gateway.listen(port(offset++));
+      }
+    }
+    const regionUrls = Object.fromEntries([...gateways.entries()].map(([region, g]) => [region, g.url]));
+    const edge = new Edge({
+      topology,
+      distance,
+      regionUrls: () => regionUrls,
+      healthIntervalMs: options.healthIntervalMs,
+      failureThreshold: options.healthFailureThreshold,
+    });
+    cleanups.push(() => edge.close());
+    const edgeUrl = await edge.listen(port(0));
+    const replicators = new Map<string, Replicator>();
+    const postgres = new Map<string, PostgresEngine>();
+    const control = controlServer({ topology, tokens, gateways, postgres, replicators, clocks, edge });
+    cleanups.push(() => closeServer(control));
+    const controlUrl = await listen(control, port(1), 'local controls');
+
+    const valkey: ValkeyEngine = await startValkey();
+    cleanups.push(() => valkey.close());
+    const dynamo = new Map<string, DynamoEngine>();
+    await Promise.all([
+      ...topology.jurisdictions.map(async (j) => {
+        const engine = await startPostgres();
+        cleanups.push(() => engine.destroy());
+        postgres.set(j.name, engine);
+      }),
+      ...topology.servingRegions.map(async (region) => {
+        const engine = await startDynamo();
+        cleanups.push(() => engine.close());
+        dynamo.set(region, engine);
+      }),
+    ]);
+
+    for (const jurisdiction of topology.jurisdictions) {
+      const pg = postgres.get(jurisdiction.name) as PostgresEngine;
+      const database = await pg.createDatabase(`commerce_${jurisdiction.name}`);
+      const payments = new RecordingCardProcessor();
+      const tableName = `${topology.config.appName}-${jurisdiction.name}-eventual`;
+      const replicas = [];
+      for (const region of topology.deployOrder(jurisdiction)) {
+        const client = new DynamoDBClient({
+          endpoint: (dynamo.get(region) as DynamoEngine).endpoint,
+          region,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        });
+        await client.send(
+          new CreateTableCommand({
+            TableName: tableName,
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: [
+              { AttributeName: 'pk', AttributeType: 'S' },
+              { AttributeName: 'sk', AttributeType: 'S' },
+            ],
+            KeySchema: [
+              { AttributeName: 'pk', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+          }),
+        );
+        replicas.push({ region, documents: DynamoDBDocumentClient.from(client), tableName });
+        const strong = StrongStore.connect({
+          host: pg.host,
+          port: pg.port,
+          user: pg.user,
+          password: pg.password,
+          database,
+          tls: false,
+          maxConnections: 10,
+          connectTimeoutMs: 5000,
+        });
+        if (region === jurisdiction.primaryRegion) await strong.migrate();
+        const context = { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion };
+        const cache = ProductCache.connect({ host: valkey.host, port: valkey.port, keyPrefix: `${region}:` });
+        cleanups.push(() => Promise.all([strong.close(), cache.close()]));
+        const stores = { eventual: new EventualStore(client, tableName), strong, cache, payments };
+        const clock = () => clocks.get(region) ?? new Date();
+        (gateways.get(region) as RegionalGateway).handlers = regionalHandlers(
+          context,
+          stores,
+          clock,
+          options.cacheTtlSeconds,
+        );
+      }
+      const replicator = new Replicator({
+        jurisdiction: jurisdiction.name,
+        replicas,
+        delayMs: options.replicationDelayMs,
+        onError: () => undefined,
+      });
+      replicators.set(jurisdiction.name, replicator);
+    }
+
+    for (const replicator of replicators.values()) {
+      replicator.start();
+      cleanups.push(() => replicator.stop());
+    }
+    edge.startHealthChecks();
+
+    return {
+      edgeUrl,
+      controlUrl,
+      regions: [...gateways.entries()].map(([region, g]) => ({
+        region,
+        jurisdiction: topology.jurisdictionOf(region as never).name,
+        url: g.url,
+      })),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+interface ControlDeps {
+  readonly topology: Topology;
+  readonly tokens: DevTokenIssuer;
+  readonly gateways: ReadonlyMap<string, RegionalGateway>;
+  readonly postgres: ReadonlyMap<string, PostgresEngine>;
+  readonly replicators: ReadonlyMap<string, Replicator>;
+  readonly clocks: Map<string, Date>;
+  readonly edge: Edge;
+}
+
+/**
+ * Dev-only controls (never part of the CDK app): tokens, regions down and up, a
+ * jurisdiction's strong store stopped and started, replication paused and resumed, and a
+ * region's clock pinned (to replay the design's worked examples to the second).
+ */
+function controlServer(deps: ControlDeps): Server {
+  const routes: [string, RegExp, (match: RegExpExecArray, body: any) => Promise<[number, unknown]>][] = [
+    ['GET', /^\/$/, async () => [200, status(deps)]],
+    [
+      'POST',
+      /^\/tokens$/,
+      async (_m, body) => {
+        const jurisdiction = deps.topology.jurisdictions.find((j) => j.name === body?.jurisdiction);
+        if (!jurisdiction || typeof body?.sub !== 'string' || body.sub === '') {
+          return [
+            400,
+            problem('body', `send {"jurisdiction": one of ${names(deps)}, "sub": "<user id>", "admin"?: true}`),
+          ];
+        }
+        return [200, { token: deps.tokens.issue(jurisdiction.name, { sub: body.sub, admin: body.admin === true }) }];
+      },
+    ],
+    [
+      'POST',
+      /^\/regions\/([a-z0-9-]+)\/(down|up)$/,
+      async (m) => {
+        const gateway = deps.gateways.get(m[1] as string);
+        if (!gateway) return [404, problem('region', `no serving region ${m[1]}`)];
+        gateway.down = m[2] === 'down';
+        return [200, status(deps)];
+      },
+    ],
+    [
+      'POST',
+      /^\/regions\/([a-z0-9-]+)\/clock$/,
+      async (m, body) => {
+        if (!deps.gateways.has(m[1] as string)) return [404, problem('region', `no serving region ${m[1]}`)];
+        const at = new Date(body?.at);
+        if (typeof body?.at !== 'string' || Number.isNaN(at.getTime())) {
+          return [400, problem('at', 'send {"at": "<ISO 8601 time>"}')];
+        }
+        deps.clocks.set(m[1] as string, at);
+        return [200, { region: m[1], clock: at.toISOString() }];
+      },
+    ],
+    [
+      'DELETE',
+      /^\/regions\/([a-z0-9-]+)\/clock$/,
+      async (m) => {
+        deps.clocks.delete(m[1] as string);
+        return [200, { region: m[1], clock: 'real' }];
+      },
+    ],
+    [
+      'POST',
+      /^\/jurisdictions\/([a-z0-9-]+)\/strong-store\/(stop|start)$/,
+      async (m) => {
+        const engine = deps.postgres.get(m[1] as string);
+        if (!engine) return [404, problem('jurisdiction', `no jurisdiction ${m[1]}; have ${names(deps)}`)];
+        await (m[2] === 'stop' ? engine.stop() : engine.start());
+        return [200, { jurisdiction: m[1], strongStore: m[2] === 'stop' ? 'stopped' : 'running' }];
+      },
+    ],
+    [
+      'POST',
+      /^\/replication\/(pause|resume)$/,
+      async (m) => {
+        for (const replicator of deps.replicators.values()) {
+          if (m[1] === 'pause') replicator.pause();
+          else replicator.resume();
+        }
+        return [200, status(deps)];
+      },
+    ],
+  ];
+  return createServer((request: IncomingMessage, response: ServerResponse) => {
+    const path = new URL(request.url ?? '/', 'http://local').pathname;
+    const route = routes.find(([method, pattern]) => method === request.method && pattern.test(path));
+    if (!route)
+      return send(response, 404, problem('path', `no control ${request.method} ${path}; GET / lists the state`));
+    readBody(request)
+      .then(async (text) => {
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          return send(response, 400, problem('body', 'body is not valid JSON'));
+        }
+        const [code, answer] = await route[2](route[1].exec(path) as RegExpExecArray, body);
+        send(response, code, answer);
+      })
+      .catch((error: unknown) => send(response, 500, problem('control', (error as Error).message)));
+  });
+}
+
+function status(deps: ControlDeps) {
+  return {
+    deploymentModel: deps.topology.deploymentModel,
+    regions: Object.fromEntries(
+      [...deps.gateways.entries()].map(([region, g]) => [
+        region,
+        {
+          url: g.url,
+          down: g.down,
+          healthyAtEdge: deps.edge.isHealthy(region),
+          clock: deps.clocks.get(region) ?? 'real',
+        },
+      ]),
+    ),
+    replication: Object.fromEntries(
+      [...deps.replicators.entries()].map(([j, r]) => [
+        j,
+        { paused: r.isPaused, backlog: r.backlog, delayMs: r.delayMs },
+      ]),
+    ),
+  };
+}
+
+function problem(field: string, message: string) {
+  return { error: { code: 'BAD_CONTROL_REQUEST', message, field } };
+}
+
+function names(deps: ControlDeps): string {
+  return deps.topology.jurisdictions.map((j) => j.name).join(', ');
+}

@@ -1,0 +1,7 @@
+// Imported first by the local platform's entry point, before Powertools loads: the
+// functions' logs at WARN and above, no EMF metric lines and no X-Ray on the console.
+process.env.POWERTOOLS_SERVICE_NAME ??= 'commerce-local';
+process.env.POWERTOOLS_METRICS_NAMESPACE ??= 'CommerceLocal';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';

@@ -1,0 +1,174 @@
+import type { LocalPlatform } from '../../local/platform';
+import { Client, eventually, startTestPlatform } from './platform-support';
+
+// The default topology (4 regions, 2 jurisdictions) running locally, driven over HTTP
+// through the edge only. Clients in eu-west-1 and eu-central-1 land on different regions.
+let platform: LocalPlatform;
+let client: Client;
+let admin: string;
+const WEST = 'eu-west-1';
+const CENTRAL = 'eu-central-1';
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+  client = new Client(platform);
+  admin = await client.token('eu', 'admin-1', true);
+  const created = await client.api(WEST, 'PUT', '/api/products/CUP', {
+    token: admin,
+    body: { name: 'Cup', priceCents: 900, currency: 'EUR', stock: 20 },
+  });
+  expect(created.status).toBe(200);
+  await eventually(async () => expect((await client.api(CENTRAL, 'GET', '/api/products/CUP')).status).toBe(200));
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+test('the edge sends each client to the nearest region of its jurisdiction', async () => {
+  const token = await client.token('eu', 'router');
+  expect((await client.api(WEST, 'GET', '/api/me/cart', { token })).routedTo).toBe(WEST);
+  expect((await client.api(CENTRAL, 'GET', '/api/me/cart', { token })).routedTo).toBe(CENTRAL);
+  // A client in the US with an EU account still lands in the EU: nearest EU region.
+  expect((await client.api('us-east-1', 'GET', '/api/me/cart', { token })).routedTo).toBe(WEST);
+  const noRegion = await fetch(`${platform.edgeUrl}/api/health`);
+  expect(noRegion.status).toBe(400);
+  expect(((await noRegion.json()) as { error: { field: string } }).error.field).toBe('X-Client-Region');
+});
+
+test('worked examples between two regions converge once replication catches up', async () => {
+  const token = await client.token('eu', 'abhi');
+  const west = await client.api(WEST, 'PUT', '/api/me/profile', { token, body: { displayName: 'Abhi' } });
+  expect([west.status, west.servedBy]).toEqual([200, WEST]);
+  await eventually(async () =>
+    expect((await client.api(CENTRAL, 'GET', '/api/me/profile', { token })).body.version).toBe(1),
+  );
+  const central = await client.api(CENTRAL, 'PUT', '/api/me/profile', { token, body: { displayName: 'Abhishek' } });
+  expect([central.servedBy, central.body.version]).toEqual([CENTRAL, 2]);
+
+  await Promise.all([
+    client.api(WEST, 'POST', '/api/me/cart/items', { token, body: { sku: 'CUP', quantity: 1 } }),
+    client.api(CENTRAL, 'POST', '/api/me/cart/items', { token, body: { sku: 'CUP', quantity: 1 } }),
+  ]);
+  const fan = (i: number) => client.token('eu', `fan-${i}`);
+  await Promise.all(
+    [0, 1, 2].map(async (i) => client.api(WEST, 'POST', '/api/products/CUP/likes', { token: await fan(i) })),
+  );
+  await Promise.all(
+    [3, 4].map(async (i) => client.api(CENTRAL, 'POST', '/api/products/CUP/likes', { token: await fan(i) })),
+  );
+
+  for (const region of [WEST, CENTRAL]) {
+    await eventually(async () => {
+      expect((await client.api(region, 'GET', '/api/me/profile', { token })).body).toMatchObject({
+        displayName: 'Abhishek',
+        version: 2,
+      });
+      expect((await client.api(region, 'GET', '/api/me/cart', { token })).body.items).toEqual([
+        { sku: 'CUP', quantity: 2 },
+      ]);
+    });
+  }
+  // Product pages are cached for up to 60 s per region; the likes total converges in the store.
+  await eventually(async () => {
+    const likes = await client.api(WEST, 'POST', '/api/products/CUP/likes', {
+      token: await fan(5),
+      headers: { 'Idempotency-Key': 'converged-check' },
+    });
+    expect(likes.body.likes).toBe(6);
+  });
+});
+
+test('replication paused, writes in two regions, replication resumed: converged', async () => {
+  const token = await client.token('eu', 'paused-user');
+  await client.control('POST', '/replication/pause');
+  try {
+    await client.api(WEST, 'POST', '/api/me/cart/items', { token, body: { sku: 'CUP', quantity: 2 } });
+    await client.api(CENTRAL, 'POST', '/api/me/cart/items', { token, body: { sku: 'CUP', quantity: 3 } });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await client.api(WEST, 'GET', '/api/me/cart', { token })).body.items).toEqual([
+      { sku: 'CUP', quantity: 2 },
+    ]);
+    expect((await client.api(CENTRAL, 'GET', '/api/me/cart', { token })).body.items).toEqual([
+      { sku: 'CUP', quantity: 3 },
+    ]);
+    expect((await client.control('GET', '/')).replication.eu).toMatchObject({ paused: true });
+  } finally {
+    await client.control('POST', '/replication/resume');
+  }
+  for (const region of [WEST, CENTRAL]) {
+    await eventually(async () =>
+      expect((await client.api(region, 'GET', '/api/me/cart', { token })).body.items).toEqual([
+        { sku: 'CUP', quantity: 5 },
+      ]),
+    );
+  }
+});
+
+test('a region taken down: its clients go to the next nearest healthy region, no acknowledged write lost', async () => {
+  const token = await client.token('eu', 'evacuee');
+  const written = await client.api(CENTRAL, 'POST', '/api/me/cart/items', { token, body: { sku: 'CUP', quantity: 4 } });
+  expect([written.status, written.servedBy]).toEqual([200, CENTRAL]);
+  await client.control('POST', `/regions/${CENTRAL}/down`);
+  try {
+    const downAt = Date.now();
+    const rerouted = await eventually(
+      async () => {
+        const answer = await client.api(CENTRAL, 'GET', '/api/me/cart', { token });
+        expect(answer.routedTo).toBe(WEST);
+        return answer;
+      },
+      3000,
+      20,
+    );
+    // Two failed checks 100 ms apart, plus one request timeout of slack.
+    expect(Date.now() - downAt).toBeLessThan(100 * 2 + 100 + 500);
+    await eventually(async () =>
+      expect((await client.api(CENTRAL, 'GET', '/api/me/cart', { token })).body.items).toEqual([
+        { sku: 'CUP', quantity: 4 },
+      ]),
+    );
+    expect(rerouted.status).toBe(200);
+    const status = await client.control('GET', '/');
+    expect(status.regions[CENTRAL]).toMatchObject({ down: true, healthyAtEdge: false });
+  } finally {
+    await client.control('POST', `/regions/${CENTRAL}/up`);
+  }
+  await eventually(async () =>
+    expect((await client.api(CENTRAL, 'GET', '/api/me/cart', { token })).routedTo).toBe(CENTRAL),
+  );
+});
+
+test('strong store stopped: orders 503 with Retry-After, the rest still served; restarted: orders succeed', async () => {
+  const token = await client.token('eu', 'shopper');
+  await client.control('POST', '/jurisdictions/eu/strong-store/stop');
+  try {
+    const order = await client.api(CENTRAL, 'POST', '/api/orders', {
+      token,
+      headers: { 'Idempotency-Key': 'outage-order' },
+      body: { lines: [{ sku: 'CUP', quantity: 1 }] },
+    });
+    expect(order.status).toBe(503);
+    expect(order.headers.get('retry-after')).toBe('5');
+    expect(order.body.error.code).toBe('STRONG_STORE_UNAVAILABLE');
+    expect((await client.api(CENTRAL, 'GET', '/api/products/CUP')).status).toBe(200);
+    expect(
+      (await client.api(WEST, 'POST', '/api/me/cart/items', { token, body: { sku: 'CUP', quantity: 1 } })).status,
+    ).toBe(200);
+    expect((await client.api(CENTRAL, 'POST', '/api/products/CUP/likes', { token })).status).toBe(200);
+    expect((await client.api(WEST, 'GET', '/api/health')).body.mode).toBe('read-only');
+  } finally {
+    await client.control('POST', '/jurisdictions/eu/strong-store/start');
+  }
+  const retried = await eventually(async () => {
+    const answer = await client.api(CENTRAL, 'POST', '/api/orders', {
+      token,
+      headers: { 'Idempotency-Key': 'outage-order' },
+      body: { lines: [{ sku: 'CUP', quantity: 1 }] },
+    });
+    expect(answer.status).toBe(201);
+    return answer;
+  });
+  expect(retried.body).toMatchObject({ status: 'paid', placedIn: WEST });
+  expect(retried.servedBy).toBe(WEST);
+});
