@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS order_requests (
   idempotency_key text NOT NULL,
   request_hash    text NOT NULL,
   status_code     smallint NOT NULL,
-  response        jsonb NOT NULL,
+  -- json, not jsonb: a replay is the first answer byte for byte, key order included.
+  response        json NOT NULL,
   order_id        uuid REFERENCES orders (id),
   created_at      timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (user_id, idempotency_key)
