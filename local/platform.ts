@@ -45,6 +45,9 @@ export interface LocalRegionHandle {
   readonly region: string;
   readonly jurisdiction: string;
   readonly url: string;
+  /** The region's DynamoDB endpoint, holding its replica of the jurisdiction's table. */
+  readonly dynamoEndpoint: string;
+  readonly tableName: string;
 }
 
 /** A running local platform; `stop()` ends every server and engine and deletes their data. */
@@ -193,11 +196,16 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     return {
       edgeUrl,
       controlUrl,
-      regions: [...gateways.entries()].map(([region, g]) => ({
-        region,
-        jurisdiction: topology.jurisdictionOf(region as never).name,
-        url: g.url,
-      })),
+      regions: [...gateways.entries()].map(([region, g]) => {
+        const jurisdiction = topology.jurisdictionOf(region as never).name;
+        return {
+          region,
+          jurisdiction,
+          url: g.url,
+          dynamoEndpoint: (dynamo.get(region) as DynamoEngine).endpoint,
+          tableName: `${topology.config.appName}-${jurisdiction}-eventual`,
+        };
+      }),
       stop,
     };
   } catch (error) {

@@ -1,3 +1,5 @@
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalPlatform } from '../../local/platform';
 import { Client, eventually, startTestPlatform } from './platform-support';
 
@@ -171,4 +173,28 @@ test('strong store stopped: orders 503 with Retry-After, the rest still served; 
   });
   expect(retried.body).toMatchObject({ status: 'paid', placedIn: WEST });
   expect(retried.servedBy).toBe(WEST);
+});
+
+test('replication stays inside the jurisdiction: EU items exist only in EU replicas', async () => {
+  const token = await client.token('eu', 'resident');
+  await client.api(WEST, 'PUT', '/api/me/profile', { token, body: { displayName: 'Resident' } });
+  await client.api(WEST, 'POST', '/api/me/cart/items', { token, body: { sku: 'CUP', quantity: 1 } });
+  await eventually(async () =>
+    expect((await client.api(CENTRAL, 'GET', '/api/me/profile', { token })).body.displayName).toBe('Resident'),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  for (const region of platform.regions) {
+    const documents = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: region.dynamoEndpoint,
+        region: region.region,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    const tables = (await documents.send(new ListTablesCommand({}))).TableNames ?? [];
+    expect(tables).toEqual([region.tableName]);
+    const items = (await documents.send(new ScanCommand({ TableName: region.tableName }))).Items ?? [];
+    const residentItems = items.filter((item) => item.pk === 'USER#resident');
+    expect(residentItems.length > 0).toBe(region.jurisdiction === 'eu');
+  }
 });
