@@ -87,9 +87,37 @@ async function main(): Promise<void> {
     fail(`--port-base must be an integer port leaving room for ${topology.servingRegions.length + 10} ports`);
   }
 
+  const cacheTtl = number('cache-ttl-s', values['cache-ttl-s'] as string | undefined, 1);
+  if (cacheTtl !== undefined && !Number.isInteger(cacheTtl)) fail('--cache-ttl-s must be a whole number of seconds');
+
+  // Signals are handled from the start: during start-up they end the process at once,
+  // and the engines' exit hooks kill their servers and delete their data; once running,
+  // the first stops everything in order and a second forces the exit.
+  let platform: Awaited<ReturnType<typeof startLocalPlatform>> | undefined;
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!platform || stopping) {
+      console.error(`\n${signal}: exiting now`);
+      process.exit(130);
+    }
+    stopping = true;
+    console.log('\nStopping: servers, replication, PostgreSQL, DynamoDB, Valkey ...');
+    platform.stop().then(
+      () => {
+        console.log('Stopped; nothing left running, temp data deleted.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('Stopping failed:', error);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+
   const started = Date.now();
   console.log(`Starting ${topology.servingRegions.length} regions (${topology.deploymentModel}) on 127.0.0.1 ...`);
-  const platform = await startLocalPlatform({
+  platform = await startLocalPlatform({
     topology,
     portBase,
     replicationDelayMs: number('replication-delay-ms', values['replication-delay-ms'] as string | undefined, 0),
@@ -98,20 +126,8 @@ async function main(): Promise<void> {
       enabled: values['no-distance'] !== true,
     },
     healthIntervalMs: number('health-interval-ms', values['health-interval-ms'] as string | undefined, 50),
-    cacheTtlSeconds: number('cache-ttl-s', values['cache-ttl-s'] as string | undefined, 1),
+    cacheTtlSeconds: cacheTtl,
   }).catch((error: unknown) => fail((error as Error).message));
-
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nStopping: servers, replication, PostgreSQL, DynamoDB, Valkey ...');
-    await platform.stop();
-    console.log('Stopped; nothing left running, temp data deleted.');
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
 
   console.log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
   console.log(`  edge (CloudFront + Route 53)  ${platform.edgeUrl}   send X-Client-Region: <aws region>`);

@@ -2,7 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Topology } from '../lib/config/topology';
 import { unverifiedJurisdiction } from './dev-tokens';
 import type { Distance } from './distance';
-import { closeServer, listen, lowerCaseHeaders, RequestTooLargeError, readBody, send } from './http-io';
+import {
+  closeServer,
+  forwardable,
+  forwardableBody,
+  listen,
+  lowerCaseHeaders,
+  RequestTooLargeError,
+  readBody,
+  send,
+} from './http-io';
+
+/** How long one health check may take, as Route 53 allows a few seconds per check. */
+const HEALTH_CHECK_TIMEOUT_MS = 2000;
 
 export interface EdgeProps {
   readonly topology: Topology;
@@ -85,12 +97,13 @@ export class Edge {
         .slice(0, 2)
         .find((region) => this.isHealthy(region));
     if (topology.deploymentModel === 'active-passive') {
-      if (known) return failoverTarget(known);
+      if (known) return failoverTarget(known) ?? topology.deployOrder(known)[0];
       const targets = topology.jurisdictions.map(failoverTarget).filter((r): r is string => r !== undefined);
-      return distance.byDistanceFrom(clientRegion, targets)[0];
+      return distance.byDistanceFrom(clientRegion, targets.length ? targets : topology.servingRegions)[0];
     }
-    const candidates = known ? [...known.regions] : topology.servingRegions;
-    return distance.byDistanceFrom(clientRegion, candidates).find((region) => this.isHealthy(region));
+    const candidates = distance.byDistanceFrom(clientRegion, known ? [...known.regions] : topology.servingRegions);
+    // Like Route 53, when every record is unhealthy it answers as if all were healthy.
+    return candidates.find((region) => this.isHealthy(region)) ?? candidates[0];
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -119,19 +132,14 @@ export class Edge {
     }
     await this.props.distance.travel(clientRegion, region);
     const target = this.props.regionUrls()[region] as string;
+    const method = request.method ?? 'GET';
     const upstream = await fetch(`${target}${url.pathname}${url.search}`, {
-      method: request.method,
-      headers: Object.fromEntries(
-        Object.entries(headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
-      ),
-      body,
+      method,
+      headers: forwardable(Object.entries(headers)),
+      body: forwardableBody(method, body),
     }).catch(() => undefined);
     if (!upstream) return send(response, 502, { message: `region ${region} did not answer` });
-    const upstreamHeaders = Object.fromEntries(
-      [...upstream.headers.entries()].filter(
-        ([name]) => !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name),
-      ),
-    );
+    const upstreamHeaders = forwardable(upstream.headers.entries());
     send(response, upstream.status, await upstream.text(), { ...upstreamHeaders, 'x-edge-routed-to': region });
   }
 
@@ -147,7 +155,9 @@ export class Edge {
     const urls = this.props.regionUrls();
     await Promise.all(
       [...this.health.entries()].map(async ([region, state]) => {
-        const passed = await fetch(`${urls[region]}/api/health`, { signal: AbortSignal.timeout(this.intervalMs) })
+        const passed = await fetch(`${urls[region]}/api/health`, {
+          signal: AbortSignal.timeout(HEALTH_CHECK_TIMEOUT_MS),
+        })
           .then((r) => r.status === 200)
           .catch(() => false);
         if (passed === state.healthy) {

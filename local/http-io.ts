@@ -63,3 +63,28 @@ export async function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and `expect` are not forwarded by a proxy; fetch
+// also refuses several of them outright.
+const NOT_FORWARDED = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'content-length',
+]);
+
+/** Headers a proxy passes on, in either direction. */
+export function forwardable(headers: Iterable<[string, string]>): Record<string, string> {
+  return Object.fromEntries([...headers].filter(([name]) => !NOT_FORWARDED.has(name.toLowerCase())));
+}
+
+/** GET and HEAD carry no body when forwarded (fetch refuses one). */
+export function forwardableBody(method: string, body: string | undefined): string | undefined {
+  return method === 'GET' || method === 'HEAD' ? undefined : body;
+}

@@ -39,6 +39,8 @@ export interface LocalPlatformOptions {
   readonly healthFailureThreshold?: number;
   /** Product-page TTL in each region's cache, in seconds. @default 60 */
   readonly cacheTtlSeconds?: number;
+  /** Called when a replication round fails; it is retried on the next poll. @default console.warn */
+  readonly onReplicationError?: (error: unknown) => void;
 }
 
 export interface LocalRegionHandle {
@@ -115,7 +117,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const valkey: ValkeyEngine = await startValkey();
     cleanups.push(() => valkey.close());
     const dynamo = new Map<string, DynamoEngine>();
-    await Promise.all([
+    // Wait for every start to settle, so a failed one leaves none running unseen.
+    const started = await Promise.allSettled([
       ...topology.jurisdictions.map(async (j) => {
         const engine = await startPostgres();
         cleanups.push(() => engine.destroy());
@@ -127,6 +130,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         dynamo.set(region, engine);
       }),
     ]);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
 
     for (const jurisdiction of topology.jurisdictions) {
       const pg = postgres.get(jurisdiction.name) as PostgresEngine;
@@ -182,7 +187,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         jurisdiction: jurisdiction.name,
         replicas,
         delayMs: options.replicationDelayMs,
-        onError: () => undefined,
+        onError: options.onReplicationError ?? ((error) => console.warn(`replication (${jurisdiction.name}):`, error)),
       });
       replicators.set(jurisdiction.name, replicator);
     }
@@ -300,6 +305,12 @@ function controlServer(deps: ControlDeps): Server {
     ],
   ];
   return createServer((request: IncomingMessage, response: ServerResponse) => {
+    // Only local tools: a web page in the developer's browser (another Origin, or a
+    // rebound DNS name in Host) must not mint tokens or take regions down.
+    const host = request.headers.host ?? '';
+    if (request.headers.origin || !/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) {
+      return send(response, 403, problem('host', 'the controls answer local tools on 127.0.0.1 only'));
+    }
     const path = new URL(request.url ?? '/', 'http://local').pathname;
     const route = routes.find(([method, pattern]) => method === request.method && pattern.test(path));
     if (!route)

@@ -6,7 +6,16 @@ import type { RegionContext } from '../lambda/shared/region-context';
 import { apiGatewayEvent, lambdaContext } from './api-gateway-event';
 import type { DevTokenIssuer } from './dev-tokens';
 import type { Distance } from './distance';
-import { closeServer, listen, lowerCaseHeaders, RequestTooLargeError, readBody, send } from './http-io';
+import {
+  closeServer,
+  forwardable,
+  forwardableBody,
+  listen,
+  lowerCaseHeaders,
+  RequestTooLargeError,
+  readBody,
+  send,
+} from './http-io';
 
 export interface RegionalGatewayProps {
   readonly context: RegionContext;
@@ -80,13 +89,12 @@ export class RegionalGateway {
       await this.props.distance.travel(region, primaryRegion);
       const forwarded = await fetch(`${primaryUrl}${url.pathname}${url.search}`, {
         method,
-        headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_HEADERS.has(name))),
-        body,
+        headers: forwardable(Object.entries(headers)),
+        body: forwardableBody(method, body),
       }).catch(() => undefined);
+      // What an HTTP API answers when its HTTP integration cannot be reached.
       if (!forwarded) return send(response, 503, { message: 'Service Unavailable' }, served);
-      const forwardedHeaders = Object.fromEntries(
-        [...forwarded.headers.entries()].filter(([name]) => !HOP_HEADERS.has(name) && name !== 'content-length'),
-      );
+      const forwardedHeaders = forwardable(forwarded.headers.entries());
       return send(response, forwarded.status, await forwarded.text(), {
         ...forwardedHeaders,
         'x-entry-region': region,
@@ -109,5 +117,3 @@ export class RegionalGateway {
     });
   }
 }
-
-const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length']);

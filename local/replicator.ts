@@ -1,4 +1,4 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 export interface ReplicaTable {
   readonly region: string;
@@ -35,6 +35,10 @@ interface Pending {
  * the last write seen for an item wins everywhere (item-level last writer wins). It reads
  * each replica's items every `pollMs`; a write it made itself is recognised and not sent
  * back. Paused, it keeps noting writes and delivers them on resume.
+ *
+ * "Last" is the order the replicator notices writes in (every `pollMs`), not AWS's write
+ * timestamps; the platform's merged data never has two regions write one item, so that
+ * difference only touches catalog entries and idempotency records.
  */
 export class Replicator {
   readonly delayMs: number;
@@ -108,12 +112,11 @@ export class Replicator {
       }
     }
     if (this.paused) return;
-    const due = this.pending.filter((change) => change.dueAt <= now);
-    this.pending = this.pending.filter((change) => change.dueAt > now);
-    for (const change of due) {
+    for (const change of this.pending.filter((c) => c.dueAt <= now)) {
       // A later write to the same item has won meanwhile: it is delivered instead.
-      if (this.winners.get(change.key) !== change.value) continue;
-      await this.deliver(change.key, change.value);
+      if (this.winners.get(change.key) === change.value) await this.deliver(change.key, change.value);
+      // Only once delivered everywhere (a failure above leaves it queued for the next poll).
+      this.pending = this.pending.filter((c) => c !== change);
     }
   }
 
@@ -122,6 +125,10 @@ export class Replicator {
     for (const replica of this.options.replicas) {
       const seen = this.seen.get(replica.region) as Map<string, string>;
       if ((seen.get(key) ?? null) === value) continue;
+      // The region wrote the item since its last scan: that newer local write wins, and the
+      // next poll picks it up and carries it to the others.
+      const now = await replica.documents.send(new GetCommand({ TableName: replica.tableName, Key: { pk, sk } }));
+      if ((now.Item ? canonicalJson(now.Item) : null) !== (seen.get(key) ?? null)) continue;
       if (value === null) {
         await replica.documents.send(new DeleteCommand({ TableName: replica.tableName, Key: { pk, sk } }));
         seen.delete(key);

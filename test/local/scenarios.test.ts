@@ -123,8 +123,8 @@ test('a region taken down: its clients go to the next nearest healthy region, no
       3000,
       20,
     );
-    // Two failed checks 100 ms apart, plus one request timeout of slack.
-    expect(Date.now() - downAt).toBeLessThan(100 * 2 + 100 + 500);
+    // Two failed checks 100 ms apart; the rest is slack for a loaded machine.
+    expect(Date.now() - downAt).toBeLessThan(1500);
     await eventually(async () =>
       expect((await client.api(CENTRAL, 'GET', '/api/me/cart', { token })).body.items).toEqual([
         { sku: 'CUP', quantity: 4 },
@@ -197,4 +197,46 @@ test('replication stays inside the jurisdiction: EU items exist only in EU repli
     const residentItems = items.filter((item) => item.pk === 'USER#resident');
     expect(residentItems.length > 0).toBe(region.jurisdiction === 'eu');
   }
+});
+
+/** A raw HTTP/1.1 request, for what fetch will not send (Expect, chunked bodies, GET bodies). */
+async function raw(method: string, path: string, headers: Record<string, string>, chunks: string[]) {
+  const { request } = await import('node:http');
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${platform.edgeUrl}${path}`, { method, headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+test('the edge proxies what clients send: chunked bodies, Expect: 100-continue, a GET with a body', async () => {
+  const token = await client.token('eu', 'curl-user');
+  const auth = { authorization: `Bearer ${token}`, 'x-client-region': WEST, 'content-type': 'application/json' };
+  const chunked = await raw('POST', '/api/me/cart/items', { ...auth, 'transfer-encoding': 'chunked' }, [
+    '{"sku":"CUP",',
+    '"quantity":1}',
+  ]);
+  expect(chunked.status).toBe(200);
+  const expecting = await raw('PUT', '/api/me/profile', { ...auth, expect: '100-continue' }, [
+    JSON.stringify({ displayName: 'Curl' }),
+  ]);
+  expect(expecting.status).toBe(200);
+  const getWithBody = await raw('GET', '/api/me/cart', { ...auth, 'content-length': '2' }, ['{}']);
+  expect(getWithBody.status).toBe(200);
+});
+
+test('the dev controls answer local tools only, not web pages', async () => {
+  const fromPage = await fetch(`${platform.controlUrl}/tokens`, {
+    method: 'POST',
+    headers: { origin: 'https://evil.example' },
+    body: JSON.stringify({ jurisdiction: 'eu', sub: 'x', admin: true }),
+  });
+  expect(fromPage.status).toBe(403);
 });

@@ -1,0 +1,89 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoEngine, startDynamo } from '../../local/engines';
+import { type ReplicaTable, Replicator } from '../../local/replicator';
+import { eventually } from './platform-support';
+
+// The local stand-in for global-table replication, on real DynamoDB API servers.
+const engines: DynamoEngine[] = [];
+const replicas: ReplicaTable[] = [];
+let outsider: ReplicaTable;
+let replicator: Replicator;
+
+async function table(region: string): Promise<ReplicaTable> {
+  const engine = await startDynamo();
+  engines.push(engine);
+  const client = new DynamoDBClient({
+    endpoint: engine.endpoint,
+    region,
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: 'shared-name',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  return { region, documents: DynamoDBDocumentClient.from(client), tableName: 'shared-name' };
+}
+
+const put = (replica: ReplicaTable, sk: string, value: string) =>
+  replica.documents.send(new PutCommand({ TableName: replica.tableName, Item: { pk: 'P', sk, value } }));
+const read = async (replica: ReplicaTable, sk: string) =>
+  (await replica.documents.send(new GetCommand({ TableName: replica.tableName, Key: { pk: 'P', sk } }))).Item?.value;
+
+beforeAll(async () => {
+  replicas.push(await table('eu-west-1'), await table('eu-central-1'));
+  outsider = await table('us-east-1');
+  replicator = new Replicator({ jurisdiction: 'eu', replicas, delayMs: 100, pollMs: 30 });
+  replicator.start();
+});
+
+afterAll(async () => {
+  await replicator?.stop();
+  await Promise.all(engines.map((engine) => engine.close()));
+});
+
+test('a write reaches the other region after the delay, never a table outside the jurisdiction', async () => {
+  const [west, central] = replicas as [ReplicaTable, ReplicaTable];
+  await put(west, 'a', 'from-west');
+  await eventually(async () => expect(await read(central, 'a')).toBe('from-west'), 5000, 20);
+  expect(await read(outsider, 'a')).toBeUndefined();
+});
+
+test('the later write to one item wins everywhere, and deletes replicate', async () => {
+  const [west, central] = replicas as [ReplicaTable, ReplicaTable];
+  await put(west, 'b', 'first');
+  await eventually(async () => expect(await read(central, 'b')).toBe('first'), 5000, 20);
+  await put(central, 'b', 'second');
+  await eventually(async () => expect(await read(west, 'b')).toBe('second'), 5000, 20);
+  await central.documents.send(new DeleteCommand({ TableName: central.tableName, Key: { pk: 'P', sk: 'b' } }));
+  await eventually(async () => expect(await read(west, 'b')).toBeUndefined(), 5000, 20);
+});
+
+test('paused, it keeps every write and delivers them on resume', async () => {
+  const [west, central] = replicas as [ReplicaTable, ReplicaTable];
+  replicator.pause();
+  await put(west, 'c', 'west-while-paused');
+  await put(central, 'd', 'central-while-paused');
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  expect(await read(central, 'c')).toBeUndefined();
+  expect(replicator.backlog).toBeGreaterThanOrEqual(2);
+  replicator.resume();
+  await eventually(
+    async () => {
+      expect(await read(central, 'c')).toBe('west-while-paused');
+      expect(await read(west, 'd')).toBe('central-while-paused');
+    },
+    5000,
+    20,
+  );
+});
