@@ -1,5 +1,6 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { DataResidencyChecks, residencyScopeOf } from './compliance/data-residency-checks';
 import { PlatformChecks } from './compliance/platform-checks';
 import type { Topology } from './config/topology';
 import { EdgeStack } from './stacks/edge-stack';
@@ -77,6 +78,10 @@ export function createCommercePlatform(app: App, topology: Topology): CommercePl
   });
   for (const stack of Object.values(stateless)) edge.addStackDependency(stack, 'the API origin must answer first');
 
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new PlatformChecks(app));
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app),
+    new PlatformChecks(app),
+    new DataResidencyChecks(residencyScopeOf(topology), app),
+  );
   return { edge, stateful, stateless };
 }

@@ -2,15 +2,21 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { DataResidencyChecks, residencyScopeOf } from '../../lib/compliance/data-residency-checks';
 import { PlatformChecks } from '../../lib/compliance/platform-checks';
 import { buildPlatform, createApp } from '../support/platform';
 
 describe('cdk-nag', () => {
   test.each(['active-active', 'active-passive'])(
-    'AwsSolutions and Platform packs find nothing unacknowledged in any stack (%s)',
+    'AwsSolutions, Platform and DataResidency packs find nothing unacknowledged in any stack (%s)',
     (model) => {
-      const { app } = buildPlatform({ deploymentModel: model });
-      const reports = [new AwsSolutionsChecks(app), new PlatformChecks(app)].map((pack) => pack.validateScope(app));
+      const { app, topology } = buildPlatform({ deploymentModel: model });
+      const packs = [
+        new AwsSolutionsChecks(app),
+        new PlatformChecks(app),
+        new DataResidencyChecks(residencyScopeOf(topology), app),
+      ];
+      const reports = packs.map((pack) => pack.validateScope(app));
       const findings = reports.flatMap((report) =>
         report.violations.flatMap((v) =>
           v.violatingResources.map((r) => `${v.ruleName} ${(r as { constructPath?: string }).constructPath}`),

@@ -1,0 +1,269 @@
+import { type CfnResource, Stack } from 'aws-cdk-lib';
+import { NagMessageLevel, NagPack, type NagPackProps, NagRuleCompliance, type NagRuleResult } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { isEuRegion } from '../config/regions';
+import type { Topology } from '../config/topology';
+import { eventualTableName, strongStoreIdentifier } from '../stacks/stateful-stack';
+
+/** What the pack needs to know about the topology: where EU-pinned data lives and its names. */
+export interface ResidencyScope {
+  /** Regions of the EU-pinned jurisdictions: their stacks hold EU data. */
+  readonly euPinnedRegions: readonly string[];
+  /** Global-table names of EU-pinned jurisdictions. */
+  readonly euTableNames: readonly string[];
+  /** Aurora global-cluster identifiers of EU-pinned jurisdictions. */
+  readonly euGlobalClusters: readonly string[];
+}
+
+export function residencyScopeOf(topology: Topology): ResidencyScope {
+  const pinned = topology.jurisdictions.filter((j) => j.residency === 'eu');
+  return {
+    euPinnedRegions: pinned.flatMap((j) => [...j.regions]),
+    euTableNames: pinned.map((j) => eventualTableName(topology, j)),
+    euGlobalClusters: pinned.map((j) => strongStoreIdentifier(topology, j)),
+  };
+}
+
+const REGION = '((?:[a-z]{2}(?:-gov)?)-[a-z]+-\\d)';
+const ARN_REGION = new RegExp(`arn:[a-z-]+:[a-z0-9-]+:${REGION}:`, 'g');
+const S3_REGIONAL_HOST = new RegExp(`\\.s3[.-]${REGION}\\.amazonaws\\.com`, 'g');
+
+/**
+ * Every region a CloudFormation value points at: regions written in ARNs and S3 regional
+ * host names, the region of a cross-region `Fn::GetStackOutput`, and the stack's own
+ * region for references inside the stack (`Ref`, `Fn::GetAtt`, `AWS::Region`).
+ */
+export function regionsIn(value: unknown, home: string): Set<string> {
+  const found = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (typeof v === 'string') {
+      for (const pattern of [ARN_REGION, S3_REGIONAL_HOST])
+        for (const m of v.matchAll(pattern)) found.add(m[1] as string);
+      return;
+    }
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (!v || typeof v !== 'object') return;
+    const entries = Object.entries(v as Record<string, unknown>);
+    const [only] = entries;
+    if (entries.length === 1 && only) {
+      const [fn, args] = only;
+      if (fn === 'Fn::GetStackOutput') {
+        const region = (args as { Region?: unknown }).Region;
+        found.add(typeof region === 'string' ? region : home);
+        return;
+      }
+      if (fn === 'Ref' || fn === 'Fn::GetAtt' || fn === 'Fn::ImportValue') {
+        if (fn !== 'Ref' || !String(args).startsWith('AWS::') || args === 'AWS::Region') found.add(home);
+        return;
+      }
+      if (fn === 'Fn::Join') {
+        const [, parts] = args as [string, unknown[]];
+        const text = parts
+          .map((p) => (typeof p === 'string' ? p : JSON.stringify(p) === '{"Ref":"AWS::Region"}' ? home : '\u0000'))
+          .join('');
+        for (const pattern of [ARN_REGION, S3_REGIONAL_HOST])
+          for (const m of text.matchAll(pattern)) found.add(m[1] as string);
+        parts.filter((p) => typeof p === 'object').forEach(visit);
+        return;
+      }
+    }
+    for (const [, child] of entries) visit(child);
+  };
+  visit(value);
+  return found;
+}
+
+function outsideEu(regions: Iterable<string>): string[] {
+  return [...regions].filter((region) => !isEuRegion(region));
+}
+
+/**
+ * The resource's properties as they will be deployed: `_toCloudFormation` includes raw
+ * overrides (the Aurora secondary's `GlobalClusterIdentifier` is one), which the typed L1
+ * properties do not show.
+ */
+function resolved(node: CfnResource): { props: any; region: string } {
+  const stack = Stack.of(node);
+  const props = stack.resolve((node as unknown as { _toCloudFormation(): any })._toCloudFormation()).Resources;
+  const [resource] = Object.values(props as Record<string, { Properties?: unknown }>);
+  return { props: resource?.Properties ?? {}, region: stack.region };
+}
+
+function verdict(violating: boolean): NagRuleResult {
+  return violating ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
+}
+
+/** Key names under which CloudFormation resources name an encryption key. */
+const KEY_PROPERTY = /^(kms.*key.*|.*kmskeyid|.*keyarn|encryptionkey|kmsmasterkeyid|sseawskmskeyid)$/i;
+/** Properties through which a resource sends data to another resource. */
+const EGRESS: Readonly<Record<string, (props: any) => unknown>> = {
+  'AWS::Logs::SubscriptionFilter': (p) => p.DestinationArn,
+  'AWS::Events::Rule': (p) => (p.Targets ?? []).map((t: any) => t.Arn),
+  'AWS::Lambda::EventInvokeConfig': (p) => p.DestinationConfig,
+  'AWS::Lambda::EventSourceMapping': (p) => p.DestinationConfig,
+  'AWS::SNS::Subscription': (p) => p.Endpoint,
+  'AWS::SQS::Queue': (p) => p.RedrivePolicy,
+  'AWS::KinesisFirehose::DeliveryStream': (p) => [
+    p.S3DestinationConfiguration,
+    p.ExtendedS3DestinationConfiguration,
+    p.HttpEndpointDestinationConfiguration,
+  ],
+  'AWS::Pipes::Pipe': (p) => p.Target,
+  'AWS::Logs::Delivery': (p) => p.DeliveryDestinationArn,
+};
+
+/**
+ * Residency rules: data of an EU-pinned jurisdiction stays in the EU (DESIGN §4, first of
+ * the three guards). Rule ids read `DataResidency-<rule>`; they are errors, and none of
+ * them is acknowledged anywhere in this app — a finding means a design change, not an
+ * exception.
+ */
+export class DataResidencyChecks extends NagPack {
+  readonly name = 'DataResidency';
+
+  static forTopology(topology: Topology, props?: NagPackProps): DataResidencyChecks {
+    return new DataResidencyChecks(residencyScopeOf(topology), undefined, props);
+  }
+
+  constructor(
+    private readonly scope: ResidencyScope,
+    validationScope?: IConstruct,
+    props?: NagPackProps,
+  ) {
+    super(validationScope, props);
+    this.packName = 'DataResidency';
+  }
+
+  private isEuPinned(region: string): boolean {
+    return this.scope.euPinnedRegions.includes(region);
+  }
+
+  protected checkResource(node: CfnResource): void {
+    const rule = (suffix: string, info: string, explanation: string, check: (n: CfnResource) => NagRuleResult) =>
+      this.applyRule({
+        ruleSuffixOverride: suffix,
+        info,
+        explanation,
+        level: NagMessageLevel.ERROR,
+        rule: check,
+        node,
+      });
+
+    rule(
+      'ReplicatesOutsideEU',
+      'EU-pinned data is replicated to, or joined from, a region outside the EU.',
+      'Global-table replicas, Aurora global-cluster members, S3 replication destinations and cache global datastores of an EU-pinned jurisdiction must all be in EU regions.',
+      (n) => this.replication(n),
+    );
+    rule(
+      'SendsOutsideEU',
+      'A resource of an EU-pinned jurisdiction sends data to a destination outside the EU.',
+      'Log subscriptions, event targets, Lambda destinations, SNS/SQS/Firehose/Pipes targets of EU-pinned stacks must be in EU regions.',
+      (n) => this.egress(n),
+    );
+    rule(
+      'KeyOutsideEU',
+      'A resource of an EU-pinned jurisdiction is encrypted with a KMS key outside the EU.',
+      'Keys that protect EU data must live in the EU, or the data is only as resident as its key.',
+      (n) => this.keys(n),
+    );
+    rule(
+      'GrantOutsideEU',
+      'A principal or function outside the EU is granted access to EU-pinned data.',
+      'Policies in non-EU stacks must not name resources of EU-pinned regions, and resource policies of EU-pinned stacks must not name principals from stacks outside the EU.',
+      (n) => this.grants(n),
+    );
+    rule(
+      'CloudFrontLogsOutsideEU',
+      'CloudFront access logs (which hold EU users\u2019 IP addresses) are delivered to a bucket outside the EU.',
+      'CloudFront is global; its standard logs must land in an EU bucket, or be off.',
+      (n) => this.cloudFrontLogs(n),
+    );
+  }
+
+  private replication(node: CfnResource): NagRuleResult {
+    const { props, region } = resolved(node);
+    const pinned = this.isEuPinned(region);
+    switch (node.cfnResourceType) {
+      case 'AWS::DynamoDB::GlobalTable':
+        if (!pinned && !this.scope.euTableNames.includes(props.TableName)) return NagRuleCompliance.NOT_APPLICABLE;
+        return verdict(outsideEu([region, ...(props.Replicas ?? []).map((r: any) => r.Region)]).length > 0);
+      case 'AWS::RDS::DBCluster':
+        if (!this.scope.euGlobalClusters.includes(props.GlobalClusterIdentifier))
+          return NagRuleCompliance.NOT_APPLICABLE;
+        return verdict(!isEuRegion(region));
+      case 'AWS::ElastiCache::GlobalReplicationGroup':
+        if (!pinned) return NagRuleCompliance.NOT_APPLICABLE;
+        return verdict(outsideEu((props.Members ?? []).map((m: any) => m.ReplicationGroupRegion ?? region)).length > 0);
+      case 'AWS::S3::Bucket':
+        if (!pinned || !props.ReplicationConfiguration) return NagRuleCompliance.NOT_APPLICABLE;
+        return verdict(outsideEu(regionsIn(props.ReplicationConfiguration.Rules, region)).length > 0);
+      default:
+        return NagRuleCompliance.NOT_APPLICABLE;
+    }
+  }
+
+  private egress(node: CfnResource): NagRuleResult {
+    const destinations = EGRESS[node.cfnResourceType];
+    if (!destinations) return NagRuleCompliance.NOT_APPLICABLE;
+    const { props, region } = resolved(node);
+    if (!this.isEuPinned(region)) return NagRuleCompliance.NOT_APPLICABLE;
+    return verdict(outsideEu(regionsIn(destinations(props), region)).length > 0);
+  }
+
+  private keys(node: CfnResource): NagRuleResult {
+    const { props, region } = resolved(node);
+    if (!this.isEuPinned(region)) return NagRuleCompliance.NOT_APPLICABLE;
+    const keyValues: unknown[] = [];
+    const collect = (v: unknown): void => {
+      if (Array.isArray(v)) return v.forEach(collect);
+      if (!v || typeof v !== 'object') return;
+      for (const [name, child] of Object.entries(v as Record<string, unknown>)) {
+        if (KEY_PROPERTY.test(name)) keyValues.push(child);
+        else collect(child);
+      }
+    };
+    collect(props);
+    if (keyValues.length === 0) return NagRuleCompliance.NOT_APPLICABLE;
+    return verdict(outsideEu(regionsIn(keyValues, region)).length > 0);
+  }
+
+  private grants(node: CfnResource): NagRuleResult {
+    const { props, region } = resolved(node);
+    const type = node.cfnResourceType;
+    if (!this.isEuPinned(region) && ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role'].includes(type)) {
+      const documents = [props.PolicyDocument, ...(props.Policies ?? []).map((p: any) => p.PolicyDocument)];
+      const resources = documents.flatMap((d: any) => (d?.Statement ?? []).map((s: any) => s.Resource));
+      return verdict([...regionsIn(resources, region)].some((r) => this.isEuPinned(r)));
+    }
+    if (this.isEuPinned(region)) {
+      const policy = props.KeyPolicy ?? props.PolicyDocument ?? props.ResourcePolicy?.PolicyDocument;
+      if (
+        !policy ||
+        ![
+          'AWS::KMS::Key',
+          'AWS::S3::BucketPolicy',
+          'AWS::DynamoDB::GlobalTable',
+          'AWS::SQS::QueuePolicy',
+          'AWS::SNS::TopicPolicy',
+        ].includes(type)
+      ) {
+        return NagRuleCompliance.NOT_APPLICABLE;
+      }
+      const principals = (policy.Statement ?? []).map((s: any) => s.Principal);
+      return verdict(outsideEu(regionsIn(principals, region)).length > 0);
+    }
+    return NagRuleCompliance.NOT_APPLICABLE;
+  }
+
+  private cloudFrontLogs(node: CfnResource): NagRuleResult {
+    if (node.cfnResourceType !== 'AWS::CloudFront::Distribution' || this.scope.euPinnedRegions.length === 0) {
+      return NagRuleCompliance.NOT_APPLICABLE;
+    }
+    const { props, region } = resolved(node);
+    const logging = props.DistributionConfig?.Logging;
+    if (!logging) return NagRuleCompliance.COMPLIANT;
+    const regions = regionsIn(logging.Bucket, region);
+    return verdict(regions.size === 0 || outsideEu(regions).length > 0);
+  }
+}
