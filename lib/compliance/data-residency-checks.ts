@@ -41,7 +41,10 @@ export function regionsIn(value: unknown, home: string): Set<string> {
         for (const m of v.matchAll(pattern)) found.add(m[1] as string);
       return;
     }
-    if (Array.isArray(v)) return v.forEach(visit);
+    if (Array.isArray(v)) {
+      for (const item of v) visit(item);
+      return;
+    }
     if (!v || typeof v !== 'object') return;
     const entries = Object.entries(v as Record<string, unknown>);
     const [only] = entries;
@@ -216,7 +219,10 @@ export class DataResidencyChecks extends NagPack {
     if (!this.isEuPinned(region)) return NagRuleCompliance.NOT_APPLICABLE;
     const keyValues: unknown[] = [];
     const collect = (v: unknown): void => {
-      if (Array.isArray(v)) return v.forEach(collect);
+      if (Array.isArray(v)) {
+        for (const item of v) collect(item);
+        return;
+      }
       if (!v || typeof v !== 'object') return;
       for (const [name, child] of Object.entries(v as Record<string, unknown>)) {
         if (KEY_PROPERTY.test(name)) keyValues.push(child);

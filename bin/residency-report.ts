@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { residencyReport } from '../lib/compliance/residency-report';
+import { resolveTopology, TopologyConfigError } from '../lib/config/topology';
+
+const USAGE = `Usage: npm run residency [-- --config <topology.json>] [--out <cloud assembly dir>]
+
+Lists every data-bearing resource of the synthesized app per jurisdiction, with its region
+and where it replicates; exits 1 if anything of an EU-pinned jurisdiction is outside the EU.
+Synthesize first with the same config (npm run residency does it for the defaults).`;
+
+function fail(message: string): never {
+  console.error(`residency report: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let values: { config?: string; out?: string; help?: boolean } = {};
+try {
+  ({ values } = parseArgs({
+    options: { config: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+let overrides: Record<string, unknown> = {};
+if (values.config) {
+  try {
+    overrides = JSON.parse(readFileSync(path.resolve(values.config), 'utf8'));
+  } catch (error) {
+    fail(`cannot read topology config ${values.config}: ${(error as Error).message}`);
+  }
+}
+const out = path.resolve(values.out ?? 'cdk.out');
+if (!existsSync(path.join(out, 'manifest.json'))) fail(`no cloud assembly in ${out}; run npm run synth first`);
+try {
+  const report = residencyReport(out, resolveTopology(overrides, values.config ?? 'defaults'));
+  console.log(report.text);
+  process.exit(report.violations.length ? 1 : 0);
+} catch (error) {
+  if (error instanceof TopologyConfigError) fail(error.message);
+  throw error;
+}
