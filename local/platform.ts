@@ -5,6 +5,7 @@ import { ProductCache } from '../lambda/cache/product-cache';
 import { RecordingCardProcessor } from '../lambda/payments/card-processor';
 import { EventualStore } from '../lambda/stores/eventual-store';
 import { StrongStore } from '../lambda/stores/strong-store';
+import { jurisdictionDirectory } from '../lib/config/jurisdiction-directory';
 import type { Topology } from '../lib/config/topology';
 import { DevTokenIssuer } from './dev-tokens';
 import { Distance, type DistanceOptions } from './distance';
@@ -81,6 +82,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   };
   try {
     const tokens = new DevTokenIssuer();
+    const directory = jurisdictionDirectory(topology);
     // Every port first, so a busy one is reported before any engine starts.
     const gateways = new Map<string, RegionalGateway>();
     const clocks = new Map<string, Date>();
@@ -88,7 +90,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     for (const jurisdiction of topology.jurisdictions) {
       for (const region of topology.deployOrder(jurisdiction)) {
         const gateway = new RegionalGateway({
-          context: { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion },
+          context: { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion, directory },
           tokens,
           distance,
           primaryUrl: () => gateways.get(jurisdiction.primaryRegion)?.url,
@@ -171,7 +173,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
           connectTimeoutMs: 5000,
         });
         if (region === jurisdiction.primaryRegion) await strong.migrate();
-        const context = { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion };
+        const context = {
+          region,
+          jurisdiction: jurisdiction.name,
+          primaryRegion: jurisdiction.primaryRegion,
+          directory,
+        };
         const cache = ProductCache.connect({ host: valkey.host, port: valkey.port, keyPrefix: `${region}:` });
         cleanups.push(() => Promise.all([strong.close(), cache.close()]));
         const stores = { eventual: new EventualStore(client, tableName), strong, cache, payments };

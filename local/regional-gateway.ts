@@ -79,7 +79,7 @@ export class RegionalGateway {
     let claims: ReturnType<DevTokenIssuer['verify']>;
     if (!match.route.public) {
       const token = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
-      claims = token ? this.props.tokens.verify(token, this.props.context.jurisdiction) : undefined;
+      claims = token ? this.props.tokens.verify(token) : undefined;
       if (!claims) return send(response, 401, { message: 'Unauthorized' }, served);
     }
 

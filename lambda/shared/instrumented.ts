@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { guardJurisdiction } from '../residency/jurisdiction-guard';
 import {
   ApiError,
   StrongStoreBusyError,
@@ -50,6 +51,7 @@ export function domainHandler(props: DomainApiProps): DomainHandler {
     tracer.putAnnotation('region', props.context.region);
     metrics.captureColdStartMetric();
     try {
+      refuseOtherJurisdictions(event, props.context, log);
       const route = props.routes[event.routeKey];
       const response = route
         ? await route(event, log, lambdaContext)
@@ -102,4 +104,33 @@ function fromApiError(error: ApiError): APIGatewayProxyStructuredResultV2 {
     },
   };
   return json(error.statusCode, body, { ...error.headers });
+}
+
+/**
+ * The runtime residency guard, before any route runs: a token issued by another
+ * jurisdiction's user pool is refused (421) with a pointer to the user's own API. The log
+ * line names jurisdictions and the route only — no user id, no token.
+ */
+function refuseOtherJurisdictions(event: ApiEvent, context: RegionContext, log: Logger): void {
+  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } }).authorizer
+    ?.jwt?.claims;
+  if (!claims) return;
+  const directory = context.directory ?? { byPrimaryRegion: {}, apiHosts: {} };
+  const verdict = guardJurisdiction(claims.iss, context.jurisdiction, directory);
+  if (verdict.allowed) return;
+  log.warn('refused a user of another jurisdiction', {
+    servingJurisdiction: context.jurisdiction,
+    homeJurisdiction: verdict.homeJurisdiction ?? 'unknown',
+  });
+  metrics.addMetric('ResidencyRefusal', MetricUnit.Count, 1);
+  const where = verdict.homeJurisdiction
+    ? `Your account belongs to the ${verdict.homeJurisdiction} jurisdiction${verdict.apiHost ? `; use https://${verdict.apiHost}` : ''}.`
+    : 'Your token was not issued by a user pool this platform knows.';
+  throw new ApiError(
+    421,
+    'WRONG_JURISDICTION',
+    `This region serves the ${context.jurisdiction} jurisdiction only and touched no data. ${where}`,
+    'authorization',
+    verdict.homeJurisdiction ? { homeJurisdiction: verdict.homeJurisdiction } : {},
+  );
 }

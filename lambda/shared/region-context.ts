@@ -1,15 +1,28 @@
+import { type JurisdictionDirectory, jurisdictionDirectoryFrom } from '../residency/jurisdiction-guard';
+
 /** Which region and jurisdiction this copy of the code serves, read once per cold start. */
 export interface RegionContext {
   readonly region: string;
   readonly jurisdiction: string;
   /** Where the jurisdiction's Aurora writer is; strong requests are served there. */
   readonly primaryRegion: string;
+  /**
+   * Every jurisdiction's pool region and API host, to tell a user of another jurisdiction
+   * where to go.
+   * @default none known: foreign users are refused without a pointer
+   */
+  readonly directory?: JurisdictionDirectory;
 }
 
 export function regionContextFrom(env: NodeJS.ProcessEnv): RegionContext {
   const region = requiredEnv(env, 'AWS_REGION');
   const jurisdiction = requiredEnv(env, 'JURISDICTION');
-  return { region, jurisdiction, primaryRegion: env.PRIMARY_REGION || region };
+  return {
+    region,
+    jurisdiction,
+    primaryRegion: env.PRIMARY_REGION || region,
+    directory: jurisdictionDirectoryFrom(env),
+  };
 }
 
 /** Reads a variable the deployment must set; a missing one stops the cold start with its name. */

@@ -8,6 +8,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { RegionalApi } from '../api/regional-api';
 import { RegionalCache } from '../cache/regional-cache';
+import { jurisdictionDirectory } from '../config/jurisdiction-directory';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 import { STRONG_STORE_ENGINE } from '../data/strong-store';
 import { StrongStoreProxy } from '../data/strong-store-proxy';
@@ -86,6 +87,7 @@ export class StatelessStack extends Stack {
         EVENTUAL_TABLE: eventualTable.tableName,
         CACHE_ENDPOINT: `${this.cache.endpointAddress}:${this.cache.endpointPort}`,
         DB_PROXY_ENDPOINT: this.databaseProxy.endpoint,
+        JURISDICTION_DIRECTORY: JSON.stringify(jurisdictionDirectory(topology)),
       },
     });
 

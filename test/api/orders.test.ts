@@ -273,7 +273,7 @@ test('a card processor that cannot be reached: 503, nothing charged, no stock ta
     routeKey: 'POST /api/orders',
     headers: { 'content-type': 'application/json', 'idempotency-key': 'no-pay-1' },
     body: JSON.stringify({ lines: [{ sku: 'NO-PAY', quantity: 1 }] }),
-    requestContext: { authorizer: { jwt: { claims: { sub: 'buyer-no-pay' } } } },
+    requestContext: { authorizer: { jwt: { claims: { sub: 'buyer-no-pay', iss: 'local://global' } } } },
   };
   const refused = await orders(event as never);
   expect(refused.statusCode).toBe(503);

@@ -240,3 +240,52 @@ test('the dev controls answer local tools only, not web pages', async () => {
   });
   expect(fromPage.status).toBe(403);
 });
+
+test('an EU-home user lands only in EU regions from anywhere; a non-EU region refuses them untouched', async () => {
+  const sub = 'eu-traveller';
+  const token = await client.token('eu', sub);
+  for (const clientRegion of ['us-east-1', 'ap-southeast-1', 'ap-northeast-1', 'eu-central-1']) {
+    const write = await client.api(clientRegion, 'POST', '/api/me/cart/items', {
+      token,
+      body: { sku: 'CUP', quantity: 1 },
+    });
+    const read = await client.api(clientRegion, 'GET', '/api/me/cart', { token });
+    for (const answer of [write, read]) {
+      expect(answer.status).toBe(200);
+      expect([WEST, CENTRAL]).toContain(answer.routedTo);
+      expect([WEST, CENTRAL]).toContain(answer.servedBy);
+    }
+  }
+
+  const us = platform.regions.find((r) => r.region === 'us-east-1');
+  const documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: us?.dynamoEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  const usItems = async () =>
+    ((await documents.send(new ScanCommand({ TableName: us?.tableName }))).Items ?? [])
+      .map((item) => `${item.pk}|${item.sk}`)
+      .sort();
+  const before = await usItems();
+  for (const [method, path, body] of [
+    ['POST', '/api/me/cart/items', { sku: 'CUP', quantity: 1 }],
+    ['PUT', '/api/me/profile', { displayName: 'Should not land here' }],
+    ['GET', '/api/me/cart', undefined],
+  ] as const) {
+    const direct = await fetch(`${us?.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    expect(direct.status).toBe(421);
+    const refusal = (await direct.json()) as { error: { code: string; homeJurisdiction: string; message: string } };
+    expect(refusal.error).toMatchObject({ code: 'WRONG_JURISDICTION', homeJurisdiction: 'eu' });
+    expect(refusal.error.message).toContain('eu.api.shop.example.com');
+  }
+  const after = await usItems();
+  expect(after).toEqual(before);
+  expect(after.filter((key) => key.includes(sub))).toEqual([]);
+});

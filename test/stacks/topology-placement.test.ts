@@ -142,9 +142,23 @@ describe('data placement', () => {
   });
 
   test('every EU stack lives in an EU region and every region it names is in the EU', () => {
+    // One deliberate exception: the functions' jurisdiction directory names each user
+    // pool's region, only to tell a user of another jurisdiction where to go. No data
+    // goes there; its exact content is pinned here so nothing else can hide in it.
+    const directory = JSON.stringify({
+      byPrimaryRegion: { 'us-east-1': 'global', 'eu-west-1': 'eu' },
+      apiHosts: { global: 'global.api.shop.example.com', eu: 'eu.api.shop.example.com' },
+    });
     for (const region of ['eu-west-1', 'eu-central-1']) {
       for (const kind of ['Stateful', 'Stateless']) {
-        const json = JSON.stringify(template(`Commerce-${region}-${kind}`).toJSON());
+        const stack = JSON.parse(JSON.stringify(template(`Commerce-${region}-${kind}`).toJSON()));
+        for (const fn of Object.values(stack.Resources as Record<string, any>)) {
+          const variables = fn.Type === 'AWS::Lambda::Function' ? fn.Properties?.Environment?.Variables : undefined;
+          if (variables?.JURISDICTION_DIRECTORY === undefined) continue;
+          expect(variables.JURISDICTION_DIRECTORY).toBe(directory);
+          delete variables.JURISDICTION_DIRECTORY;
+        }
+        const json = JSON.stringify(stack);
         const named = new Set(
           json.match(/\b(us|eu|ap|sa|ca|me|af|il|mx)-(east|west|central|north|south|northeast|southeast)-\d\b/g),
         );

@@ -179,7 +179,9 @@ export class LocalJurisdiction {
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...Object.fromEntries(Object.entries(call.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     };
-    const claims = call.user ? { sub: call.user.sub, groups: call.user.groups } : undefined;
+    const claims = call.user
+      ? { sub: call.user.sub, groups: call.user.groups, iss: `local://${this.name}` }
+      : undefined;
     const event = apiGatewayEvent({ method, rawPath, rawQueryString, headers, body }, match, claims);
     const handler = this.region(target).handlers[match.route.domain];
     const response = (await handler(

@@ -1,0 +1,49 @@
+/**
+ * The runtime residency guard (DESIGN §4, third guard): a region serves only users of its
+ * own jurisdiction. A user's home jurisdiction is the user pool that issued their token —
+ * fixed at sign-up, cryptographically bound to the token, and readable without touching
+ * any store. Pure, so the refusal is decided before a handler can read or write anything.
+ */
+
+/** Where each jurisdiction's user pool lives and where its users should go instead. */
+export interface JurisdictionDirectory {
+  /** Primary region → jurisdiction name: a Cognito issuer URL names its pool's region. */
+  readonly byPrimaryRegion: Readonly<Record<string, string>>;
+  /** Jurisdiction name → its API hostname, for the refusal's "go here". */
+  readonly apiHosts: Readonly<Record<string, string>>;
+}
+
+const COGNITO_ISSUER = /^https:\/\/cognito-idp\.([a-z0-9-]+)\.amazonaws\.com\/[\w-]+$/;
+const LOCAL_ISSUER = /^local:\/\/([a-z][a-z0-9-]*)$/;
+
+/** The jurisdiction a token's issuer belongs to, or undefined for an issuer we do not know. */
+export function homeJurisdictionOf(issuer: unknown, directory: JurisdictionDirectory): string | undefined {
+  if (typeof issuer !== 'string') return undefined;
+  const local = LOCAL_ISSUER.exec(issuer);
+  if (local) return local[1];
+  const cognito = COGNITO_ISSUER.exec(issuer);
+  return cognito ? directory.byPrimaryRegion[cognito[1] as string] : undefined;
+}
+
+export type GuardVerdict =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly homeJurisdiction?: string; readonly apiHost?: string };
+
+/** Whether this region may serve the token's user at all. */
+export function guardJurisdiction(
+  issuer: unknown,
+  servingJurisdiction: string,
+  directory: JurisdictionDirectory,
+): GuardVerdict {
+  const home = homeJurisdictionOf(issuer, directory);
+  if (home === servingJurisdiction) return { allowed: true };
+  return { allowed: false, homeJurisdiction: home, apiHost: home ? directory.apiHosts[home] : undefined };
+}
+
+/** The directory from `JURISDICTION_DIRECTORY` (JSON the stack writes from the topology). */
+export function jurisdictionDirectoryFrom(env: NodeJS.ProcessEnv): JurisdictionDirectory {
+  const raw = env.JURISDICTION_DIRECTORY;
+  if (!raw) return { byPrimaryRegion: {}, apiHosts: {} };
+  const parsed = JSON.parse(raw) as JurisdictionDirectory;
+  return { byPrimaryRegion: parsed.byPrimaryRegion ?? {}, apiHosts: parsed.apiHosts ?? {} };
+}
