@@ -5,7 +5,9 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import type { Construct } from 'constructs';
+import { jurisdictionDirectory } from '../config/jurisdiction-directory';
 import type { Topology } from '../config/topology';
+import { residencyRouterCode } from '../edge/residency-router';
 import { StaticSiteBucket } from '../edge/static-site-bucket';
 import { EdgeWebAcl } from '../edge/web-acl';
 
@@ -42,6 +44,11 @@ export class EdgeStack extends Stack {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
     });
+    const residencyRouter = new cloudfront.Function(this, 'ResidencyRouter', {
+      comment: "Sends a signed-in user's API requests to their home jurisdiction's API host",
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(residencyRouterCode(jurisdictionDirectory(topology))),
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `${topology.config.appName} storefront and API`,
       domainNames: siteHosts,
@@ -66,6 +73,7 @@ export class EdgeStack extends Stack {
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
           originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+          functionAssociations: [{ function: residencyRouter, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
         },
       },
     });
