@@ -12,7 +12,7 @@ import {
 import { errorResponse, json } from './http';
 import { metrics, logger as rootLogger, tracer } from './observability';
 import type { RegionContext } from './region-context';
-import type { ApiEvent } from './request';
+import { type ApiEvent, verifiedClaims } from './request';
 
 export type RouteHandler = (
   event: ApiEvent,
@@ -112,8 +112,7 @@ function fromApiError(error: ApiError): APIGatewayProxyStructuredResultV2 {
  * line names jurisdictions and the route only — no user id, no token.
  */
 function refuseOtherJurisdictions(event: ApiEvent, context: RegionContext, log: Logger): void {
-  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } }).authorizer
-    ?.jwt?.claims;
+  const claims = verifiedClaims(event);
   if (!claims) return;
   const directory = context.directory ?? { byPrimaryRegion: {}, apiHosts: {} };
   const verdict = guardJurisdiction(claims.iss, context.jurisdiction, directory);

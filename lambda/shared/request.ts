@@ -12,13 +12,22 @@ export interface Caller {
 
 /** Identity comes from verified token claims only, never from the request body. */
 export function callerOf(event: ApiEvent): Caller {
-  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } }).authorizer
-    ?.jwt?.claims;
+  const claims = verifiedClaims(event);
   const userId = claims?.sub;
   if (typeof userId !== 'string' || userId === '') {
     throw new ApiError(401, 'UNAUTHENTICATED', 'Sign in first: this route needs a valid token.', 'authorization');
   }
   return { userId, groups: groupsOf(claims?.['cognito:groups']) };
+}
+
+/** Claims from API Gateway's JWT authorizer, or the context of the platform's token authorizer. */
+export function verifiedClaims(event: ApiEvent): Record<string, unknown> | undefined {
+  const authorizer = (
+    event.requestContext as {
+      authorizer?: { jwt?: { claims?: Record<string, unknown> }; lambda?: Record<string, unknown> };
+    }
+  ).authorizer;
+  return authorizer?.lambda ?? authorizer?.jwt?.claims;
 }
 
 // HTTP APIs pass array claims as "[a b]" strings; a local gateway may pass arrays.

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -19,10 +19,10 @@ export interface RegionalApiProps {
   readonly vpc: ec2.IVpc;
   /** Environment every function gets (region, jurisdiction, store addresses). */
   readonly environment: Readonly<Record<string, string>>;
-  /** Token issuer: the jurisdiction's Cognito user pool. */
-  readonly jwtIssuer: string;
-  /** Accepted `aud` values: the user pool's app client ids. */
-  readonly jwtAudience: readonly string[];
+  /** The jurisdiction's Cognito user pool, whose tokens this API accepts. */
+  readonly userPoolId: string;
+  /** The app client whose tokens are accepted. */
+  readonly userPoolClientId: string;
   /** Custom domains the API answers to, all covered by `certificate`. */
   readonly hostnames: readonly string[];
   readonly certificate: acm.ICertificate;
@@ -47,12 +47,15 @@ export interface RegionalApiProps {
 }
 
 /**
- * The regional API: an HTTP API with a Cognito JWT authorizer and one Lambda function
+ * The regional API: an HTTP API with a token authorizer and one Lambda function
  * per domain (Node.js 24 on arm64, bundled by the local esbuild, `@aws-sdk/*` left to the
  * runtime), in the VPC's isolated subnets behind one security group.
  *
- * HTTP API rather than REST API: native JWT authorizers, lower latency and cost. It cannot
- * take a WAF web ACL; the web ACL sits on CloudFront in front of it.
+ * HTTP API rather than REST API: lower latency and cost. It cannot take a WAF web ACL;
+ * the web ACL sits on CloudFront in front of it. The authorizer is a Lambda function, not
+ * the built-in JWT authorizer: that one trusts a single issuer and answers any other
+ * jurisdiction's user with an anonymous 401, where the residency guard must tell them
+ * which jurisdiction they belong to (see `lambda/authorizer/token-authorizer.ts`).
  */
 export class RegionalApi extends Construct implements ec2.IConnectable {
   readonly httpApi: apigwv2.HttpApi;
@@ -127,8 +130,37 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
       },
     });
 
-    const authorizer = new HttpJwtAuthorizer('CognitoJwt', props.jwtIssuer, {
-      jwtAudience: [...props.jwtAudience],
+    // Outside the VPC: it fetches the pool's public signing keys (JWKS) from Cognito and
+    // touches no store.
+    const authorizerFunction = new nodejs.NodejsFunction(this, 'TokenAuthorizerFunction', {
+      entry: path.join(__dirname, '..', '..', 'lambda', 'authorizer', 'handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup: new logs.LogGroup(this, 'TokenAuthorizerLogs', { retention: logRetention }),
+      environment: {
+        USER_POOL_ID: props.userPoolId,
+        USER_POOL_CLIENT_ID: props.userPoolClientId,
+        JURISDICTION: props.environment.JURISDICTION ?? '',
+        JURISDICTION_DIRECTORY: props.environment.JURISDICTION_DIRECTORY ?? '',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        externalModules: ['@aws-sdk/*'],
+        logLevel: nodejs.LogLevel.WARNING,
+      },
+    });
+    acknowledgeAuthorizerRole(authorizerFunction);
+    const authorizer = new HttpLambdaAuthorizer('TokenAuthorizer', authorizerFunction, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.Authorization'],
+      resultsCacheTtl: Duration.minutes(5),
     });
     const integrations = new Map<ApiDomain, apigwv2.HttpRouteIntegration>();
     const forwardToPrimary = props.strongRoutesHost
@@ -191,6 +223,21 @@ function acknowledgeExecutionRole(fn: nodejs.NodejsFunction): void {
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
     reason: 'Lets Lambda manage the network interfaces of a VPC function; it carries no data-plane permission.',
+  });
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level scoping.',
+  });
+}
+
+/** The authorizer's role: logs and traces only. */
+function acknowledgeAuthorizerRole(fn: nodejs.NodejsFunction): void {
+  const role = fn.role;
+  if (!role) return;
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason:
+      'Lets the authorizer write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
   });
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',

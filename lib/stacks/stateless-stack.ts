@@ -77,8 +77,8 @@ export class StatelessStack extends Stack {
       vpc,
       hostnames,
       certificate,
-      jwtIssuer: userDirectory.userPool.userPoolProviderUrl,
-      jwtAudience: [userDirectory.webClient.userPoolClientId],
+      userPoolId: userDirectory.userPool.userPoolId,
+      userPoolClientId: userDirectory.webClient.userPoolClientId,
       strongRoutesHost: props.primaryApi?.executeApiHost,
       environment: {
         JURISDICTION: jurisdiction.name,

@@ -1,4 +1,3 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import { buildPlatform, resourcesOf } from '../support/platform';
 
 const activeActive = buildPlatform();
@@ -74,18 +73,22 @@ describe('active-active routing', () => {
     const routes = Object.values(resourcesOf(t as never, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties as any);
     const publicRoutes = routes.filter((r) => r.AuthorizationType === 'NONE').map((r) => r.RouteKey);
     expect(publicRoutes.sort()).toEqual(['GET /api/health', 'GET /api/products/{sku}']);
-    expect(routes.filter((r) => r.AuthorizationType === 'JWT')).toHaveLength(9);
+    expect(routes.filter((r) => r.AuthorizationType === 'CUSTOM')).toHaveLength(9);
     t?.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      AuthorizerType: 'JWT',
-      JwtConfiguration: {
-        Issuer: {
-          'Fn::GetStackOutput': Match.objectLike({ StackName: 'Commerce-us-east-1-Stateful', Region: 'us-east-1' }),
-        },
-        Audience: [
-          { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'Commerce-us-east-1-Stateful', Region: 'us-east-1' }) },
-        ],
-      },
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
     });
+    // The token authorizer trusts the jurisdiction's own pool, in its primary region.
+    const authorizerFn = Object.values(resourcesOf(t as never, 'AWS::Lambda::Function')).find(
+      (f) => (f.Properties as any).Environment?.Variables?.USER_POOL_ID,
+    )?.Properties as any;
+    expect(authorizerFn.Environment.Variables.USER_POOL_ID).toEqual({
+      'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Commerce-us-east-1-Stateful', Region: 'us-east-1' }),
+    });
+    expect(authorizerFn.Environment.Variables.JURISDICTION).toBe('global');
+    expect(authorizerFn.VpcConfig).toBeUndefined();
   });
 });
 
