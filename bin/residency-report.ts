@@ -3,13 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { residencyReport } from '../lib/compliance/residency-report';
-import { resolveTopology, TopologyConfigError } from '../lib/config/topology';
+import { resolveTopology } from '../lib/config/topology';
 
-const USAGE = `Usage: npm run residency [-- --config <topology.json>] [--out <cloud assembly dir>]
+const USAGE = `Usage: npm run residency                      (default topology: synthesizes, then reports)
+       npx cdk synth -c config=my.json && npx tsx bin/residency-report.ts --config my.json [--out cdk.out]
 
 Lists every data-bearing resource of the synthesized app per jurisdiction, with its region
-and where it replicates; exits 1 if anything of an EU-pinned jurisdiction is outside the EU.
-Synthesize first with the same config (npm run residency does it for the defaults).`;
+and where it replicates; exits 1 if anything of an EU-pinned jurisdiction is outside the EU.`;
 
 function fail(message: string): never {
   console.error(`residency report: ${message}\n\n${USAGE}`);
@@ -44,6 +44,5 @@ try {
   console.log(report.text);
   process.exit(report.violations.length ? 1 : 0);
 } catch (error) {
-  if (error instanceof TopologyConfigError) fail(error.message);
-  throw error;
+  fail((error as Error).message);
 }

@@ -82,7 +82,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   };
   try {
     const tokens = new DevTokenIssuer();
-    const directory = jurisdictionDirectory(topology);
+    const directory = { ...jurisdictionDirectory(topology), localIssuers: true };
     // Every port first, so a busy one is reported before any engine starts.
     const gateways = new Map<string, RegionalGateway>();
     const clocks = new Map<string, Date>();

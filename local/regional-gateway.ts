@@ -79,8 +79,10 @@ export class RegionalGateway {
     let claims: ReturnType<DevTokenIssuer['verify']>;
     if (!match.route.public) {
       const token = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
-      claims = token ? this.props.tokens.verify(token) : undefined;
-      if (!claims) return send(response, 401, { message: 'Unauthorized' }, served);
+      // As an HTTP API with a Lambda authorizer: no token 401, a refused token 403.
+      if (!token) return send(response, 401, { message: 'Unauthorized' }, served);
+      claims = this.props.tokens.verify(token);
+      if (!claims) return send(response, 403, { message: 'Forbidden' }, served);
     }
 
     const { region, primaryRegion } = this.props.context;

@@ -1,4 +1,5 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { FetchError, JwksNotAvailableInCacheError } from 'aws-jwt-verify/error';
 import { jurisdictionDirectoryFrom } from '../residency/jurisdiction-guard';
 import { requiredEnv } from '../shared/region-context';
 import { createTokenAuthorizer } from './token-authorizer';
@@ -14,4 +15,5 @@ export const handler = createTokenAuthorizer({
   verifier,
   jurisdiction: requiredEnv(process.env, 'JURISDICTION'),
   directory: jurisdictionDirectoryFrom(process.env),
+  isUnavailable: (error) => error instanceof FetchError || error instanceof JwksNotAvailableInCacheError,
 });

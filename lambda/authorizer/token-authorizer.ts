@@ -16,6 +16,8 @@ export interface TokenAuthorizerProps {
   readonly verifier: TokenVerifier;
   readonly jurisdiction: string;
   readonly directory: JurisdictionDirectory;
+  /** Whether a verification error means the keys could not be fetched (rethrown, never cached). */
+  readonly isUnavailable?: (error: unknown) => boolean;
 }
 
 /**
@@ -43,7 +45,10 @@ export function createTokenAuthorizer(props: TokenAuthorizerProps) {
           'cognito:groups': Array.isArray(groups) ? `[${groups.join(' ')}]` : '',
         },
       };
-    } catch {
+    } catch (error) {
+      // The pool's keys could not be fetched: an outage, not a bad token. Failing the
+      // invocation (API Gateway answers 500) keeps a denial from being cached for 5 minutes.
+      if (props.isUnavailable?.(error)) throw error;
       const issuer = unverifiedIssuer(token);
       const home = homeJurisdictionOf(issuer, props.directory);
       if (home && home !== props.jurisdiction) return { isAuthorized: true, context: { iss: issuer as string } };

@@ -11,6 +11,11 @@ export interface JurisdictionDirectory {
   readonly byPrimaryRegion: Readonly<Record<string, string>>;
   /** Jurisdiction name → its API hostname, for the refusal's "go here". */
   readonly apiHosts: Readonly<Record<string, string>>;
+  /**
+   * Accept the local platform's `local://<jurisdiction>` issuers; never set in AWS.
+   * @default false
+   */
+  readonly localIssuers?: boolean;
 }
 
 const COGNITO_ISSUER = /^https:\/\/cognito-idp\.([a-z0-9-]+)\.amazonaws\.com\/[\w-]+$/;
@@ -19,7 +24,7 @@ const LOCAL_ISSUER = /^local:\/\/([a-z][a-z0-9-]*)$/;
 /** The jurisdiction a token's issuer belongs to, or undefined for an issuer we do not know. */
 export function homeJurisdictionOf(issuer: unknown, directory: JurisdictionDirectory): string | undefined {
   if (typeof issuer !== 'string') return undefined;
-  const local = LOCAL_ISSUER.exec(issuer);
+  const local = directory.localIssuers ? LOCAL_ISSUER.exec(issuer) : null;
   if (local) return local[1];
   const cognito = COGNITO_ISSUER.exec(issuer);
   return cognito ? directory.byPrimaryRegion[cognito[1] as string] : undefined;

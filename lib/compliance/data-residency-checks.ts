@@ -76,6 +76,65 @@ export function regionsIn(value: unknown, home: string): Set<string> {
   return found;
 }
 
+const ROLE_ARN = /^arn:[a-z-]+:iam::[^:]*:role\/(?:.*\/)?([\w+=,.@-]+)$/;
+const BUCKET_ARN = /^arn:[a-z-]+:s3:::([a-z0-9.-]+)(?:\/.*)?$/;
+
+/**
+ * Regions of IAM roles and S3 buckets by physical name, across the whole app: their ARNs
+ * carry no region, so a cross-region grant (`key.grantDecrypt(roleElsewhere)`) or an S3
+ * replication destination is placed by finding the named resource's stack.
+ */
+function namedResourceRegions(root: IConstruct): Map<string, string> {
+  const regions = new Map<string, string>();
+  for (const construct of root.node.findAll()) {
+    const resource = construct as Partial<CfnResource> & { roleName?: unknown; bucketName?: unknown };
+    const kind =
+      resource.cfnResourceType === 'AWS::IAM::Role'
+        ? 'role'
+        : resource.cfnResourceType === 'AWS::S3::Bucket'
+          ? 'bucket'
+          : '';
+    if (!kind) continue;
+    const stack = Stack.of(construct);
+    const name = stack.resolve(kind === 'role' ? resource.roleName : resource.bucketName);
+    if (typeof name === 'string') regions.set(`${kind}/${name}`, stack.region);
+  }
+  return regions;
+}
+
+/** The text of an `Fn::Join` of literals and pseudo-parameters (`arn:${Partition}:iam::…`). */
+function joinedText(v: unknown): string | undefined {
+  const join = (v as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
+  if (!Array.isArray(join) || !Array.isArray(join[1])) return undefined;
+  return join[1]
+    .map((part) =>
+      typeof part === 'string' ? part : JSON.stringify(part) === '{"Ref":"AWS::Partition"}' ? 'aws' : '\u0000',
+    )
+    .join(join[0]);
+}
+
+/** `regionsIn`, plus the regions of roles and buckets named by region-less ARNs. */
+function regionsOf(value: unknown, home: string, named: Map<string, string>): Set<string> {
+  const found = regionsIn(value, home);
+  const visit = (v: unknown): void => {
+    const text = typeof v === 'string' ? v : joinedText(v);
+    if (text !== undefined) {
+      const role = ROLE_ARN.exec(text)?.[1];
+      const bucket = BUCKET_ARN.exec(text)?.[1];
+      const region = (role && named.get(`role/${role}`)) || (bucket && named.get(`bucket/${bucket}`));
+      if (region) found.add(region);
+      if (typeof v === 'string') return;
+    }
+    if (Array.isArray(v)) {
+      for (const item of v) visit(item);
+    } else if (v && typeof v === 'object') {
+      for (const child of Object.values(v)) visit(child);
+    }
+  };
+  visit(value);
+  return found;
+}
+
 function outsideEu(regions: Iterable<string>): string[] {
   return [...regions].filter((region) => !isEuRegion(region));
 }
@@ -95,6 +154,15 @@ function resolved(node: CfnResource): { props: any; region: string } {
 function verdict(violating: boolean): NagRuleResult {
   return violating ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
 }
+
+/** Resources whose own policy can grant principals access to EU data. */
+const RESOURCE_POLICY_TYPES = new Set([
+  'AWS::KMS::Key',
+  'AWS::S3::BucketPolicy',
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::SQS::QueuePolicy',
+  'AWS::SNS::TopicPolicy',
+]);
 
 /** Key names under which CloudFormation resources name an encryption key. */
 const KEY_PROPERTY = /^(kms.*key.*|.*kmskeyid|.*keyarn|encryptionkey|kmsmasterkeyid|sseawskmskeyid)$/i;
@@ -139,6 +207,20 @@ export class DataResidencyChecks extends NagPack {
 
   private isEuPinned(region: string): boolean {
     return this.scope.euPinnedRegions.includes(region);
+  }
+
+  private namedCache?: { root: IConstruct; regions: Map<string, string> };
+
+  private named(node: CfnResource): Map<string, string> {
+    const root = node.node.root;
+    if (this.namedCache?.root !== root) this.namedCache = { root, regions: namedResourceRegions(root) };
+    return this.namedCache.regions;
+  }
+
+  /** Regions a destination reaches; a destination whose region cannot be told counts as outside. */
+  private destinationOutsideEu(value: unknown, home: string, node: CfnResource): boolean {
+    const regions = regionsOf(value, home, this.named(node));
+    return regions.size === 0 || outsideEu(regions).length > 0;
   }
 
   protected checkResource(node: CfnResource): void {
@@ -198,9 +280,27 @@ export class DataResidencyChecks extends NagPack {
       case 'AWS::ElastiCache::GlobalReplicationGroup':
         if (!pinned) return NagRuleCompliance.NOT_APPLICABLE;
         return verdict(outsideEu((props.Members ?? []).map((m: any) => m.ReplicationGroupRegion ?? region)).length > 0);
-      case 'AWS::S3::Bucket':
+      case 'AWS::S3::Bucket': {
         if (!pinned || !props.ReplicationConfiguration) return NagRuleCompliance.NOT_APPLICABLE;
-        return verdict(outsideEu(regionsIn(props.ReplicationConfiguration.Rules, region)).length > 0);
+        const destinations = (props.ReplicationConfiguration.Rules ?? []).map((r: any) => r.Destination?.Bucket);
+        return verdict(destinations.some((d: unknown) => this.destinationOutsideEu(d, region, node)));
+      }
+      case 'AWS::SecretsManager::Secret':
+        if (!pinned || !props.ReplicaRegions) return NagRuleCompliance.NOT_APPLICABLE;
+        return verdict(outsideEu(props.ReplicaRegions.map((r: any) => r.Region)).length > 0);
+      case 'AWS::KMS::ReplicaKey':
+        // A replica of an EU-pinned key, created outside the EU.
+        if (![...regionsIn(props.PrimaryKeyArn, region)].some((r) => this.isEuPinned(r))) {
+          return pinned ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NOT_APPLICABLE;
+        }
+        return verdict(!isEuRegion(region));
+      case 'AWS::Backup::BackupPlan': {
+        if (!pinned) return NagRuleCompliance.NOT_APPLICABLE;
+        const copies = (props.BackupPlan?.BackupPlanRule ?? []).flatMap((rule: any) =>
+          (rule.CopyActions ?? []).map((copy: any) => copy.DestinationBackupVaultArn),
+        );
+        return verdict(copies.some((c: unknown) => this.destinationOutsideEu(c, region, node)));
+      }
       default:
         return NagRuleCompliance.NOT_APPLICABLE;
     }
@@ -211,7 +311,9 @@ export class DataResidencyChecks extends NagPack {
     if (!destinations) return NagRuleCompliance.NOT_APPLICABLE;
     const { props, region } = resolved(node);
     if (!this.isEuPinned(region)) return NagRuleCompliance.NOT_APPLICABLE;
-    return verdict(outsideEu(regionsIn(destinations(props), region)).length > 0);
+    const targets = [destinations(props)].flat(2).filter((t) => t !== undefined && t !== null);
+    if (targets.length === 0) return NagRuleCompliance.NOT_APPLICABLE;
+    return verdict(targets.some((target) => this.destinationOutsideEu(target, region, node)));
   }
 
   private keys(node: CfnResource): NagRuleResult {
@@ -240,24 +342,17 @@ export class DataResidencyChecks extends NagPack {
     if (!this.isEuPinned(region) && ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role'].includes(type)) {
       const documents = [props.PolicyDocument, ...(props.Policies ?? []).map((p: any) => p.PolicyDocument)];
       const resources = documents.flatMap((d: any) => (d?.Statement ?? []).map((s: any) => s.Resource));
-      return verdict([...regionsIn(resources, region)].some((r) => this.isEuPinned(r)));
+      return verdict([...regionsOf(resources, region, this.named(node))].some((r) => this.isEuPinned(r)));
     }
     if (this.isEuPinned(region)) {
-      const policy = props.KeyPolicy ?? props.PolicyDocument ?? props.ResourcePolicy?.PolicyDocument;
-      if (
-        !policy ||
-        ![
-          'AWS::KMS::Key',
-          'AWS::S3::BucketPolicy',
-          'AWS::DynamoDB::GlobalTable',
-          'AWS::SQS::QueuePolicy',
-          'AWS::SNS::TopicPolicy',
-        ].includes(type)
-      ) {
-        return NagRuleCompliance.NOT_APPLICABLE;
-      }
-      const principals = (policy.Statement ?? []).map((s: any) => s.Principal);
-      return verdict(outsideEu(regionsIn(principals, region)).length > 0);
+      const policies =
+        type === 'AWS::DynamoDB::GlobalTable'
+          ? (props.Replicas ?? []).map((r: any) => r.ResourcePolicy?.PolicyDocument)
+          : [props.KeyPolicy ?? props.PolicyDocument];
+      const documents = policies.filter(Boolean);
+      if (documents.length === 0 || !RESOURCE_POLICY_TYPES.has(type)) return NagRuleCompliance.NOT_APPLICABLE;
+      const principals = documents.flatMap((d: any) => (d.Statement ?? []).map((s: any) => s.Principal));
+      return verdict(outsideEu(regionsOf(principals, region, this.named(node))).length > 0);
     }
     return NagRuleCompliance.NOT_APPLICABLE;
   }

@@ -60,7 +60,14 @@ export function residencyReport(assemblyDir: string, topology: Topology): Reside
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     const region = artifact.environment?.split('/').pop() as string;
     const template = JSON.parse(readFileSync(path.join(assemblyDir, artifact.properties.templateFile), 'utf8'));
-    const servesRegion = topology.servingRegions.includes(region as never) && !stack.endsWith('-Edge');
+    const isEdge = stack === `${topology.config.appName}-Edge`;
+    const servesRegion = topology.servingRegions.includes(region as never) && !isEdge;
+    if (!isEdge && !servesRegion) {
+      // Reading an assembly with another topology would file its data under "edge".
+      throw new Error(
+        `stack ${stack} is in ${region}, which the topology does not serve: synthesize and report with the same config`,
+      );
+    }
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {}) as [string, any][]) {
       if (!DATA_BEARING.has(resource.Type)) continue;
       const props = resource.Properties ?? {};

@@ -1,10 +1,13 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, PhysicalName, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { DataResidencyChecks, type ResidencyScope, regionsIn } from '../../lib/compliance/data-residency-checks';
 import { createApp } from '../support/platform';
 
@@ -169,5 +172,70 @@ describe('in this app', () => {
     }
     expect(message).toContain('Commerce-eu-central-1-Stateless/ExportToUs');
     expect(message).toContain('DataResidency-SendsOutsideEU');
+  });
+});
+
+describe('destinations and grants whose ARNs carry no region', () => {
+  test('an EU key granted to a role of a US stack fires on the key; to an EU role it does not', () => {
+    for (const [roleRegion, expected] of [
+      ['us-east-1', [['DataResidency-GrantOutsideEU', 'Keys/Key/Resource']]],
+      ['eu-central-1', []],
+    ] as const) {
+      const app = new App();
+      const keys = new Stack(app, 'Keys', { env: { account: '123456789012', region: 'eu-west-1' } });
+      const elsewhere = new Stack(app, 'Elsewhere', { env: { account: '123456789012', region: roleRegion } });
+      const key = new kms.Key(keys, 'Key');
+      const reader = new iam.Role(elsewhere, 'Reader', {
+        assumedBy: new iam.AccountRootPrincipal(),
+        roleName: PhysicalName.GENERATE_IF_NEEDED,
+      });
+      key.grantDecrypt(reader);
+      app.synth();
+      const report = new DataResidencyChecks(SCOPE, app).validateScope(app);
+      expect(
+        report.violations
+          .filter((v) => v.ruleName === 'DataResidency-GrantOutsideEU')
+          .map((v) => [
+            v.ruleName,
+            ...v.violatingResources.map((r) => (r as { constructPath?: string }).constructPath),
+          ]),
+      ).toEqual(expected);
+    }
+  });
+
+  test('S3 replication to a bucket whose region cannot be told fires; a named EU bucket does not', () => {
+    const replicated = (destination: string) => (stack: Stack) => {
+      new s3.CfnBucket(stack, 'Target', { bucketName: 'eu-target-bucket' });
+      new s3.CfnBucket(stack, 'Source', {
+        versioningConfiguration: { status: 'Enabled' },
+        replicationConfiguration: {
+          role: 'arn:aws:iam::123456789012:role/replication',
+          rules: [{ status: 'Enabled', destination: { bucket: destination } }],
+        },
+      });
+    };
+    expect(findings('eu-west-1', replicated('arn:aws:s3:::somewhere-unknown'))).toEqual([
+      ['DataResidency-ReplicatesOutsideEU', 'Probe/Source'],
+    ]);
+    expect(findings('eu-west-1', replicated('arn:aws:s3:::eu-target-bucket'))).toEqual([]);
+  });
+
+  test('secret replicas outside the EU fire; inside do not', () => {
+    const secret = (region: string) => (stack: Stack) =>
+      new secretsmanager.CfnSecret(stack, 'Secret', { replicaRegions: [{ region }] });
+    expect(findings('eu-west-1', secret('us-east-1'))).toEqual([['DataResidency-ReplicatesOutsideEU', 'Probe/Secret']]);
+    expect(findings('eu-west-1', secret('eu-central-1'))).toEqual([]);
+  });
+
+  test('a destination with no region at all (an HTTP endpoint) counts as outside the EU', () => {
+    expect(
+      findings('eu-west-1', (stack) => {
+        new sns.CfnSubscription(stack, 'Webhook', {
+          topicArn: 'arn:aws:sns:eu-west-1:123456789012:orders',
+          protocol: 'https',
+          endpoint: 'https://hooks.example.com/orders',
+        });
+      }),
+    ).toEqual([['DataResidency-SendsOutsideEU', 'Probe/Webhook']]);
   });
 });

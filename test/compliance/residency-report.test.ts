@@ -61,3 +61,20 @@ test('an EU table copied to the US is reported as a violation', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an assembly synthesized with another topology is refused, not misfiled', () => {
+  const { app } = createApp();
+  const assembly = app.synth();
+  const other = resolveTopology(
+    {
+      jurisdictions: [
+        { name: 'global', residency: 'none', primaryRegion: 'us-east-1', regions: ['us-east-1', 'ap-southeast-1'] },
+        { name: 'eu', residency: 'eu', primaryRegion: 'eu-west-3', regions: ['eu-west-3', 'eu-north-1'] },
+      ],
+    },
+    'test',
+  );
+  expect(() => residencyReport(assembly.directory, other)).toThrow(
+    'stack Commerce-eu-west-1-Stateful is in eu-west-1, which the topology does not serve',
+  );
+});

@@ -8,7 +8,11 @@ const DIRECTORY = {
 test('a Cognito issuer names its pool region, hence the jurisdiction', () => {
   expect(homeJurisdictionOf('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123', DIRECTORY)).toBe('eu');
   expect(homeJurisdictionOf('https://cognito-idp.us-east-1.amazonaws.com/us-east-1_XyZ', DIRECTORY)).toBe('global');
-  expect(homeJurisdictionOf('local://eu', DIRECTORY)).toBe('eu');
+  expect(homeJurisdictionOf('local://eu', { ...DIRECTORY, localIssuers: true })).toBe('eu');
+});
+
+test("the local platform's issuers count only where the directory allows them (never in AWS)", () => {
+  expect(homeJurisdictionOf('local://eu', DIRECTORY)).toBeUndefined();
 });
 
 test('unknown or malformed issuers name no jurisdiction', () => {
@@ -24,7 +28,9 @@ test('unknown or malformed issuers name no jurisdiction', () => {
 });
 
 test('a region serves its own jurisdiction and refuses others with a pointer home', () => {
-  expect(guardJurisdiction('local://global', 'global', DIRECTORY)).toEqual({ allowed: true });
+  expect(guardJurisdiction('local://global', 'global', { ...DIRECTORY, localIssuers: true })).toEqual({
+    allowed: true,
+  });
   expect(guardJurisdiction('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A', 'global', DIRECTORY)).toEqual({
     allowed: false,
     homeJurisdiction: 'eu',

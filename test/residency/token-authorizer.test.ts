@@ -74,3 +74,15 @@ test('no token, garbage, or an issuer of no jurisdiction is refused', async () =
     expect((await authorize(request(header))).isAuthorized).toBe(false);
   }
 });
+
+test('a pool whose keys cannot be fetched fails the call instead of caching a denial', async () => {
+  const outage = new Error('JWKS fetch timed out');
+  const unavailable = createTokenAuthorizer({
+    verifier: { verify: async () => Promise.reject(outage) },
+    jurisdiction: 'global',
+    directory: { byPrimaryRegion: { 'us-east-1': 'global' }, apiHosts: {} },
+    isUnavailable: (error) => error === outage,
+  });
+  const token = jwt({ iss: ISSUER, sub: 'u-1', aud: CLIENT, exp: now() + 300 });
+  await expect(unavailable(request(`Bearer ${token}`))).rejects.toBe(outage);
+});

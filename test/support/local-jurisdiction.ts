@@ -116,7 +116,12 @@ export class LocalJurisdiction {
           ],
         }),
       );
-      const context: RegionContext = { region, jurisdiction: options.name, primaryRegion };
+      const context: RegionContext = {
+        region,
+        jurisdiction: options.name,
+        primaryRegion,
+        directory: { byPrimaryRegion: {}, apiHosts: {}, localIssuers: true },
+      };
       const eventual = new EventualStore(dynamoClient, tableName);
       const strong = StrongStore.connect({
         host: engines.postgres.host,
