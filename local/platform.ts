@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ProductCache } from '../lambda/cache/product-cache';
 import { RecordingCardProcessor } from '../lambda/payments/card-processor';
@@ -18,6 +18,7 @@ import {
   startValkey,
   type ValkeyEngine,
 } from './engines';
+import { createEventualTable } from './eventual-table';
 import { closeServer, listen, readBody, send } from './http-io';
 import { regionalHandlers } from './regional-app';
 import { RegionalGateway } from './regional-gateway';
@@ -147,20 +148,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
           region,
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         });
-        await client.send(
-          new CreateTableCommand({
-            TableName: tableName,
-            BillingMode: 'PAY_PER_REQUEST',
-            AttributeDefinitions: [
-              { AttributeName: 'pk', AttributeType: 'S' },
-              { AttributeName: 'sk', AttributeType: 'S' },
-            ],
-            KeySchema: [
-              { AttributeName: 'pk', KeyType: 'HASH' },
-              { AttributeName: 'sk', KeyType: 'RANGE' },
-            ],
-          }),
-        );
+        await createEventualTable(client, tableName);
         replicas.push({ region, documents: DynamoDBDocumentClient.from(client), tableName });
         const strong = StrongStore.connect({
           host: pg.host,

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ProductCache } from '../../lambda/cache/product-cache';
 import { healthReport } from '../../lambda/health/report';
@@ -7,6 +7,7 @@ import { closeAllConnections } from '../../lambda/shared/connections';
 import { regionContextFrom } from '../../lambda/shared/region-context';
 import { EventualStore } from '../../lambda/stores/eventual-store';
 import { StrongStore } from '../../lambda/stores/strong-store';
+import { createEventualTable } from '../../local/eventual-table';
 import { type Engines, startEngines } from '../support/local-jurisdiction';
 
 // The handler modules exactly as Lambda loads them, configured only by their environment,
@@ -34,20 +35,7 @@ beforeAll(async () => {
     DB_PASSWORD: engines.postgres.password,
     DB_TLS: 'false',
   });
-  await new DynamoDBClient({ endpoint: engines.dynamo.endpoint }).send(
-    new CreateTableCommand({
-      TableName: 'Commerce-eu-eventual',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createEventualTable(new DynamoDBClient({ endpoint: engines.dynamo.endpoint }), 'Commerce-eu-eventual');
   const strong = StrongStore.fromEnvironment(process.env);
   await strong.migrate();
   await strong.close();

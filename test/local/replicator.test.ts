@@ -1,6 +1,7 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type DynamoEngine, startDynamo } from '../../local/engines';
+import { createEventualTable } from '../../local/eventual-table';
 import { type ReplicaTable, Replicator } from '../../local/replicator';
 import { eventually } from './platform-support';
 
@@ -18,20 +19,7 @@ async function table(region: string): Promise<ReplicaTable> {
     region,
     credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
   });
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'shared-name',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createEventualTable(client, 'shared-name');
   return { region, documents: DynamoDBDocumentClient.from(client), tableName: 'shared-name' };
 }
 

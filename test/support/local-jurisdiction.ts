@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ProductCache } from '../../lambda/cache/product-cache';
@@ -17,7 +17,9 @@ import {
   startValkey,
   type ValkeyEngine,
 } from '../../local/engines';
+import { createEventualTable } from '../../local/eventual-table';
 import { regionalHandlers } from '../../local/regional-app';
+import { canonicalJson } from '../../local/replicator';
 
 export interface Engines {
   readonly postgres: PostgresEngine;
@@ -102,20 +104,7 @@ export class LocalJurisdiction {
     const regions = new Map<string, LocalRegion>();
     for (const region of options.regions) {
       const tableName = `${options.name}-eventual-${region}`;
-      await dynamoClient.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
+      await createEventualTable(dynamoClient, tableName);
       const context: RegionContext = {
         region,
         jurisdiction: options.name,
@@ -248,12 +237,4 @@ export class LocalJurisdiction {
     } while (startKey);
     return items;
   }
-}
-
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
 }
