@@ -144,7 +144,18 @@ function outsideEu(regions: Iterable<string>): string[] {
  * overrides (the Aurora secondary's `GlobalClusterIdentifier` is one), which the typed L1
  * properties do not show.
  */
+// Five rules read each resource; resolve its template once per validation run.
+const resolvedCache = new WeakMap<CfnResource, { props: any; region: string }>();
+
 function resolved(node: CfnResource): { props: any; region: string } {
+  const cached = resolvedCache.get(node);
+  if (cached) return cached;
+  const result = resolveOnce(node);
+  resolvedCache.set(node, result);
+  return result;
+}
+
+function resolveOnce(node: CfnResource): { props: any; region: string } {
   const stack = Stack.of(node);
   const props = stack.resolve((node as unknown as { _toCloudFormation(): any })._toCloudFormation()).Resources;
   const [resource] = Object.values(props as Record<string, { Properties?: unknown }>);
