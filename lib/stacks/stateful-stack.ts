@@ -6,6 +6,7 @@ import { EventualStore } from '../data/eventual-store';
 import { StrongStore } from '../data/strong-store';
 import { UserDirectory } from '../identity/user-directory';
 import { RegionalNetwork } from '../network/regional-network';
+import { allowRegionalLogs, restrictGrantsToAwsServices } from '../security/key-policy';
 
 export interface StatefulStackProps extends StackProps {
   readonly topology: Topology;
@@ -40,12 +41,17 @@ export class StatefulStack extends Stack {
     const region = this.region;
     const isPrimary = region === jurisdiction.primaryRegion;
 
-    this.network = new RegionalNetwork(this, 'Network', { availabilityZones: this.zones });
-
     this.dataKey = new kms.Key(this, 'DataKey', {
-      description: `${topology.config.appName} ${jurisdiction.name} data in ${region}: DynamoDB replica, Aurora storage, master secret`,
+      description: `${topology.config.appName} ${jurisdiction.name} data in ${region}: DynamoDB replica, Aurora storage, master secret, logs`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    restrictGrantsToAwsServices(this.dataKey);
+    allowRegionalLogs(this.dataKey);
+
+    this.network = new RegionalNetwork(this, 'Network', {
+      availabilityZones: this.zones,
+      logEncryptionKey: this.dataKey,
     });
 
     this.strongStore = new StrongStore(this, 'StrongStore', {
