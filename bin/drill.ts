@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+import '../local/powertools-env';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEPLOYMENT_MODELS, type DeploymentModel, resolveTopology, TopologyConfigError } from '../lib/config/topology';
+import {
+  DRILL_DEFAULTS,
+  DrillOptionsError,
+  formatDrillTable,
+  type RegionDrillOptions,
+  runRegionDrill,
+} from '../local/drill';
+
+const d = DRILL_DEFAULTS;
+const USAGE = `Usage: npm run drill -- [options]
+
+Starts the local platform on 127.0.0.1, puts a steady load on it from clients in the
+Americas, Europe and Asia, takes one region down, brings it back, and prints: seconds until
+the region's clients were served elsewhere (per continent), the errors clients saw, the
+acknowledged writes lost (must be 0; read back from every region of the jurisdiction), and
+seconds until the jurisdiction's regions agreed again. Then a line of JSON. Exits 1 if an
+acknowledged write was lost or the regions did not converge, 2 on a bad flag.
+
+  --region <r>                     region to take down (default ${d.region})
+  --model <m>                      ${DEPLOYMENT_MODELS.join(' | ')} (default: the config's)
+  --config <file>                  topology JSON merged over the defaults (as cdk -c config=)
+  --down-ms <n>                    how long the region stays down (default ${d.downMs})
+  --warmup-ms <n>                  load before the down (default ${d.warmupMs})
+  --clients-per-continent <n>      clients in each of Americas, Europe, Asia (default ${d.clientsPerContinent})
+  --rate <x>                       requests per second per client (default ${d.rate})
+  --max-requests <n>               hard cap on the clients' requests (default ${d.maxRequests})
+  --max-wall-ms <n>                hard cap on the whole drill, start and stop included (default ${d.maxWallMs})
+  --health-interval-ms <n>         edge health-check interval (default ${d.healthIntervalMs})
+  --health-failure-threshold <n>   failed checks in a row that fail a region over (default ${d.healthFailureThreshold})
+  --replication-delay-ms <n>       delay before a write reaches the jurisdiction's other regions (default ${d.replicationDelayMs})
+  --distance-scale <x>             multiply the published inter-region round trips (default ${d.distanceScale})
+  --request-timeout-ms <n>         longest wait for one client request (default ${d.requestTimeoutMs})
+  --return-timeout-ms <n>          longest wait after the return for the clients to be back (default ${d.returnTimeoutMs})
+  --converge-timeout-ms <n>        longest wait after the return for the regions to agree (default ${d.convergeTimeoutMs})
+  --quiet                          no progress lines on stderr
+  --help                           this text`;
+
+/** Option name → flag, so an error from the drill names the flag the user typed. */
+const FLAGS: Readonly<Record<string, string>> = {
+  region: '--region',
+  model: '--model',
+  downMs: '--down-ms',
+  warmupMs: '--warmup-ms',
+  clientsPerContinent: '--clients-per-continent',
+  rate: '--rate',
+  maxRequests: '--max-requests',
+  maxWallMs: '--max-wall-ms',
+  healthIntervalMs: '--health-interval-ms',
+  healthFailureThreshold: '--health-failure-threshold',
+  replicationDelayMs: '--replication-delay-ms',
+  distanceScale: '--distance-scale',
+  requestTimeoutMs: '--request-timeout-ms',
+  returnTimeoutMs: '--return-timeout-ms',
+  convergeTimeoutMs: '--converge-timeout-ms',
+};
+const NUMBER_FLAGS = Object.entries(FLAGS).filter(([, flag]) => !['--region', '--model'].includes(flag));
+
+function fail(message: string): never {
+  console.error(`npm run drill: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        ...Object.fromEntries(Object.values(FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
+        config: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+
+  let overrides: Record<string, unknown> = {};
+  if (typeof values.config === 'string') {
+    const file = path.resolve(values.config);
+    try {
+      overrides = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      fail(`cannot read topology config ${file}: ${(error as Error).message}`);
+    }
+  }
+  if (typeof values.model === 'string' && !(DEPLOYMENT_MODELS as readonly string[]).includes(values.model)) {
+    fail(`--model must be one of ${DEPLOYMENT_MODELS.join(', ')}, got "${values.model}"`);
+  }
+  let topology: ReturnType<typeof resolveTopology>;
+  try {
+    topology = resolveTopology(overrides, typeof values.config === 'string' ? values.config : 'defaults');
+  } catch (error) {
+    if (error instanceof TopologyConfigError) fail(error.message);
+    throw error;
+  }
+
+  const options: Record<string, unknown> = { topology };
+  if (typeof values.region === 'string') options.region = values.region;
+  if (typeof values.model === 'string') options.model = values.model as DeploymentModel;
+  for (const [option, flag] of NUMBER_FLAGS) {
+    const raw = values[flag.slice(2)];
+    if (typeof raw !== 'string') continue;
+    const parsed = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(parsed)) fail(`${flag} must be a number, got "${raw}"`);
+    options[option] = parsed;
+  }
+  if (!values.quiet) options.onProgress = (line: string) => console.error(`drill: ${line}`);
+
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      // The engines' exit hooks kill their servers and delete their data.
+      if (!stopping) console.error(`\n${signal}: drill abandoned`);
+      stopping = true;
+      process.exit(130);
+    });
+  }
+
+  let result: Awaited<ReturnType<typeof runRegionDrill>>;
+  try {
+    result = await runRegionDrill(options as RegionDrillOptions);
+  } catch (error) {
+    if (error instanceof DrillOptionsError) fail(`${FLAGS[error.field] ?? error.field} ${error.detail}`);
+    throw error;
+  }
+  console.log(formatDrillTable(result));
+  console.log(JSON.stringify(result));
+  if (result.lostAcknowledgedWrites > 0) {
+    console.error(`drill: ${result.lostAcknowledgedWrites} acknowledged writes were lost`);
+    process.exitCode = 1;
+  }
+  if (!result.convergence.converged) {
+    console.error('drill: the regions did not converge within the timeout');
+    process.exitCode = 1;
+  }
+  // A drill that proved nothing must not pass: no write to lose, or clients never moved.
+  if (result.writes.acknowledgedWhileDown.total === 0) {
+    console.error('drill: no write was acknowledged while the region was down; nothing was tested');
+    process.exitCode = 1;
+  }
+  if (!result.failover.allServedElsewhere) {
+    console.error("drill: some of the region's clients were never served elsewhere");
+    process.exitCode = 1;
+  }
+  if (result.stoppedEarly) {
+    console.error(`drill: stopped early (${result.stoppedEarly}); raise --max-requests or --max-wall-ms`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
