@@ -1,0 +1,313 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as synthetics from 'aws-cdk-lib/aws-synthetics';
+import { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
+
+/** One place the canary walks, e.g. the global hostname or this region's execute-api endpoint. */
+export interface ApiCanaryTarget {
+  /** Named in the canary's errors and log lines, e.g. `global` or `regional`. */
+  readonly label: string;
+  /** Base URL without `/api`, e.g. `https://api.shop.example.com` (tokens allowed). */
+  readonly baseUrl: string;
+}
+
+export interface ApiCanaryProps {
+  /** Walked in this order on every run; every target is walked even after one fails. */
+  readonly targets: readonly ApiCanaryTarget[];
+  /** The canary product: must exist in the catalog of the canary user's jurisdiction. */
+  readonly sku: string;
+  /** ARN of the jurisdiction's user pool (in its primary region), where the canary user signs in. */
+  readonly userPoolArn: string;
+  /**
+   * App client the canary signs in with; the API must accept its tokens and the client
+   * must allow `ALLOW_ADMIN_USER_PASSWORD_AUTH`.
+   */
+  readonly userPoolClientId: string;
+  /** Encrypts the artifacts bucket and the canary's run artifacts (the region's operations key). */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Secret holding `{ "username", "password", "totpSecret" }` of the canary user.
+   * @default a new secret (AWS-managed key) holding a generated `password` and empty
+   * `username` and `totpSecret` until the user is enrolled (see the runbook)
+   */
+  readonly credentials?: secretsmanager.ISecret;
+  /**
+   * @default synthetics.Schedule.rate(Duration.minutes(5))
+   */
+  readonly schedule?: synthetics.Schedule;
+  /**
+   * Name of the canary (lowercase, up to 21 characters, unique per account and region).
+   * @default 'api-walk'
+   */
+  readonly canaryName?: string;
+  /**
+   * Deadline of each step of the walk.
+   * @default Duration.seconds(10)
+   */
+  readonly stepTimeout?: Duration;
+  /**
+   * How long run artifacts and run records are kept.
+   * @default Duration.days(30)
+   */
+  readonly artifactRetention?: Duration;
+  /**
+   * Whether the canary starts running when it is created.
+   * @default true
+   */
+  readonly startAfterCreation?: boolean;
+}
+
+/** The canary's bundle: `nodejs/node_modules/<CANARY_SCRIPT>.js`, handler `<CANARY_SCRIPT>.handler`. */
+export const CANARY_SCRIPT = 'api-walk';
+const CANARY_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'canary', 'handler.ts');
+
+/**
+ * A CloudWatch Synthetics canary that walks the API like a shopper — health, a product
+ * page, add to cart, the cart, remove from cart — through every target (the global
+ * hostname and the region's own endpoint) on a schedule, signing in a dedicated canary
+ * user of the jurisdiction's pool (MFA by TOTP) with credentials from Secrets Manager.
+ *
+ * The role is this construct's own, not the one `Canary` would make: it also reads the
+ * one secret and signs in to the one user pool, and its logs are those of this canary
+ * only. Artifacts go to a private bucket of its own, encrypted with the region's data key.
+ */
+export class ApiCanary extends Construct {
+  readonly canary: synthetics.Canary;
+  readonly role: iam.Role;
+  readonly artifactsBucket: s3.Bucket;
+  readonly credentials: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, props: ApiCanaryProps) {
+    super(scope, id);
+    if (props.targets.length === 0) throw new Error('ApiCanary needs at least one target');
+    const stack = Stack.of(this);
+    const canaryName = props.canaryName ?? 'api-walk';
+    const retention = props.artifactRetention ?? Duration.days(30);
+    const pool = Arn.split(props.userPoolArn, ArnFormat.SLASH_RESOURCE_NAME);
+
+    this.artifactsBucket = new s3.Bucket(this, 'Artifacts', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: retention, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledgeArtifactsBucket(this.artifactsBucket);
+
+    this.credentials = props.credentials ?? this.createCredentialsSecret();
+
+    // Lambda (the canary runs as a function named `cwsyn-<canary name>-<uuid>`) assumes it.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Synthetics canary ${canaryName}: writes its artifacts, metrics and logs, signs in the canary user`,
+    });
+    const logGroupArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: `/aws/lambda/cwsyn-${canaryName}-*`,
+    });
+    const statements = [
+      // What Synthetics itself needs (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_CanaryPermissions.html).
+      new iam.PolicyStatement({ actions: ['s3:ListAllMyBuckets'], resources: ['*'] }),
+      new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [this.artifactsBucket.bucketArn] }),
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.artifactsBucket.arnForObjects('*')] }),
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': 'CloudWatchSynthetics' } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroupArn],
+      }),
+      // The canary user's sign-in, in this one pool only.
+      new iam.PolicyStatement({
+        actions: ['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminRespondToAuthChallenge'],
+        resources: [props.userPoolArn],
+      }),
+    ];
+    for (const statement of statements) this.role.addToPrincipalPolicy(statement);
+    this.credentials.grantRead(this.role);
+
+    const stepTimeoutMs = (props.stepTimeout ?? Duration.seconds(10)).toMilliseconds();
+    this.canary = new synthetics.Canary(this, 'Canary', {
+      canaryName,
+      runtime: synthetics.Runtime.SYNTHETICS_NODEJS_PUPPETEER_13_0,
+      test: synthetics.Test.custom({
+        code: synthetics.Code.fromAsset(bundleCanaryScript()),
+        handler: `${CANARY_SCRIPT}.handler`,
+      }),
+      schedule: props.schedule ?? synthetics.Schedule.rate(Duration.minutes(5)),
+      startAfterCreation: props.startAfterCreation ?? true,
+      role: this.role,
+      artifactsBucketLocation: { bucket: this.artifactsBucket },
+      artifactS3EncryptionMode: synthetics.ArtifactsEncryptionMode.KMS,
+      artifactS3KmsKey: props.encryptionKey,
+      successRetentionPeriod: retention,
+      failureRetentionPeriod: retention,
+      provisionedResourceCleanup: true,
+      environmentVariables: {
+        CANARY_TARGETS: stack.toJsonString(props.targets.map(({ label, baseUrl }) => ({ label, baseUrl }))),
+        CANARY_SKU: props.sku,
+        CANARY_SECRET_ARN: this.credentials.secretArn,
+        USER_POOL_ID: pool.resourceName as string,
+        USER_POOL_CLIENT_ID: props.userPoolClientId,
+        USER_POOL_REGION: pool.region as string,
+        CANARY_STEP_TIMEOUT_MS: String(stepTimeoutMs),
+      },
+    });
+    acknowledgeRole(this.role, {
+      logs: nagResource(stack, logGroupArn),
+      artifacts: nagResource(stack, this.artifactsBucket.arnForObjects('*')),
+    });
+  }
+
+  /** Percentage of successful runs (alarm when it drops below 100 over a few periods). */
+  metricSuccessPercent(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.canary.metricSuccessPercent(options);
+  }
+
+  /** Number of failed runs. */
+  metricFailed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.canary.metricFailed(options);
+  }
+
+  /**
+   * Under the AWS-managed Secrets Manager key, not the data key: a secret under a key of
+   * another stack (the stateful one) puts statements naming this stack's role into that
+   * key's policy, and the stacks would reference each other.
+   */
+  private createCredentialsSecret(): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'Credentials', {
+      description: 'Canary user of the API canary: {"username", "password", "totpSecret"}; see docs/runbook.md',
+      // The password is generated here, to be set on the user at enrolment; the username
+      // and TOTP secret are filled in then.
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: '', totpSecret: '' }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        // Characters shells, the CLI's shorthand and JSON treat specially; Cognito's
+        // policy still gets symbols from the rest.
+        excludeCharacters: '"\'`\\$ /@,=!',
+        requireEachIncludedType: true,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The canary user is enrolled by hand with a TOTP authenticator; rotating the password needs the same ' +
+        'administrator step (admin-set-user-password, then put-secret-value), so it is done in the runbook, not by a rotation function.',
+    });
+    return secret;
+  }
+}
+
+/**
+ * The artifacts bucket holds the canary's own run records (logs and reports of one
+ * synthetic user, no customer data), written by the canary role alone and expired after
+ * the retention period; the controls below are for buckets whose content matters.
+ */
+function acknowledgeArtifactsBucket(bucket: s3.Bucket): void {
+  const why = 'Canary run artifacts only (one synthetic user, no customer data), expired after the retention period';
+  for (const [id, reason] of [
+    ['AwsSolutions-S1', `${why}; writes come from the canary role alone and are in CloudTrail.`],
+    ['cdk-validator-cfnguard::s3_bucket_logging_enabled_check', `${why}; writes come from the canary role alone.`],
+    ['cdk-validator-cfnguard::s3_bucket_versioning_enabled_check', `${why}; an overwritten run record has no value.`],
+    ['cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check', `${why}; nothing here must be retained.`],
+    ['cdk-validator-cfnguard::s3_event_notifications_enabled_check', `${why}; nothing reacts to new runs.`],
+  ] as const) {
+    Validations.of(bucket).acknowledge({ id, reason });
+  }
+}
+
+/** The findings the canary role has by design, each narrowed to its resource or action. */
+function acknowledgeRole(role: iam.Role, resources: { readonly logs: string; readonly artifacts: string }): void {
+  const acknowledge = (id: string, reason: string) => Validations.of(role).acknowledge({ id, reason });
+  acknowledge(
+    'AwsSolutions-IAM5[Resource::*]',
+    'Synthetics needs s3:ListAllMyBuckets, and cloudwatch:PutMetricData (held to the CloudWatchSynthetics namespace by a condition); neither action supports resource-level scoping.',
+  );
+  acknowledge(
+    `AwsSolutions-IAM5[Resource::${resources.logs}]`,
+    "Synthetics names the canary's function cwsyn-<canary name>-<id> with an id it generates; the pattern covers that function's log group only.",
+  );
+  acknowledge(
+    `AwsSolutions-IAM5[Resource::${resources.artifacts}]`,
+    "Synthetics writes each run under keys it generates, in this canary's own artifacts bucket.",
+  );
+  for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+    acknowledge(
+      `AwsSolutions-IAM5[Action::${action}]`,
+      `${action} is granted on the region's data key only (resource-scoped), which encrypts the canary's artifacts.`,
+    );
+  }
+}
+
+/**
+ * A policy resource as cdk-nag names it in a finding (`Resource::<name>`): the resolved
+ * value with `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>` and `Fn::Join` concatenated.
+ */
+function nagResource(stack: Stack, value: string): string {
+  const flatten = (node: unknown): string => {
+    if (typeof node === 'string') return node;
+    const record = node as Record<string, unknown>;
+    if (typeof record?.Ref === 'string') return `<${record.Ref}>`;
+    if (Array.isArray(record?.['Fn::GetAtt'])) return `<${(record['Fn::GetAtt'] as string[]).join('.')}>`;
+    const join = record?.['Fn::Join'] as [string, unknown[]] | undefined;
+    if (Array.isArray(join)) return join[1].map(flatten).join(join[0]);
+    return JSON.stringify(node);
+  };
+  return flatten(stack.resolve(value));
+}
+
+let bundledDirectory: string | undefined;
+
+/**
+ * Bundles `lambda/canary/handler.ts` with the local esbuild and writes it under the
+ * system temporary directory, laid out as Synthetics Node.js canaries expect
+ * (`nodejs/node_modules/api-walk.js`). The directory is named after the bundle's hash, so
+ * repeated synths reuse one directory per version of the code instead of leaving one each.
+ * The two AWS SDK clients it uses are bundled in: which SDK a Synthetics runtime ships
+ * is not something the script should depend on.
+ */
+export function bundleCanaryScript(): string {
+  if (bundledDirectory) return bundledDirectory;
+  const result = buildSync({
+    entryPoints: [CANARY_ENTRY],
+    outfile: `${CANARY_SCRIPT}.js`,
+    write: false,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  const code = (result.outputFiles[0] as { contents: Uint8Array }).contents;
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const directory = path.join(os.tmpdir(), `api-canary-${hash}`);
+  const script = path.join(directory, 'nodejs', 'node_modules', `${CANARY_SCRIPT}.js`);
+  if (!fs.existsSync(script)) {
+    fs.mkdirSync(path.dirname(script), { recursive: true });
+    // Written aside and renamed, so a concurrent synth never sees half a file.
+    const partial = `${script}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, code);
+    fs.renameSync(partial, script);
+  }
+  bundledDirectory = directory;
+  return directory;
+}
