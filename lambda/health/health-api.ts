@@ -1,4 +1,5 @@
 import type { ProductCache } from '../cache/product-cache';
+import { WRITER_HEALTH_PATH } from '../shared/api-contract';
 import { json } from '../shared/http';
 import { type DomainHandler, domainHandler } from '../shared/instrumented';
 import type { RegionContext } from '../shared/region-context';
@@ -27,6 +28,19 @@ export function createHealthApi(deps: HealthApiDependencies): DomainHandler {
     domain: 'health',
     context: deps.context,
     routes: {
+      [`GET ${WRITER_HEALTH_PATH}`]: async (_event, log) => {
+        const check = await probe(() => deps.strong.probe(), timeoutMs);
+        if (check.status !== 'ok') log.warn('writer probe failed', { detail: check.detail });
+        const writer = check.status === 'ok' && check.value?.writable === true;
+        // Always 200: Route 53's check looks for `"writer":true` in the body, so a region that
+        // is not the writer is not counted as a failing API on every probe.
+        return json(200, {
+          region: deps.context.region,
+          jurisdiction: deps.context.jurisdiction,
+          writer,
+          checkedAt: clock().toISOString(),
+        });
+      },
       'GET /api/health': async (_event, log) => {
         const [eventualStore, cache, strongStore] = await Promise.all([
           probe(() => deps.eventual.probe(), timeoutMs),

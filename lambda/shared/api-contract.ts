@@ -20,10 +20,24 @@ export interface ApiRoute {
    * writer lives there). Other regions forward these requests to it.
    */
   readonly strong?: boolean;
+  /**
+   * Answered by the writer API only (the one behind `writer.<jurisdiction>.api.<domain>`),
+   * never by the public one.
+   */
+  readonly writerOnly?: boolean;
 }
+
+/**
+ * Says `"writer":true` only in the region whose Aurora cluster is the writer: Route 53
+ * routes strong requests by it.
+ */
+export const WRITER_HEALTH_PATH = '/api/health/writer';
+/** What Route 53 looks for in the writer health route's answer. */
+export const WRITER_HEALTH_MATCH = '"writer":true';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/api/health', domain: 'health', public: true },
+  { method: 'GET', path: WRITER_HEALTH_PATH, domain: 'health', public: true, writerOnly: true },
   { method: 'GET', path: '/api/products/{sku}', domain: 'products', public: true },
   { method: 'PUT', path: '/api/products/{sku}', domain: 'products', strong: true },
   { method: 'POST', path: '/api/products/{sku}/likes', domain: 'likes' },

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import { WRITER_HEALTH_MATCH, WRITER_HEALTH_PATH } from '../../lambda/shared/api-contract';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 
 /** Path of the health endpoint that Route 53 probes in every region. */
@@ -16,6 +17,8 @@ export interface ApiDnsRecordsProps {
   readonly domainNames: Readonly<Record<string, apigwv2.DomainName>>;
   /** Host of the regional API's own endpoint: the health check must reach this region, not whichever the DNS picks. */
   readonly healthCheckHost: string;
+  /** The region's writer API: its custom domain and its own execute-api host. */
+  readonly writer: { readonly domainName: apigwv2.DomainName; readonly healthCheckHost: string };
 }
 
 /**
@@ -28,9 +31,13 @@ export interface ApiDnsRecordsProps {
  *   region PRIMARY, the next region SECONDARY); the primary region also publishes a
  *   latency record for `api.<domain>` that aliases its jurisdiction's failover name, so
  *   the shared hostname follows the failover.
+ * * both: a latency record for `writer.<jurisdiction>.api.<domain>` tied to the region's
+ *   writer health check, which passes only where the Aurora cluster is the writer.
  */
 export class ApiDnsRecords extends Construct {
   readonly healthCheck: route53.HealthCheck;
+  /** Passes only while this region's Aurora cluster is the writer. */
+  readonly writerHealthCheck: route53.HealthCheck;
 
   constructor(scope: Construct, id: string, props: ApiDnsRecordsProps) {
     super(scope, id);
@@ -51,6 +58,9 @@ export class ApiDnsRecords extends Construct {
     const aliasTo = (hostname: string) => {
       const domainName = props.domainNames[hostname];
       if (!domainName) throw new Error(`${this.node.path}: no API custom domain for ${hostname}`);
+      return aliasToDomain(domainName);
+    };
+    const aliasToDomain = (domainName: apigwv2.DomainName) => {
       // Same target as route53-targets' ApiGatewayv2DomainProperties, which cannot set
       // EvaluateTargetHealth; failover aliases must, and latency aliases should.
       return route53.RecordTarget.fromAlias({
@@ -61,6 +71,28 @@ export class ApiDnsRecords extends Construct {
         }),
       });
     };
+
+    // Every model: `writer.<jurisdiction>.api` answers with the region that holds the
+    // writer. If no region passes (mid-failover), Route 53 answers with all of them and
+    // strong requests get a clear 503 from a read-only region until a writer is promoted.
+    const writerHost = topology.jurisdictionWriterHostname(jurisdiction);
+    this.writerHealthCheck = new route53.HealthCheck(this, 'WriterHealthCheck', {
+      type: route53.HealthCheckType.HTTPS_STR_MATCH,
+      searchString: WRITER_HEALTH_MATCH,
+      fqdn: props.writer.healthCheckHost,
+      resourcePath: WRITER_HEALTH_PATH,
+      port: 443,
+      requestInterval: Duration.seconds(10),
+      failureThreshold: 3,
+    });
+    new route53.ARecord(this, 'WriterLatency', {
+      zone,
+      recordName: writerHost,
+      target: aliasToDomain(props.writer.domainName),
+      region,
+      setIdentifier: `${region}-writer`,
+      healthCheck: this.writerHealthCheck,
+    });
 
     if (topology.deploymentModel === 'active-active') {
       for (const [recordId, hostname] of [
@@ -87,7 +119,17 @@ export class ApiDnsRecords extends Construct {
       target: aliasTo(jurisdictionHost),
       failover: region === primary ? route53.Failover.PRIMARY : route53.Failover.SECONDARY,
       setIdentifier: `${jurisdiction.name}-${region === primary ? 'primary' : 'secondary'}`,
-      healthCheck: this.healthCheck,
+      // The primary record serves only while its region is healthy AND holds the writer, so
+      // a switchover moves the jurisdiction's traffic with the writer; the standby needs
+      // only to be healthy, to serve reads the moment the primary region is lost.
+      healthCheck:
+        region === primary
+          ? new route53.HealthCheck(this, 'ServingWriterHealthCheck', {
+              type: route53.HealthCheckType.CALCULATED,
+              childHealthChecks: [this.healthCheck, this.writerHealthCheck],
+              healthThreshold: 2,
+            })
+          : this.healthCheck,
     });
     if (region === primary) {
       new route53.ARecord(this, 'SharedLatency', {

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { createOrdersApi } from '../../lambda/orders/orders-api';
 import { UnconfiguredCardProcessor } from '../../lambda/payments/card-processor';
+import { WRITER_HEALTH_MATCH, WRITER_HEALTH_PATH } from '../../lambda/shared/api-contract';
 import { type Engines, LocalJurisdiction, startEngines } from '../support/local-jurisdiction';
 
 // Inventory and exactly-once ordering against real PostgreSQL. Three regions of one
@@ -225,6 +226,11 @@ test('strong store stopped: 503 with Retry-After, read-only health, everything e
       expect(health.body).toMatchObject({ region, jurisdiction: 'global', mode: 'read-only' });
       expect(health.body.checks.strongStore.status).toBe('unavailable');
       expect(health.body.checks.eventualStore.status).toBe('ok');
+      // No region can take strong writes, so Route 53 must not send them to any.
+      const writer = await shop.request(region, 'GET', WRITER_HEALTH_PATH);
+      expect(writer.status).toBe(200);
+      expect(writer.body).toMatchObject({ region, jurisdiction: 'global', writer: false });
+      expect(JSON.stringify(writer.body)).not.toContain(WRITER_HEALTH_MATCH);
     }
     const product = await shop.request('ap-southeast-1', 'GET', '/api/products/OUTAGE');
     expect(product.status).toBe(200);
@@ -257,6 +263,11 @@ test('strong store stopped: 503 with Retry-After, read-only health, everything e
   const health = await shop.request('us-east-1', 'GET', '/api/health');
   expect(health.body).toMatchObject({ mode: 'read-write' });
   expect(health.body.checks.strongStore).toMatchObject({ status: 'ok', writable: true });
+  const writer = await shop.request('us-east-1', 'GET', WRITER_HEALTH_PATH);
+  expect(writer.status).toBe(200);
+  expect(writer.body).toMatchObject({ region: 'us-east-1', writer: true });
+  // What Route 53's string-match check looks for, in the serialised body it reads.
+  expect(JSON.stringify(writer.body)).toContain(WRITER_HEALTH_MATCH);
   const earlier = await shop.request('us-east-1', 'GET', `/api/orders/${placed.body.id}`, { user: buyer });
   expect(earlier.body).toEqual(placed.body);
   expect(await sql("SELECT id FROM orders WHERE user_id = 'buyer-outage'")).toHaveLength(2);

@@ -31,8 +31,11 @@ describe('active-active routing', () => {
     (region) => {
       const t = activeActive.templates[`Commerce-${region}-Stateless`];
       const healthChecks = resourcesOf(t as never, 'AWS::Route53::HealthCheck');
-      expect(Object.keys(healthChecks)).toHaveLength(1);
-      const [healthCheckId, healthCheck] = Object.entries(healthChecks)[0] as [string, { Properties: any }];
+      // The region's own check, and its writer check (see the operations tests).
+      expect(Object.keys(healthChecks)).toHaveLength(2);
+      const [healthCheckId, healthCheck] = Object.entries(healthChecks).find(([id]) =>
+        id.startsWith('DnsHealthCheck'),
+      ) as [string, { Properties: any }];
       expect(healthCheck.Properties.HealthCheckConfig).toMatchObject({
         Type: 'HTTPS',
         ResourcePath: '/api/health',
@@ -44,7 +47,7 @@ describe('active-active routing', () => {
           ],
         },
       });
-      const records = recordsOf(activeActive, region);
+      const records = recordsOf(activeActive, region).filter((r) => !r.Name.startsWith('writer.'));
       expect(records.map((r) => [r.Name, r.Region, r.SetIdentifier, r.HealthCheckId])).toEqual([
         ['api.shop.example.com.', region, region, { Ref: healthCheckId }],
         [`${JURISDICTION[region]}.api.shop.example.com.`, region, region, { Ref: healthCheckId }],
@@ -57,20 +60,28 @@ describe('active-active routing', () => {
     const t = activeActive.templates['Commerce-eu-central-1-Stateless'];
     t?.hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainName: 'api.shop.example.com',
-      SubjectAlternativeNames: ['eu.api.shop.example.com'],
+      SubjectAlternativeNames: ['eu.api.shop.example.com', 'writer.eu.api.shop.example.com'],
       ValidationMethod: 'DNS',
     });
     const names = Object.values(resourcesOf(t as never, 'AWS::ApiGatewayV2::DomainName')).map(
       (d) => d.Properties as any,
     );
-    expect(names.map((d) => d.DomainName)).toEqual(['api.shop.example.com', 'eu.api.shop.example.com']);
+    expect(names.map((d) => d.DomainName)).toEqual([
+      'api.shop.example.com',
+      'eu.api.shop.example.com',
+      // The writer API's own domain (see test/operations).
+      'writer.eu.api.shop.example.com',
+    ]);
     for (const d of names)
       expect(d.DomainNameConfigurations[0]).toMatchObject({ EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' });
   });
 
   test('only health and product reads are public; every other route needs the jurisdiction user pool token', () => {
     const t = activeActive.templates['Commerce-ap-southeast-1-Stateless'];
-    const routes = Object.values(resourcesOf(t as never, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties as any);
+    // The public API's routes; the writer API's are asserted in test/operations.
+    const routes = Object.values(resourcesOf(t as never, 'AWS::ApiGatewayV2::Route'))
+      .map((r) => r.Properties as any)
+      .filter((r) => r.ApiId.Ref.startsWith('ApiHttpApi'));
     const publicRoutes = routes.filter((r) => r.AuthorizationType === 'NONE').map((r) => r.RouteKey);
     expect(publicRoutes.sort()).toEqual(['GET /api/health', 'GET /api/products/{sku}']);
     expect(routes.filter((r) => r.AuthorizationType === 'CUSTOM')).toHaveLength(9);
@@ -104,8 +115,9 @@ describe('active-passive routing', () => {
     expect(secondaryRecords.map((r) => [r.Failover, r.SetIdentifier])).toEqual([
       ['SECONDARY', `${jurisdiction}-secondary`],
     ]);
+    expect(primaryRecords[0]?.HealthCheckId).toEqual({ Ref: expect.stringMatching(/^DnsServingWriterHealthCheck/) });
+    expect(secondaryRecords[0]?.HealthCheckId).toEqual({ Ref: expect.stringMatching(/^DnsHealthCheck/) });
     for (const record of [...primaryRecords, ...secondaryRecords]) {
-      expect(record.HealthCheckId).toEqual({ Ref: expect.stringMatching(/^DnsHealthCheck/) });
       expect(record.Region).toBeUndefined();
     }
     const shared = recordsOf(activePassive, primary).filter((r) => r.Name === 'api.shop.example.com.');
@@ -125,7 +137,9 @@ describe('active-passive routing', () => {
   test('no latency record points straight at a regional API in active-passive', () => {
     for (const region of REGIONS) {
       const direct = recordsOf(activePassive, region).filter(
-        (r) => r.Region && JSON.stringify(r.AliasTarget).includes('RegionalDomainName'),
+        // Writer records are latency records in both models (they follow the Aurora writer).
+        (r) =>
+          r.Region && !r.Name.startsWith('writer.') && JSON.stringify(r.AliasTarget).includes('RegionalDomainName'),
       );
       expect(direct).toEqual([]);
     }

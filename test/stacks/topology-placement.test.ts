@@ -201,36 +201,48 @@ describe('regional compute', () => {
   );
 
   test.each([
-    ['ap-southeast-1', 'us-east-1'],
-    ['eu-central-1', 'eu-west-1'],
-  ])('%s forwards strong routes to the API of its primary %s; the primary runs them itself', (secondary, primary) => {
-    const strongRoutes = API_ROUTES.filter((r) => r.strong).map(routeKeyOf);
-    expect(strongRoutes.sort()).toEqual(['GET /api/orders/{id}', 'POST /api/orders', 'PUT /api/products/{sku}']);
-    const integrations = (region: string) => {
+    ['us-east-1', 'global'],
+    ['ap-southeast-1', 'global'],
+    ['eu-west-1', 'eu'],
+    ['eu-central-1', 'eu'],
+  ])(
+    '%s forwards strong routes to the writer hostname of %s; its writer API runs them itself',
+    (region, jurisdiction) => {
+      const strongRoutes = API_ROUTES.filter((r) => r.strong).map(routeKeyOf);
+      expect(strongRoutes.sort()).toEqual(['GET /api/orders/{id}', 'POST /api/orders', 'PUT /api/products/{sku}']);
       const t = template(`Commerce-${region}-Stateless`);
       const byId = resourcesOf(t, 'AWS::ApiGatewayV2::Integration');
-      return Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Route')).map((route) => {
-        const target = (route.Properties as any).Target['Fn::Join'][1][1].Ref as string;
-        return { routeKey: (route.Properties as any).RouteKey as string, integration: byId[target]?.Properties as any };
-      });
-    };
-    for (const { routeKey, integration } of integrations(secondary)) {
-      if (!strongRoutes.includes(routeKey)) {
-        expect(integration.IntegrationType).toBe('AWS_PROXY');
-        continue;
+      const routesOf = (apiPrefix: string) =>
+        Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Route'))
+          .filter((route) => ((route.Properties as any).ApiId.Ref as string).startsWith(apiPrefix))
+          .map((route) => {
+            const target = (route.Properties as any).Target['Fn::Join'][1][1].Ref as string;
+            return {
+              routeKey: (route.Properties as any).RouteKey as string,
+              integration: byId[target]?.Properties as any,
+            };
+          });
+      const publicRoutes = routesOf('ApiHttpApi');
+      expect(publicRoutes).toHaveLength(11);
+      for (const { routeKey, integration } of publicRoutes) {
+        if (!strongRoutes.includes(routeKey)) {
+          expect(integration.IntegrationType).toBe('AWS_PROXY');
+          continue;
+        }
+        expect(integration).toMatchObject({
+          IntegrationType: 'HTTP_PROXY',
+          IntegrationUri: `https://writer.${jurisdiction}.api.shop.example.com`,
+          RequestParameters: { 'overwrite:path': '$request.path' },
+        });
       }
-      expect(integration).toMatchObject({
-        IntegrationType: 'HTTP_PROXY',
-        RequestParameters: { 'overwrite:path': '$request.path' },
-      });
-      expect(JSON.stringify(integration.IntegrationUri)).toContain(
-        `"StackName":"Commerce-${primary}-Stateless","Region":"${primary}"`,
-      );
-    }
-    expect(integrations(primary).map((i) => i.integration.IntegrationType)).toEqual(Array(11).fill('AWS_PROXY'));
-    const deps = platform.stateless[secondary]?.dependencies.map((d) => d.stackName);
-    expect(deps).toContain(`Commerce-${primary}-Stateless`);
-  });
+      const writerRoutes = routesOf('WriterApiHttpApi');
+      expect(writerRoutes.map((r) => r.routeKey).sort()).toEqual([...strongRoutes, 'GET /api/health/writer'].sort());
+      expect(writerRoutes.map((r) => r.integration.IntegrationType)).toEqual(Array(4).fill('AWS_PROXY'));
+      // No stack of a region depends on another region's API any more.
+      const deps = platform.stateless[region]?.dependencies.map((d) => d.stackName) ?? [];
+      expect(deps.filter((name) => name.endsWith('-Stateless'))).toEqual([]);
+    },
+  );
 
   test('each function may touch only the items, keys and database its handler uses', () => {
     const t = template('Commerce-eu-west-1-Stateless');

@@ -1,0 +1,108 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { API_ROUTES, type ApiDomain, WRITER_HEALTH_PATH } from '../../lambda/shared/api-contract';
+import { accessLogSettings, statePermissionAccounts } from './http-api-conventions';
+
+export { WRITER_HEALTH_PATH };
+
+export interface WriterApiProps {
+  /** `writer.<jurisdiction>.api.<domain>`, covered by `certificate`. */
+  readonly hostname: string;
+  readonly certificate: acm.ICertificate;
+  /** The region's domain functions (the public API's), which serve strong routes here. */
+  readonly functions: Readonly<Record<ApiDomain, lambda.IFunction>>;
+  /** The public API's token authorizer function. */
+  readonly authorizerFunction: lambda.IFunction;
+  /**
+   * Key that encrypts the access logs.
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Retention of the access logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The API behind the jurisdiction's writer hostname: strong routes served by this
+ * region's functions against its own Aurora cluster, plus the writer health route.
+ *
+ * Every region's public API forwards strong routes to `writer.<jurisdiction>.api.<domain>`,
+ * and Route 53 answers that name with the region whose writer health check passes — the
+ * one whose cluster is the Aurora writer. After a switchover or failover strong requests
+ * follow the writer with no redeploy. It is a separate API so that a forwarded request is
+ * served here and never forwarded again.
+ */
+export class WriterApi extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly domainName: apigwv2.DomainName;
+
+  constructor(scope: Construct, id: string, props: WriterApiProps) {
+    super(scope, id);
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey,
+    });
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: `Commerce writer API in ${Stack.of(this).region}: strong routes only`,
+      createDefaultStage: false,
+    });
+    const stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      // Every region's strong requests end here: sized like a public API, not a share of one.
+      throttle: { rateLimit: 1000, burstLimit: 2000 },
+      accessLogSettings: accessLogSettings(accessLogs),
+    });
+    const authorizer = new HttpLambdaAuthorizer('TokenAuthorizer', props.authorizerFunction, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.Authorization'],
+    });
+    const integrations = new Map<ApiDomain, HttpLambdaIntegration>();
+    for (const route of API_ROUTES.filter((r) => r.strong || r.writerOnly)) {
+      let integration = integrations.get(route.domain);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${route.domain}Integration`, props.functions[route.domain]);
+        integrations.set(route.domain, integration);
+      }
+      const routes = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration,
+        authorizer: route.public ? new apigwv2.HttpNoneAuthorizer() : authorizer,
+      });
+      if (route.public) {
+        const reason = `${route.method} ${route.path} is probed anonymously by Route 53 (which sends no token) and answers only whether this region holds the writer.`;
+        for (const publicRoute of routes) {
+          Validations.of(publicRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+          Validations.of(publicRoute.node.defaultChild as apigwv2.CfnRoute).acknowledge({
+            id: 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check',
+            reason,
+          });
+        }
+      }
+    }
+    this.domainName = new apigwv2.DomainName(this, 'DomainName', {
+      domainName: props.hostname,
+      certificate: props.certificate,
+      securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
+    });
+    new apigwv2.ApiMapping(this, 'ApiMapping', { api: this.httpApi, domainName: this.domainName, stage });
+    statePermissionAccounts(this.httpApi);
+  }
+
+  /** Host of the API's own execute-api endpoint, which the writer health check probes. */
+  get executeApiHost(): string {
+    const stack = Stack.of(this);
+    return `${this.httpApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
+  }
+}
