@@ -1,6 +1,8 @@
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DataResidencyChecks, residencyScopeOf } from './compliance/data-residency-checks';
+import { failOnEveryViolation } from './compliance/fail-on-every-violation';
 import { PlatformChecks } from './compliance/platform-checks';
 import type { Topology } from './config/topology';
 import { EdgeStack } from './stacks/edge-stack';
@@ -28,7 +30,20 @@ export interface CommercePlatform {
  * 2. each region's stateless stack, after the jurisdiction's stateful stacks;
  * 3. the edge stack, once every regional API is up.
  */
-export function createCommercePlatform(app: App, topology: Topology): CommercePlatform {
+export interface CommercePlatformOptions {
+  /**
+   * Run the Control Tower proactive controls (cfn-guard) at synth, next to cdk-nag. About
+   * 40 s of CPU per synthesis: tests that only read templates turn it off; the app never does.
+   * @default true
+   */
+  readonly controlTowerChecks?: boolean;
+}
+
+export function createCommercePlatform(
+  app: App,
+  topology: Topology,
+  options: CommercePlatformOptions = {},
+): CommercePlatform {
   const { appName, account } = topology.config;
   const stateful: Record<string, StatefulStack> = {};
   const stateless: Record<string, StatelessStack> = {};
@@ -62,8 +77,6 @@ export function createCommercePlatform(app: App, topology: Topology): CommercePl
         jurisdiction,
         stateful: stateful[region] as StatefulStack,
         userDirectory: primary.userDirectory as NonNullable<StatefulStack['userDirectory']>,
-        // The order starts with the primary, so its API exists when secondaries are built.
-        primaryApi: region === jurisdiction.primaryRegion ? undefined : stateless[jurisdiction.primaryRegion]?.api,
       });
       // The global table is addressed by name, so state the dependency on its stack.
       stack.addStackDependency(previous as StatefulStack, 'the global table must exist before its functions');
@@ -83,5 +96,6 @@ export function createCommercePlatform(app: App, topology: Topology): CommercePl
     new PlatformChecks(app),
     new DataResidencyChecks(residencyScopeOf(topology), app),
   );
+  if (options.controlTowerChecks ?? true) Validations.of(app).addPlugins(failOnEveryViolation(new CfnGuardValidator()));
   return { edge, stateful, stateless };
 }

@@ -39,7 +39,63 @@ export interface TopologyConfig {
    * in your account. Given explicitly so that synthesis needs no context lookup.
    */
   readonly availabilityZones: Readonly<Record<string, readonly string[]>>;
+  /** When an alarm fires and who hears of it; every field has a default (see the README). */
+  readonly operations: OperationsConfig;
 }
+
+/**
+ * Alarm thresholds, the same in every region. A threshold is crossed when the stated
+ * statistic over one period breaches it in `evaluationPeriods` consecutive periods.
+ */
+export interface AlarmThresholds {
+  /** API responses with a 5xx status, in percent of requests, per minute. @default 5 */
+  readonly api5xxPercent: number;
+  /** API p99 latency in milliseconds, per 5 minutes. @default 2000 */
+  readonly apiP99LatencyMs: number;
+  /** Errors of all the region's functions together, per minute. @default 10 */
+  readonly lambdaErrors: number;
+  /** Throttled invocations of all the region's functions together, per minute. @default 1 */
+  readonly lambdaThrottles: number;
+  /** DynamoDB global-table replication latency to any one replica, in milliseconds (average per minute). @default 30000 */
+  readonly replicationLatencyMs: number;
+  /** Aurora global database replication lag of this region's secondary cluster, in milliseconds. @default 10000 */
+  readonly auroraReplicationLagMs: number;
+  /** Commands the serverless cache throttled, per minute. @default 1 */
+  readonly cacheThrottledCommands: number;
+  /** Database connections the RDS Proxy holds, in percent of what it may open. @default 80 */
+  readonly proxyConnectionsPercent: number;
+  /** Canary runs that succeeded, in percent per 5 minutes (alarm below). @default 90 */
+  readonly canarySuccessPercent: number;
+  /** Consecutive breaching periods before an alarm fires. @default 3 */
+  readonly evaluationPeriods: number;
+}
+
+export interface OperationsConfig {
+  readonly alarmThresholds: AlarmThresholds;
+  /** Addresses subscribed to every region's alarm topic (each must confirm). @default none */
+  readonly alarmEmails: readonly string[];
+  /** How often each region's canary walks the API, in minutes. @default 5 */
+  readonly canaryIntervalMinutes: number;
+}
+
+export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
+  api5xxPercent: 5,
+  apiP99LatencyMs: 2000,
+  lambdaErrors: 10,
+  lambdaThrottles: 1,
+  replicationLatencyMs: 30_000,
+  auroraReplicationLagMs: 10_000,
+  cacheThrottledCommands: 1,
+  proxyConnectionsPercent: 80,
+  canarySuccessPercent: 90,
+  evaluationPeriods: 3,
+};
+
+export const DEFAULT_OPERATIONS: OperationsConfig = {
+  alarmThresholds: DEFAULT_ALARM_THRESHOLDS,
+  alarmEmails: [],
+  canaryIntervalMinutes: 5,
+};
 
 export const DEFAULT_TOPOLOGY: TopologyConfig = {
   appName: 'Commerce',
@@ -53,6 +109,7 @@ export const DEFAULT_TOPOLOGY: TopologyConfig = {
     { name: 'eu', residency: 'eu', primaryRegion: 'eu-west-1', regions: ['eu-west-1', 'eu-central-1'] },
   ],
   availabilityZones: {},
+  operations: DEFAULT_OPERATIONS,
 };
 
 /** One thing wrong with a config: the dotted path of the field and what is allowed. */
@@ -78,6 +135,9 @@ const KNOWN_REGIONS = Object.keys(AWS_REGIONS).join(', ');
 const region = z.string().refine(isKnownRegion, {
   error: (issue) => `unknown region ${JSON.stringify(issue.input)}; allowed: ${KNOWN_REGIONS}`,
 });
+
+const positive = z.number().positive('must be a number above 0');
+const percent = positive.max(100, 'must be a percentage, at most 100');
 
 const jurisdictionSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, 'must be 1-12 lowercase letters or digits, starting with a letter'),
@@ -105,6 +165,35 @@ const topologySchema = z.strictObject({
   }),
   jurisdictions: z.array(jurisdictionSchema).min(1, 'must name at least one jurisdiction'),
   availabilityZones: z.record(region, z.array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/)).min(2)),
+  operations: z.strictObject({
+    // Each threshold may be given alone; the others keep their defaults.
+    alarmThresholds: z
+      .strictObject({
+        api5xxPercent: percent.default(DEFAULT_ALARM_THRESHOLDS.api5xxPercent),
+        apiP99LatencyMs: positive.default(DEFAULT_ALARM_THRESHOLDS.apiP99LatencyMs),
+        lambdaErrors: positive.default(DEFAULT_ALARM_THRESHOLDS.lambdaErrors),
+        lambdaThrottles: positive.default(DEFAULT_ALARM_THRESHOLDS.lambdaThrottles),
+        replicationLatencyMs: positive.default(DEFAULT_ALARM_THRESHOLDS.replicationLatencyMs),
+        auroraReplicationLagMs: positive.default(DEFAULT_ALARM_THRESHOLDS.auroraReplicationLagMs),
+        cacheThrottledCommands: positive.default(DEFAULT_ALARM_THRESHOLDS.cacheThrottledCommands),
+        proxyConnectionsPercent: percent.default(DEFAULT_ALARM_THRESHOLDS.proxyConnectionsPercent),
+        canarySuccessPercent: percent.default(DEFAULT_ALARM_THRESHOLDS.canarySuccessPercent),
+        evaluationPeriods: z
+          .number()
+          .int('must be a whole number')
+          .min(1, 'must be at least 1')
+          .max(60, 'must be at most 60')
+          .default(DEFAULT_ALARM_THRESHOLDS.evaluationPeriods),
+      })
+      .default(DEFAULT_ALARM_THRESHOLDS),
+    alarmEmails: z.array(z.email('must be an email address')).default([]),
+    canaryIntervalMinutes: z
+      .number()
+      .int('must be a whole number of minutes')
+      .min(2, 'must be at least 2 (the two canaries of a region take turns)')
+      .max(60, 'must be at most 60')
+      .default(DEFAULT_OPERATIONS.canaryIntervalMinutes),
+  }),
 });
 
 /** Rules that span fields, each reported on the exact field that breaks it. */
@@ -215,6 +304,10 @@ export class Topology {
     return this.config.deploymentModel;
   }
 
+  get operations(): OperationsConfig {
+    return this.config.operations;
+  }
+
   get jurisdictions(): readonly JurisdictionConfig[] {
     return this.config.jurisdictions;
   }
@@ -242,6 +335,15 @@ export class Topology {
   /** The shared API hostname every regional API answers to. */
   get apiHostname(): string {
     return `api.${this.config.domainName}`;
+  }
+
+  /**
+   * The hostname that always reaches the region holding the jurisdiction's Aurora writer:
+   * Route 53 answers with the region whose writer health check passes, so strong
+   * requests follow a switchover or failover without a redeploy.
+   */
+  jurisdictionWriterHostname(jurisdiction: JurisdictionConfig): string {
+    return `writer.${this.jurisdictionApiHostname(jurisdiction)}`;
   }
 
   /** The API hostname that reaches only the given jurisdiction's regions. */

@@ -36,7 +36,9 @@ export class UserDirectory extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.webClient = this.userPool.addClient('WebClient', {
-      authFlows: { userSrp: true },
+      // Admin sign-in needs IAM credentials (AdminInitiateAuth): it is how the canaries sign
+      // in their user, and opens nothing to the public.
+      authFlows: { userSrp: true, adminUserPassword: true },
       generateSecret: false,
       preventUserExistenceErrors: true,
     });

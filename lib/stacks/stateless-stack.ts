@@ -1,20 +1,27 @@
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import type { Construct } from 'constructs';
 import { RegionalApi } from '../api/regional-api';
+import { WriterApi } from '../api/writer-api';
 import { RegionalCache } from '../cache/regional-cache';
 import { jurisdictionDirectory } from '../config/jurisdiction-directory';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 import { STRONG_STORE_ENGINE } from '../data/strong-store';
 import { StrongStoreProxy } from '../data/strong-store-proxy';
 import type { UserDirectory } from '../identity/user-directory';
+import { ApiCanary } from '../operations/api-canary';
+import { FaultDrills } from '../operations/fault-drills';
+import { OperationsKey } from '../operations/operations-key';
+import { RegionPromotion } from '../operations/region-promotion';
+import { RegionalMonitoring } from '../operations/regional-monitoring';
 import { ApiDnsRecords } from '../routing/api-dns-records';
-import { eventualTableName, type StatefulStack } from './stateful-stack';
+import { eventualTableName, type StatefulStack, strongStoreIdentifier } from './stateful-stack';
 
 export interface StatelessStackProps extends StackProps {
   readonly topology: Topology;
@@ -23,21 +30,23 @@ export interface StatelessStackProps extends StackProps {
   readonly stateful: StatefulStack;
   /** The jurisdiction's user pool (in its primary region). */
   readonly userDirectory: UserDirectory;
-  /**
-   * The regional API of the jurisdiction's primary region, where this (secondary) region
-   * forwards strong requests.
-   * @default this is the primary region
-   */
-  readonly primaryApi?: RegionalApi;
 }
 
 /**
- * What a region runs: the regional API and its functions, the cache, the database proxy,
- * the VPC endpoints the functions use, and the region's DNS records and health check.
- * Everything here can be destroyed and redeployed without losing data.
+ * What a region runs: the regional API and its functions, the writer API, the cache, the
+ * database proxy, the VPC endpoints the functions use, the region's DNS records and health
+ * checks, and its operations: alarms, dashboard, canaries, the promotion workflow and the
+ * fault-injection drills. Everything here can be destroyed and redeployed without losing data.
  */
 export class StatelessStack extends Stack {
   readonly api: RegionalApi;
+  readonly writerApi: WriterApi;
+  readonly monitoring: RegionalMonitoring;
+  /** Present when the jurisdiction has another region to take the writer from. */
+  readonly promotion?: RegionPromotion;
+  readonly drills: FaultDrills;
+  /** `Global` walks the site's hostname, `Regional` this region's endpoint. */
+  readonly canaries: Readonly<Record<string, ApiCanary>>;
   readonly cache: RegionalCache;
   readonly databaseProxy: StrongStoreProxy;
   readonly dns: ApiDnsRecords;
@@ -50,9 +59,10 @@ export class StatelessStack extends Stack {
 
     const zone = route53.PublicHostedZone.fromHostedZoneAttributes(this, 'Zone', topology.config.hostedZone);
     const hostnames = [topology.apiHostname, topology.jurisdictionApiHostname(jurisdiction)];
+    const writerHostname = topology.jurisdictionWriterHostname(jurisdiction);
     const certificate = new acm.Certificate(this, 'ApiCertificate', {
       domainName: hostnames[0] as string,
-      subjectAlternativeNames: hostnames.slice(1),
+      subjectAlternativeNames: [...hostnames.slice(1), writerHostname],
       validation: acm.CertificateValidation.fromDns(zone),
     });
 
@@ -75,11 +85,12 @@ export class StatelessStack extends Stack {
 
     this.api = new RegionalApi(this, 'Api', {
       vpc,
+      logEncryptionKey: stateful.dataKey,
       hostnames,
       certificate,
       userPoolId: userDirectory.userPool.userPoolId,
       userPoolClientId: userDirectory.webClient.userPoolClientId,
-      strongRoutesHost: props.primaryApi?.executeApiHost,
+      strongRoutesHost: writerHostname,
       environment: {
         JURISDICTION: jurisdiction.name,
         PRIMARY_REGION: jurisdiction.primaryRegion,
@@ -113,6 +124,15 @@ export class StatelessStack extends Stack {
     this.databaseProxy.allowFrom(this.api);
     this.addServiceEndpoints(vpc);
 
+    const operationsKey = new OperationsKey(this, 'OperationsKey').key;
+    this.writerApi = new WriterApi(this, 'WriterApi', {
+      logEncryptionKey: operationsKey,
+      hostname: writerHostname,
+      certificate,
+      functions: this.api.functions,
+      authorizerFunction: this.api.authorizerFunction,
+    });
+
     this.dns = new ApiDnsRecords(this, 'Dns', {
       topology,
       jurisdiction,
@@ -120,6 +140,82 @@ export class StatelessStack extends Stack {
       zone,
       domainNames: this.api.domainNames,
       healthCheckHost: this.api.executeApiHost,
+      writer: { domainName: this.writerApi.domainName, healthCheckHost: this.writerApi.executeApiHost },
+    });
+
+    const { appName } = topology.config;
+    this.monitoring = new RegionalMonitoring(this, 'Monitoring', {
+      appName,
+      encryptionKey: operationsKey,
+      jurisdiction: jurisdiction.name,
+      thresholds: topology.operations.alarmThresholds,
+      alarmEmails: topology.operations.alarmEmails,
+      httpApi: this.api.httpApi,
+      functions: { ...this.api.functions, authorizer: this.api.authorizerFunction },
+      eventualTableName: eventualTable.tableName,
+      replicaRegions: jurisdiction.regions.filter((other) => other !== region),
+      strongStoreClusterIdentifier: stateful.strongStore.cluster.clusterIdentifier,
+      cacheName: this.cache.cache.serverlessCacheName,
+      databaseProxyName: this.databaseProxy.proxy.dbProxyName,
+    });
+
+    if (jurisdiction.regions.length > 1) {
+      this.promotion = new RegionPromotion(this, 'RegionPromotion', {
+        stateMachineName: promotionWorkflowName(topology, region),
+        globalClusterIdentifier: strongStoreIdentifier(topology, jurisdiction),
+        clusterArn: stateful.strongStore.cluster.clusterArn,
+        jurisdictionRegions: jurisdiction.regions,
+        writerHealthCheck: this.dns.writerHealthCheck,
+        logEncryptionKey: operationsKey,
+      });
+    }
+
+    // Two canaries take turns (so they never sign their shared user in at the same
+    // moment): one through the site's global hostname, as shoppers come, one through
+    // this region's own endpoint, which fails when the region does.
+    const interval = topology.operations.canaryIntervalMinutes;
+    const canaryTargets = {
+      Global: { label: 'global', baseUrl: `https://${topology.config.domainName}`, startMinute: 0 },
+      Regional: { label: region, baseUrl: `https://${this.api.executeApiHost}`, startMinute: Math.floor(interval / 2) },
+    };
+    let credentials: ApiCanary['credentials'] | undefined;
+    const canaries: Record<string, ApiCanary> = {};
+    for (const [name, target] of Object.entries(canaryTargets)) {
+      const canary = new ApiCanary(this, `Canary${name}`, {
+        canaryName: `walk-${name.toLowerCase()}`,
+        targets: [{ label: target.label, baseUrl: target.baseUrl }],
+        sku: CANARY_SKU,
+        userPoolArn: userDirectory.userPool.userPoolArn,
+        userPoolClientId: userDirectory.webClient.userPoolClientId,
+        encryptionKey: operationsKey,
+        credentials,
+        schedule: synthetics.Schedule.cron({ minute: `${target.startMinute}/${interval}` }),
+      });
+      credentials = canary.credentials;
+      canaries[name] = canary;
+      this.monitoring.addCanaryAlarm(
+        `Canary${name}`,
+        canary.metricSuccessPercent({ period: Duration.minutes(interval) }),
+      );
+    }
+    this.canaries = canaries;
+
+    const alarm = (name: Parameters<RegionalMonitoring['alarmNamed']>[0]) => this.monitoring.alarmNamed(name);
+    this.drills = new FaultDrills(this, 'FaultDrills', {
+      subnets: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnets,
+      eventualTableName: eventualTable.tableName,
+      namePrefix: `${appName}-${region}`,
+      promotion: this.promotion && {
+        stateMachine: this.promotion.stateMachine,
+        stateMachineName: promotionWorkflowName(topology, region),
+      },
+      // Each drill's hypothesis is that the customer does not notice: these must stay quiet.
+      stopConditions: {
+        // The region is meant to fail here: what must not fail is its clients' global walk.
+        NetworkIsolation: [alarm('CanaryGlobal')],
+        ReplicationPause: [alarm('Api5xxRate'), alarm('FunctionErrors'), alarm('CanaryGlobal')],
+        AuroraFailover: [alarm('FunctionErrors'), alarm('CanaryGlobal')],
+      },
     });
   }
 
@@ -142,6 +238,14 @@ export class StatelessStack extends Stack {
     });
     xray.connections.allowDefaultPortFrom(this.api, 'Functions send trace segments to X-Ray');
   }
+}
+
+/** The product every canary views and puts in its cart; created at enrolment (docs/runbook.md). */
+export const CANARY_SKU = 'CANARY-1';
+
+/** The promotion workflow's name, which the runbook uses: `<app>-promote-<region>`. */
+export function promotionWorkflowName(topology: Topology, region: string): string {
+  return `${topology.config.appName}-promote-${region}`;
 }
 
 /** Item actions on the table, only for items whose partition key matches one of `leadingKeys`. */

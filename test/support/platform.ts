@@ -15,17 +15,34 @@ export interface BuiltPlatform {
   readonly templates: Record<string, Template>;
 }
 
-/** Creates the whole app as `bin/` does, unsynthesized, from topology overrides merged over the defaults. */
-export function createApp(overrides: Record<string, unknown> = {}): Omit<BuiltPlatform, 'templates'> {
+export interface TestAppOptions {
+  /**
+   * Run the Control Tower plugin (cfn-guard, about 40 s of CPU per synthesis); only the
+   * compliance tests need it.
+   * @default false
+   */
+  readonly controlTowerChecks?: boolean;
+}
+
+/**
+ * Creates the whole app as `bin/` does, unsynthesized, from topology overrides merged over
+ * the defaults — except that no function is bundled: tests read templates, and nine
+ * stacks of esbuild runs would take minutes on a 2-core machine.
+ */
+export function createApp(
+  overrides: Record<string, unknown> = {},
+  options: TestAppOptions = {},
+): Omit<BuiltPlatform, 'templates'> {
   // The feature flags of cdk.json, as `cdk synth` passes them.
-  const app = new App({ context: CDK_JSON_CONTEXT });
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   const topology = resolveTopology(overrides, 'test');
-  return { app, topology, platform: createCommercePlatform(app, topology) };
+  const controlTowerChecks = options.controlTowerChecks ?? false;
+  return { app, topology, platform: createCommercePlatform(app, topology, { controlTowerChecks }) };
 }
 
 /** Creates the app and synthesizes every stack. */
-export function buildPlatform(overrides: Record<string, unknown> = {}): BuiltPlatform {
-  const { app, topology, platform } = createApp(overrides);
+export function buildPlatform(overrides: Record<string, unknown> = {}, options: TestAppOptions = {}): BuiltPlatform {
+  const { app, topology, platform } = createApp(overrides, options);
   const stacks = [platform.edge, ...Object.values(platform.stateful), ...Object.values(platform.stateless)];
   const templates = Object.fromEntries(stacks.map((stack) => [stack.stackName, Template.fromStack(stack)]));
   return { app, topology, platform, templates };
