@@ -530,8 +530,8 @@ interface ReplicaView {
  * fixed set of writes; reads continue until the region's clients are back on it.
  *
  * In the local platform a region that is down answers 503 to everything (its health check
- * included) while its replica keeps receiving replication, so the convergence figure is the
- * replication catch-up after the return rather than a rebuild of the region's data.
+ * included) and replication is paused for the outage, so the convergence figure is the
+ * catch-up of the outage's replication backlog after the return.
  */
 export async function runRegionDrill(options: RegionDrillOptions = {}): Promise<RegionDrillResult> {
   const s = resolveDrillOptions(options);
@@ -823,6 +823,10 @@ async function drill(
     // Down.
     state.downAt = clock();
     await control(platform, 'POST', `/regions/${region}/down`);
+    // A lost region neither sends nor receives replication. The local replicator pauses
+    // as a whole, so the outage's writes pile up everywhere and the convergence figure
+    // is the catch-up of that backlog after the return.
+    await control(platform, 'POST', '/replication/pause');
     t.progress(`${region} down at ${t.at(state.downAt)} s (${onRegionAt(state.downAt).on.size} clients were on it)`);
     await waitFor(capped, Math.max(0, Math.min(s.downMs, t.left())), 50);
     const downFor = clock() - state.downAt;
@@ -832,6 +836,7 @@ async function drill(
     state.upAt = clock();
     state.writesOpen = false;
     const upStatus = await control(platform, 'POST', `/regions/${region}/up`);
+    await control(platform, 'POST', '/replication/resume');
     backlog = Object.fromEntries(
       Object.entries((upStatus?.replication ?? {}) as Record<string, { backlog?: number }>).map(([j, r]) => [
         j,

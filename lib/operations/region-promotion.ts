@@ -208,6 +208,14 @@ export class RegionPromotion extends Construct {
       comment: 'Promote this region to the Aurora global writer; see docs/runbook.md',
     });
     this.acknowledgeFindings(clusterArnsOfJurisdiction);
+    this.encryptHandlerLogs(props.logEncryptionKey);
+  }
+
+  /** CDK's cross-region handler makes its own log group; it gets the same key as the workflow's. */
+  private encryptHandlerLogs(key: kms.IKey | undefined): void {
+    const handler = Stack.of(this).node.tryFindChild(CROSS_REGION_HANDLER_ID);
+    const logGroup = handler?.node.tryFindChild('LogGroup')?.node.defaultChild;
+    if (key && logGroup instanceof logs.CfnLogGroup) logGroup.kmsKeyId = key.keyArn;
   }
 
   private acknowledgeFindings(scopedArns: readonly string[]): void {
