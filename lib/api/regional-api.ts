@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 
 import { API_DOMAINS, API_ROUTES, type ApiDomain } from '../../lambda/shared/api-contract';
 import { RegionalNetwork } from '../network/regional-network';
-import { accessLogSettings, statePermissionAccounts } from './http-api-conventions';
+import { accessLogSettings, addContractRoute, statePermissionAccounts } from './http-api-conventions';
 
 export { API_DOMAINS, API_ROUTES, type ApiDomain };
 
@@ -185,22 +185,13 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
         integration = new HttpLambdaIntegration(`${pascal(route.domain)}Integration`, functions[route.domain]);
         integrations.set(route.domain, integration);
       }
-      const routes = this.httpApi.addRoutes({
-        path: route.path,
-        methods: [apigwv2.HttpMethod[route.method]],
+      addContractRoute(
+        this.httpApi,
+        route,
         integration,
-        authorizer: route.public ? new apigwv2.HttpNoneAuthorizer() : authorizer,
-      });
-      if (route.public) {
-        for (const publicRoute of routes) {
-          const reason = `${route.method} ${route.path} is public by contract (health probes, product pages for anonymous shoppers) and returns no personal data.`;
-          Validations.of(publicRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
-          Validations.of(publicRoute.node.defaultChild as apigwv2.CfnRoute).acknowledge({
-            id: 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check',
-            reason: `${reason} Route 53 health checks send no token; WAF on CloudFront and the stage's throttling protect it.`,
-          });
-        }
-      }
+        authorizer,
+        `${route.method} ${route.path} is public by contract (health probes, product pages for anonymous shoppers) and returns no personal data. Route 53 health checks send no token; WAF on CloudFront and the stage's throttling protect it.`,
+      );
     }
     statePermissionAccounts(this.httpApi);
 

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -8,7 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_ROUTES, type ApiDomain, WRITER_HEALTH_PATH } from '../../lambda/shared/api-contract';
-import { accessLogSettings, statePermissionAccounts } from './http-api-conventions';
+import { accessLogSettings, addContractRoute, statePermissionAccounts } from './http-api-conventions';
 
 export { WRITER_HEALTH_PATH };
 
@@ -74,22 +74,13 @@ export class WriterApi extends Construct {
         integration = new HttpLambdaIntegration(`${route.domain}Integration`, props.functions[route.domain]);
         integrations.set(route.domain, integration);
       }
-      const routes = this.httpApi.addRoutes({
-        path: route.path,
-        methods: [apigwv2.HttpMethod[route.method]],
+      addContractRoute(
+        this.httpApi,
+        route,
         integration,
-        authorizer: route.public ? new apigwv2.HttpNoneAuthorizer() : authorizer,
-      });
-      if (route.public) {
-        const reason = `${route.method} ${route.path} is probed anonymously by Route 53 (which sends no token) and answers only whether this region holds the writer.`;
-        for (const publicRoute of routes) {
-          Validations.of(publicRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
-          Validations.of(publicRoute.node.defaultChild as apigwv2.CfnRoute).acknowledge({
-            id: 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check',
-            reason,
-          });
-        }
-      }
+        authorizer,
+        `${route.method} ${route.path} is probed anonymously by Route 53 (which sends no token) and answers only whether this region holds the writer.`,
+      );
     }
     this.domainName = new apigwv2.DomainName(this, 'DomainName', {
       domainName: props.hostname,
