@@ -504,7 +504,7 @@ const total = (c: { likes: number; cartAdds: number; orders: number }): WriteCou
 });
 
 /** Per jurisdiction, what clients were told was written. */
-interface Acknowledged {
+export interface Acknowledged {
   /** serving region → likes acknowledged there (on the jurisdiction's drill SKU). */
   readonly likes: Map<string, number>;
   /** `${sub}|${serving region}` → cart adds of quantity 1 acknowledged there. */
@@ -512,8 +512,32 @@ interface Acknowledged {
   readonly orders: { id: string; sub: string; token: string }[];
 }
 
+/**
+ * Acknowledged likes and cart adds that some replica does not hold: for each serving
+ * region (and user), what was acknowledged there minus the fewest any replica shows. A
+ * write is only kept if every region of the jurisdiction has it.
+ * @throws when there is no replica to read, which would make every write look kept
+ */
+export function missingEventualWrites(
+  acks: Pick<Acknowledged, 'likes' | 'cart'>,
+  views: readonly ReplicaView[],
+): { likes: number; cartAdds: number } {
+  if (views.length === 0) throw new Error('missingEventualWrites: no replica was read back');
+  const fewest = (held: (view: ReplicaView) => number) => Math.min(...views.map(held));
+  let likes = 0;
+  let cartAdds = 0;
+  for (const [servedBy, count] of acks.likes) {
+    likes += Math.max(0, count - fewest((v) => v.likes[servedBy] ?? 0));
+  }
+  for (const [key, count] of acks.cart) {
+    const [sub, servedBy] = key.split('|') as [string, string];
+    cartAdds += Math.max(0, count - fewest((v) => v.carts[sub]?.[servedBy] ?? 0));
+  }
+  return { likes, cartAdds };
+}
+
 /** What one region's replica holds of a jurisdiction's drill data. */
-interface ReplicaView {
+export interface ReplicaView {
   readonly likes: Readonly<Record<string, number>>;
   /** sub → serving region → `added` of the drill SKU's cart line there. */
   readonly carts: Readonly<Record<string, Readonly<Record<string, number>>>>;
@@ -872,13 +896,9 @@ async function drill(
     checkedRegions[j] = regions.map((r) => r.region);
     const acks = acknowledged.get(j) as Acknowledged;
     const views = await Promise.all(regions.map((r) => replicaView(r.region, j)));
-    for (const [servedBy, count] of acks.likes) {
-      lost.likes += Math.max(0, count - Math.min(...views.map((v) => v.likes[servedBy] ?? 0)));
-    }
-    for (const [key, count] of acks.cart) {
-      const [sub, servedBy] = key.split('|') as [string, string];
-      lost.cartAdds += Math.max(0, count - Math.min(...views.map((v) => v.carts[sub]?.[servedBy] ?? 0)));
-    }
+    const missing = missingEventualWrites(acks, views);
+    lost.likes += missing.likes;
+    lost.cartAdds += missing.cartAdds;
     lost.orders += await missingOrders(acks.orders, regions);
   }
   const ack = emptyCounts();

@@ -6,6 +6,7 @@ import {
   DrillOptionsError,
   formatDrillTable,
   isSwitchErrorKind,
+  missingEventualWrites,
   type RegionDrillOptions,
   type RegionDrillResult,
   runRegionDrill,
@@ -91,6 +92,41 @@ function checkDrill(result: RegionDrillResult, options: RegionDrillOptions, cont
   expect(errors.unexpected).toBe(0);
   expect(errors.beforeDown).toBe(0);
 }
+
+describe('the read-back that decides "writes lost"', () => {
+  const acks = {
+    likes: new Map([
+      ['eu-west-1', 3],
+      ['eu-central-1', 2],
+    ]),
+    cart: new Map([['alice|eu-central-1', 2]]),
+  };
+  const complete = { likes: { 'eu-west-1': 3, 'eu-central-1': 2 }, carts: { alice: { 'eu-central-1': 2 } } };
+
+  test('every replica holding every acknowledged write: nothing lost', () => {
+    expect(missingEventualWrites(acks, [complete, complete])).toEqual({ likes: 0, cartAdds: 0 });
+  });
+
+  test('one replica short of a like and a cart add: both counted, whichever replica it is', () => {
+    const short = { likes: { 'eu-west-1': 2, 'eu-central-1': 2 }, carts: { alice: { 'eu-central-1': 1 } } };
+    expect(missingEventualWrites(acks, [complete, short])).toEqual({ likes: 1, cartAdds: 1 });
+    expect(missingEventualWrites(acks, [short, complete])).toEqual({ likes: 1, cartAdds: 1 });
+  });
+
+  test('a replica that never saw a region or a user counts all of its writes as lost', () => {
+    expect(missingEventualWrites(acks, [complete, { likes: {}, carts: {} }])).toEqual({ likes: 5, cartAdds: 2 });
+  });
+
+  test('extra writes in a replica do not hide a missing one elsewhere', () => {
+    const extra = { likes: { 'eu-west-1': 9, 'eu-central-1': 9 }, carts: { alice: { 'eu-central-1': 9 } } };
+    const short = { likes: { 'eu-west-1': 3, 'eu-central-1': 1 }, carts: { alice: { 'eu-central-1': 2 } } };
+    expect(missingEventualWrites(acks, [extra, short])).toEqual({ likes: 1, cartAdds: 0 });
+  });
+
+  test('no replica read back is an error, not "nothing lost"', () => {
+    expect(() => missingEventualWrites(acks, [])).toThrow(/no replica was read back/);
+  });
+});
 
 test('active-active: a secondary down; its clients move within the health-check bound, strong writes go on, nothing lost', async () => {
   const options: RegionDrillOptions = {
