@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 import '../local/powertools-env';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEPLOYMENT_MODELS, type DeploymentModel, resolveTopology, TopologyConfigError } from '../lib/config/topology';
+import { DEPLOYMENT_MODELS } from '../lib/config/topology';
 import {
   DRILL_DEFAULTS,
   DrillOptionsError,
@@ -11,6 +9,7 @@ import {
   type RegionDrillOptions,
   runRegionDrill,
 } from '../local/drill';
+import { topologyFromFlags } from './topology-flags';
 
 const d = DRILL_DEFAULTS;
 const USAGE = `Usage: npm run drill -- [options]
@@ -87,29 +86,16 @@ async function main(): Promise<void> {
     return;
   }
 
-  let overrides: Record<string, unknown> = {};
-  if (typeof values.config === 'string') {
-    const file = path.resolve(values.config);
-    try {
-      overrides = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      fail(`cannot read topology config ${file}: ${(error as Error).message}`);
-    }
-  }
   if (typeof values.model === 'string' && !(DEPLOYMENT_MODELS as readonly string[]).includes(values.model)) {
     fail(`--model must be one of ${DEPLOYMENT_MODELS.join(', ')}, got "${values.model}"`);
   }
-  let topology: ReturnType<typeof resolveTopology>;
-  try {
-    topology = resolveTopology(overrides, typeof values.config === 'string' ? values.config : 'defaults');
-  } catch (error) {
-    if (error instanceof TopologyConfigError) fail(error.message);
-    throw error;
-  }
+  const topology = topologyFromFlags(
+    { config: values.config as string | undefined, model: values.model as string | undefined },
+    fail,
+  );
 
   const options: Record<string, unknown> = { topology };
   if (typeof values.region === 'string') options.region = values.region;
-  if (typeof values.model === 'string') options.model = values.model as DeploymentModel;
   for (const [option, flag] of NUMBER_FLAGS) {
     const raw = values[flag.slice(2)];
     if (typeof raw !== 'string') continue;

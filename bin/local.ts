@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import '../local/powertools-env';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEPLOYMENT_MODELS, resolveTopology, TopologyConfigError } from '../lib/config/topology';
+import { DEPLOYMENT_MODELS } from '../lib/config/topology';
 import { startLocalPlatform } from '../local/platform';
+import { topologyFromFlags } from './topology-flags';
 
 const USAGE = `Usage: npm run local -- [options]
 
@@ -57,28 +56,10 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  let overrides: Record<string, unknown> = {};
-  const sources: string[] = [];
-  if (typeof values.config === 'string') {
-    const file = path.resolve(values.config);
-    try {
-      overrides = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      fail(`cannot read topology config ${file}: ${(error as Error).message}`);
-    }
-    sources.push(file);
-  }
-  if (typeof values.model === 'string') {
-    overrides = { ...overrides, deploymentModel: values.model };
-    sources.push('--model');
-  }
-  let topology: ReturnType<typeof resolveTopology>;
-  try {
-    topology = resolveTopology(overrides, sources.join(' + ') || 'defaults');
-  } catch (error) {
-    if (error instanceof TopologyConfigError) fail(error.message);
-    throw error;
-  }
+  const topology = topologyFromFlags(
+    { config: values.config as string | undefined, model: values.model as string | undefined },
+    fail,
+  );
   const portBase = number('port-base', values['port-base'] as string | undefined, 1);
   if (
     portBase !== undefined &&
