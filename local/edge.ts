@@ -4,13 +4,14 @@ import { unverifiedJurisdiction } from './dev-tokens';
 import type { Distance } from './distance';
 import {
   closeServer,
+  exchange,
   forwardable,
-  forwardableBody,
   listen,
   lowerCaseHeaders,
   RequestTooLargeError,
   readBody,
   send,
+  tripsHeader,
 } from './http-io';
 
 /** How long one health check may take, as Route 53 allows a few seconds per check. */
@@ -130,17 +131,16 @@ export class Edge {
       if (error instanceof RequestTooLargeError) return send(response, 413, { message: 'Request Entity Too Large' });
       throw error;
     }
-    await this.props.distance.travel(clientRegion, region);
+    const trips = await this.props.distance.travel(clientRegion, region);
     const target = this.props.regionUrls()[region] as string;
     const method = request.method ?? 'GET';
-    const upstream = await fetch(`${target}${url.pathname}${url.search}`, {
-      method,
-      headers: forwardable(Object.entries(headers)),
-      body: forwardableBody(method, body),
-    }).catch(() => undefined);
+    const upstream = await exchange(`${target}${url.pathname}${url.search}`, method, headers, body);
     if (!upstream) return send(response, 502, { message: `region ${region} did not answer` });
-    const upstreamHeaders = forwardable(upstream.headers.entries());
-    send(response, upstream.status, await upstream.text(), { ...upstreamHeaders, 'x-edge-routed-to': region });
+    send(response, upstream.status, upstream.body, {
+      ...forwardable(Object.entries(upstream.headers)),
+      ...tripsHeader(upstream.headers, trips),
+      'x-edge-routed-to': region,
+    });
   }
 
   private scheduleHealthChecks(): void {

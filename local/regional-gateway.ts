@@ -7,14 +7,16 @@ import { apiGatewayEvent, lambdaContext } from './api-gateway-event';
 import type { DevTokenIssuer } from './dev-tokens';
 import type { Distance } from './distance';
 import {
+  CROSS_REGION_TRIPS_HEADER,
   closeServer,
+  exchange,
   forwardable,
-  forwardableBody,
   listen,
   lowerCaseHeaders,
   RequestTooLargeError,
   readBody,
   send,
+  tripsHeader,
 } from './http-io';
 
 export interface RegionalGatewayProps {
@@ -61,7 +63,7 @@ export class RegionalGateway {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const served = { 'x-served-by-region': this.region };
+    const served = { 'x-served-by-region': this.region, [CROSS_REGION_TRIPS_HEADER]: '0' };
     if (this.down || !this.handlers) return send(response, 503, { message: 'Service Unavailable' }, served);
     const url = new URL(request.url ?? '/', 'http://local');
     const method = request.method ?? 'GET';
@@ -88,17 +90,13 @@ export class RegionalGateway {
     const { region, primaryRegion } = this.props.context;
     const primaryUrl = this.props.primaryUrl();
     if (match.route.strong && region !== primaryRegion && primaryUrl) {
-      await this.props.distance.travel(region, primaryRegion);
-      const forwarded = await fetch(`${primaryUrl}${url.pathname}${url.search}`, {
-        method,
-        headers: forwardable(Object.entries(headers)),
-        body: forwardableBody(method, body),
-      }).catch(() => undefined);
+      const trips = await this.props.distance.travel(region, primaryRegion);
+      const forwarded = await exchange(`${primaryUrl}${url.pathname}${url.search}`, method, headers, body);
       // What an HTTP API answers when its HTTP integration cannot be reached.
       if (!forwarded) return send(response, 503, { message: 'Service Unavailable' }, served);
-      const forwardedHeaders = forwardable(forwarded.headers.entries());
-      return send(response, forwarded.status, await forwarded.text(), {
-        ...forwardedHeaders,
+      return send(response, forwarded.status, forwarded.body, {
+        ...forwardable(Object.entries(forwarded.headers)),
+        ...tripsHeader(forwarded.headers, trips),
         'x-entry-region': region,
       });
     }

@@ -69,6 +69,8 @@ export class Replicator {
   }
 
   start(): void {
+    // One replica has no other to deliver to: scanning it would only cost CPU.
+    if (this.options.replicas.length < 2) return;
     this.stopped = false;
     this.schedule();
   }

@@ -27,11 +27,15 @@ beforeAll(async () => {
       token: admin,
       body: { name: sku, priceCents: 250, currency: 'USD', stock },
     });
+    // Asia's edge leg stays in Asia; its region forwards the strong write to the US: one crossing.
     expect([put.status, put.servedBy, put.headers.get('x-entry-region')]).toEqual([200, US, ASIA]);
+    expect(put.headers.get('x-cross-region-round-trips')).toBe('1');
   }
   for (const region of REGIONS) {
     await eventually(async () => expect((await client.api(region, 'GET', '/api/products/A')).status).toBe(200));
   }
+  // A read from Asia of an Asian region's replica crosses nothing.
+  expect((await client.api(ASIA, 'GET', '/api/products/A')).headers.get('x-cross-region-round-trips')).toBe('0');
 });
 
 afterAll(async () => {
