@@ -5,8 +5,8 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import { invalidateProduct } from '../cache/best-effort';
-import type { ProductCache } from '../cache/product-cache';
+import { bestEffort, invalidateProduct } from '../cache/best-effort';
+import { type ProductCache, productCacheKey } from '../cache/product-cache';
 import { checkSku, IDEMPOTENCY_KEY_PATTERN } from '../domain/input';
 import { likeTotal } from '../domain/like-counter';
 import { ApiError } from '../shared/api-error';
@@ -29,6 +29,10 @@ interface LikeRequest {
 }
 
 /**
+ * `GET /api/products/{sku}/likes`: the total as the region's cached product page has it,
+ * else read from the store (`x-cache` says which). A like made in this region drops that
+ * page; likes replicated from other regions show within its TTL, as on the page itself.
+ *
  * `POST /api/products/{sku}/likes`: +1 on this region's G-Counter entry. A client that
  * retries with the same `Idempotency-Key` is counted once: Powertools' idempotency
  * utility fits here because a like is one DynamoDB update whose result is worth
@@ -61,6 +65,15 @@ export function createLikesApi(deps: LikesApiDependencies): DomainHandler {
     domain: 'likes',
     context: deps.context,
     routes: {
+      'GET /api/products/{sku}/likes': async (event, log) => {
+        const sku = valid(checkSku(pathParameter(event, 'sku')));
+        const cached = await bestEffort(() => deps.cache.get(productCacheKey(deps.context.jurisdiction, sku)), log);
+        if (cached)
+          return json(200, { sku, likes: (JSON.parse(cached) as { likes: number }).likes }, { 'x-cache': 'hit' });
+        const { details, likes } = await deps.eventual.getProduct(sku);
+        if (!details) throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${sku} in this catalog`, 'sku');
+        return json(200, { sku, likes: likeTotal(likes) }, { 'x-cache': 'miss' });
+      },
       'POST /api/products/{sku}/likes': async (event, log, lambdaContext) => {
         // Lets an in-progress record expire with this invocation if it times out.
         if (lambdaContext?.getRemainingTimeInMillis) idempotency.registerLambdaContext(lambdaContext as Context);

@@ -41,6 +41,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/api/products/{sku}', domain: 'products', public: true },
   { method: 'PUT', path: '/api/products/{sku}', domain: 'products', strong: true },
   { method: 'POST', path: '/api/products/{sku}/likes', domain: 'likes' },
+  // After the POST: the likes integration keeps the logical id it was created with.
+  { method: 'GET', path: '/api/products/{sku}/likes', domain: 'likes', public: true },
   { method: 'GET', path: '/api/me/profile', domain: 'profile' },
   { method: 'PUT', path: '/api/me/profile', domain: 'profile' },
   { method: 'GET', path: '/api/me/cart', domain: 'cart' },

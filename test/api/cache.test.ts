@@ -93,3 +93,25 @@ test.each([
     await deadCache.close();
   }
 });
+
+test("the page's likes call answers from the cached page, and a like in the region drops it", async () => {
+  await eu.request('eu-west-1', 'PUT', '/api/products/MUG', { user: ADMIN, body: { ...BODY, name: 'Mug' } });
+  const uncached = await eu.request('eu-west-1', 'GET', '/api/products/MUG/likes');
+  expect(uncached).toMatchObject({ status: 200, body: { sku: 'MUG', likes: 0 } });
+  expect(uncached.headers['x-cache']).toBe('miss');
+
+  await eu.request('eu-west-1', 'GET', '/api/products/MUG');
+  const cached = await eu.request('eu-west-1', 'GET', '/api/products/MUG/likes');
+  expect(cached.headers['x-cache']).toBe('hit');
+  expect(cached.body).toEqual({ sku: 'MUG', likes: 0 });
+
+  await eu.request('eu-west-1', 'POST', '/api/products/MUG/likes', { user: { sub: 'fan-2' } });
+  const afterLike = await eu.request('eu-west-1', 'GET', '/api/products/MUG/likes');
+  expect(afterLike.headers['x-cache']).toBe('miss');
+  expect(afterLike.body).toEqual({ sku: 'MUG', likes: 1 });
+
+  expect(await eu.request('eu-west-1', 'GET', '/api/products/NOPE/likes')).toMatchObject({
+    status: 404,
+    body: { error: { code: 'PRODUCT_NOT_FOUND', field: 'sku' } },
+  });
+});

@@ -76,14 +76,18 @@ describe('active-active routing', () => {
       expect(d.DomainNameConfigurations[0]).toMatchObject({ EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' });
   });
 
-  test('only health and product reads are public; every other route needs the jurisdiction user pool token', () => {
+  test('only health, product and like-count reads are public; every other route needs the jurisdiction user pool token', () => {
     const t = activeActive.templates['Commerce-ap-southeast-1-Stateless'];
     // The public API's routes; the writer API's are asserted in test/operations.
     const routes = Object.values(resourcesOf(t as never, 'AWS::ApiGatewayV2::Route'))
       .map((r) => r.Properties as any)
       .filter((r) => r.ApiId.Ref.startsWith('ApiHttpApi'));
     const publicRoutes = routes.filter((r) => r.AuthorizationType === 'NONE').map((r) => r.RouteKey);
-    expect(publicRoutes.sort()).toEqual(['GET /api/health', 'GET /api/products/{sku}']);
+    expect(publicRoutes.sort()).toEqual([
+      'GET /api/health',
+      'GET /api/products/{sku}',
+      'GET /api/products/{sku}/likes',
+    ]);
     expect(routes.filter((r) => r.AuthorizationType === 'CUSTOM')).toHaveLength(9);
     t?.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
