@@ -113,7 +113,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const edgeUrl = await edge.listen(port(0));
     const replicators = new Map<string, Replicator>();
     const postgres = new Map<string, PostgresEngine>();
-    const control = controlServer({ topology, tokens, gateways, postgres, replicators, clocks, edge });
+    const processors = new Map<string, RecordingCardProcessor>();
+    const control = controlServer({ topology, tokens, gateways, postgres, replicators, processors, clocks, edge });
     cleanups.push(() => closeServer(control));
     const controlUrl = await listen(control, port(1), 'local controls');
 
@@ -140,6 +141,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       const pg = postgres.get(jurisdiction.name) as PostgresEngine;
       const database = await pg.createDatabase(`commerce_${jurisdiction.name}`);
       const payments = new RecordingCardProcessor();
+      processors.set(jurisdiction.name, payments);
       const tableName = `${topology.config.appName}-${jurisdiction.name}-eventual`;
       const replicas = [];
       for (const region of topology.deployOrder(jurisdiction)) {
@@ -220,14 +222,17 @@ interface ControlDeps {
   readonly gateways: ReadonlyMap<string, RegionalGateway>;
   readonly postgres: ReadonlyMap<string, PostgresEngine>;
   readonly replicators: ReadonlyMap<string, Replicator>;
+  /** Each jurisdiction's card processor, which records every capture. */
+  readonly processors: ReadonlyMap<string, RecordingCardProcessor>;
   readonly clocks: Map<string, Date>;
   readonly edge: Edge;
 }
 
 /**
  * Dev-only controls (never part of the CDK app): tokens, regions down and up, a
- * jurisdiction's strong store stopped and started, replication paused and resumed, and a
- * region's clock pinned (to replay the design's worked examples to the second).
+ * jurisdiction's strong store stopped and started, replication paused and resumed, a
+ * region's clock pinned (to replay the design's worked examples to the second), and what
+ * each jurisdiction's card processor captured (to count double charges).
  */
 function controlServer(deps: ControlDeps): Server {
   const routes: [string, RegExp, (match: RegExpExecArray, body: any) => Promise<[number, unknown]>][] = [
@@ -286,6 +291,16 @@ function controlServer(deps: ControlDeps): Server {
         await (m[2] === 'stop' ? engine.stop() : engine.start());
         return [200, { jurisdiction: m[1], strongStore: m[2] === 'stop' ? 'stopped' : 'running' }];
       },
+    ],
+    [
+      'GET',
+      /^\/payments$/,
+      async () => [
+        200,
+        Object.fromEntries(
+          [...deps.processors.entries()].map(([j, processor]) => [j, { captures: processor.captures }]),
+        ),
+      ],
     ],
     [
       'POST',
