@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FlowName } from '../local/bench/flows';
+import { BENCH_MODELS, MODEL_NAMES, type ModelName } from '../local/bench/models';
+import { compareRuns, renderMarkdown, renderSvg, targets } from '../local/bench/report';
+import type { BenchResult, ModelResult } from '../local/bench/results';
+import { runModel } from '../local/bench/run-model';
+
+/** Flow starts per second from each client location: light enough for a 2-core machine. */
+const DEFAULT_RATES: Readonly<Record<FlowName, number>> = {
+  'product page': 2,
+  like: 1,
+  'add to cart': 1,
+  'profile update': 0.5,
+  checkout: 0.5,
+};
+
+const USAGE = `Usage: npm run bench -- [options]
+
+Runs each deployment model on the local platform (loopback only) with the published
+inter-region round trips, drives every flow from North America, Europe and Asia at a
+constant rate, then once more with no injected delay (the benchmark's own overhead).
+Writes docs/benchmark.md, docs/benchmark.svg and docs/benchmark.json; exits 1 if a
+target is missed. Takes about (warm-up + duration + 15 s) per model, 4 runs.
+
+  --duration-s <n>            measured seconds per model (default 30)
+  --warmup-s <n>              discarded warm-up seconds per model (default 5)
+  --models <a,b>              ${MODEL_NAMES.join(', ')} (default: all)
+  --replication-delay-ms <n>  local replication delay (default 500)
+  --out-dir <dir>             where the results go (default docs)
+  --help                      this text`;
+
+function fail(message: string): never {
+  console.error(`npm run bench: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function number(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+    fail(`--${name} must be a number from ${min} to ${max}, got "${value}"`);
+  }
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'duration-s': { type: 'string' },
+        'warmup-s': { type: 'string' },
+        models: { type: 'string' },
+        'replication-delay-ms': { type: 'string' },
+        'out-dir': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const durationS = number('duration-s', values['duration-s'] as string | undefined, 30, 2, 600);
+  const warmupS = number('warmup-s', values['warmup-s'] as string | undefined, 5, 1, 120);
+  const replicationDelayMs = number(
+    'replication-delay-ms',
+    values['replication-delay-ms'] as string | undefined,
+    500,
+    0,
+    10_000,
+  );
+  const models = ((values.models as string | undefined)?.split(',') ?? [...MODEL_NAMES]).map((name) => {
+    if (!(MODEL_NAMES as readonly string[]).includes(name)) {
+      fail(`--models: unknown model "${name}"; allowed: ${MODEL_NAMES.join(', ')}`);
+    }
+    return name as ModelName;
+  });
+  const outDir = path.resolve((values['out-dir'] as string | undefined) ?? 'docs');
+
+  const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  const common = { durationMs: durationS * 1000, warmupMs: warmupS * 1000, rates: DEFAULT_RATES, log };
+  const results: ModelResult[] = [];
+  for (const name of models) {
+    results.push(
+      await runModel(BENCH_MODELS[name], { ...common, label: name, distance: { scale: 1 }, replicationDelayMs }),
+    );
+  }
+  const overheadModel = BENCH_MODELS['active-active'];
+  const overhead = await runModel(overheadModel, {
+    ...common,
+    label: `${overheadModel.name}, no injected delay`,
+    distance: { enabled: false },
+    replicationDelayMs: 0,
+  });
+
+  const result: BenchResult = {
+    finishedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    machine: { cpus: os.cpus().length, node: process.versions.node },
+    settings: {
+      durationS,
+      warmupS,
+      ratesPerLocation: DEFAULT_RATES,
+      replicationDelayMs,
+      distanceScale: 1,
+    },
+    models: results,
+    overhead,
+  };
+  mkdirSync(outDir, { recursive: true });
+  const jsonFile = path.join(outDir, 'benchmark.json');
+  const previous = existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchResult) : undefined;
+  const comparison = previous && sameSettings(previous, result) ? compareRuns(previous, result) : undefined;
+  const markdown = renderMarkdown(result, comparison);
+  const files = {
+    md: path.join(outDir, 'benchmark.md'),
+    svg: path.join(outDir, 'benchmark.svg'),
+    json: jsonFile,
+  };
+  writeFileSync(files.md, markdown);
+  writeFileSync(files.svg, renderSvg(result));
+  writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
+
+  console.log(`\n${readFileSync(files.md, 'utf8')}`);
+  console.log(
+    `Wrote ${path.relative(process.cwd(), files.md)}, ${path.relative(process.cwd(), files.svg)}, ${path.relative(process.cwd(), files.json)}.`,
+  );
+  const missed = targets(result).filter((t) => !t.met);
+  for (const t of missed) console.error(`MISSED: ${t.target}: ${t.measured}`);
+  process.exitCode = missed.length > 0 ? 1 : 0;
+}
+
+/** Runs are comparable only at the same load and length. */
+function sameSettings(a: BenchResult, b: BenchResult): boolean {
+  return JSON.stringify(a.settings) === JSON.stringify(b.settings);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

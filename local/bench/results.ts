@@ -1,0 +1,93 @@
+import type { FlowName } from './flows';
+import type { ModelName } from './models';
+
+/** Milliseconds, from an HdrHistogram of microseconds. */
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** One model × client location × flow. */
+export interface CellResult {
+  readonly location: string;
+  readonly flow: FlowName;
+  /** The whole flow, from its intended start (a product page: all three calls). */
+  readonly latency: LatencySummary;
+  /** Flows with an answer the API does not promise (or no answer). */
+  readonly errors: number;
+  readonly errorSamples: readonly string[];
+  /** HTTP requests the flows made. */
+  readonly requests: number;
+  /** Cross-region round trips per request as the platform counted them: the most any made, and the mean. */
+  readonly tripsPerRequestMax: number;
+  readonly tripsPerRequestMean: number;
+}
+
+export interface ReplicationLag {
+  readonly jurisdiction: string;
+  readonly from: string;
+  readonly to: string;
+  /** From the write's answer in `from` to the first read in `to` that shows it. */
+  readonly lag: LatencySummary;
+  /** Probes not visible within 10 s (or whose write failed). */
+  readonly unseen: number;
+}
+
+export interface CheckoutAudit {
+  readonly jurisdiction: string;
+  /** Measured checkouts sent (one unit each of the checkout product). */
+  readonly attempts: number;
+  readonly initialStock: number;
+  /** Orders the API confirmed (201). */
+  readonly confirmedUnits: number;
+  /** Orders refused with 409 INSUFFICIENT_STOCK. */
+  readonly refusedSoldOut: number;
+  readonly finalStock: number;
+  /** Units confirmed beyond the stock there was: must be 0. */
+  readonly oversoldUnits: number;
+  /** Stock taken minus units confirmed: 0 when every unit sold is an order the shopper was told of. */
+  readonly stockMismatch: number;
+  /** Captures the card processor kept (not voided), warm-up orders included. */
+  readonly charges: number;
+  /** Kept captures beyond one per order: must be 0. */
+  readonly duplicateCharges: number;
+  /** Kept captures for an order the API never confirmed: must be 0. */
+  readonly chargesWithoutOrder: number;
+  /** Checkouts sent a second time with the same Idempotency-Key. */
+  readonly retriesSent: number;
+  /** Retries that answered differently from the first request: must be empty. */
+  readonly retryMismatches: readonly string[];
+}
+
+export interface ModelResult {
+  readonly label: string;
+  readonly model: ModelName;
+  readonly description: string;
+  readonly regions: readonly { readonly jurisdiction: string; readonly regions: readonly string[] }[];
+  /** Each client location's home jurisdiction in this model. */
+  readonly homes: Readonly<Record<string, string>>;
+  readonly cells: readonly CellResult[];
+  readonly replication: readonly ReplicationLag[];
+  readonly checkout: readonly CheckoutAudit[];
+}
+
+export interface BenchSettings {
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly ratesPerLocation: Readonly<Record<FlowName, number>>;
+  readonly replicationDelayMs: number;
+  readonly distanceScale: number;
+}
+
+export interface BenchResult {
+  readonly finishedAt: string;
+  readonly machine: { readonly cpus: number; readonly node: string };
+  readonly settings: BenchSettings;
+  /** The three models with the published round trips. */
+  readonly models: readonly ModelResult[];
+  /** A model with no injected delay at all: what the harness and local engines add. */
+  readonly overhead: ModelResult;
+}

@@ -1,0 +1,424 @@
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Distance, type DistanceOptions } from '../distance';
+import {
+  type Answer,
+  FLOW_NAMES,
+  FLOWS,
+  type FlowInput,
+  type FlowName,
+  isOrderAnswer,
+  placeOrder,
+  request,
+  type Shopper,
+  ShopperClient,
+} from './flows';
+import { type BenchModel, CLIENT_LOCATIONS, homeJurisdiction, topologyOf } from './models';
+import { openLoop } from './open-loop';
+import { PlatformProcess, type PlatformUrls } from './platform-process';
+import type { CellResult, CheckoutAudit, LatencySummary, ModelResult, ReplicationLag } from './results';
+
+export interface ModelRunOptions {
+  /** Names this run in the report, e.g. "active-active" or "active-active, no injected delay". */
+  readonly label: string;
+  readonly durationMs: number;
+  /** Load at the same rates before measuring, discarded: connections, caches, JIT warm. */
+  readonly warmupMs: number;
+  /** Flow starts per second from each client location. */
+  readonly rates: Readonly<Record<FlowName, number>>;
+  readonly distance: DistanceOptions;
+  readonly replicationDelayMs: number;
+  readonly log: (line: string) => void;
+}
+
+type Phase = 'warmup' | 'measure';
+
+const SHOPPERS_PER_LOCATION = 10;
+const CATALOG = ['BENCH-1', 'BENCH-2', 'BENCH-3', 'BENCH-4'];
+const CHECKOUT_SKU = 'BENCH-LAST';
+/** Checkout's stock, as a share of the orders the run will attempt: the rest must be refused. */
+const CHECKOUT_STOCK_SHARE = 0.75;
+/** Every n-th checkout is sent twice (a client retry after a lost answer). */
+const RETRY_EVERY = 4;
+const LAG_POLL_MS = 10;
+const LAG_TIMEOUT_MS = 10_000;
+const LAG_PROBE_PAUSE_MS = 500;
+
+/** Latencies in microseconds, HdrHistogram (Node's own) with 3 significant figures. */
+function newHistogram(): RecordableHistogram {
+  return createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
+}
+
+function record(histogram: RecordableHistogram, ms: number): void {
+  histogram.record(Math.max(1, Math.round(ms * 1000)));
+}
+
+export function summarize(histogram: RecordableHistogram): LatencySummary {
+  const ms = (us: number) => Math.round(us / 10) / 100;
+  if (histogram.count === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  return {
+    count: histogram.count,
+    p50: ms(histogram.percentile(50)),
+    p95: ms(histogram.percentile(95)),
+    p99: ms(histogram.percentile(99)),
+    max: ms(histogram.max),
+  };
+}
+
+interface Cell {
+  readonly location: string;
+  readonly flow: FlowName;
+  readonly latency: RecordableHistogram;
+  errors: number;
+  readonly errorSamples: string[];
+  requests: number;
+  trips: number;
+  maxTrips: number;
+}
+
+/**
+ * One deployment model, start to end: its local platform in a child process, seeded;
+ * warm-up; then every flow from every client location at its constant rate while
+ * replication is probed; then the checkout audit (stock and the card processor's
+ * captures); then everything stopped.
+ */
+export async function runModel(model: BenchModel, options: ModelRunOptions): Promise<ModelResult> {
+  const topology = topologyOf(model);
+  const distance = Distance.fromReferenceTable(options.distance);
+  const platform = await PlatformProcess.start({
+    label: options.label,
+    topology: model.overrides,
+    replicationDelayMs: options.replicationDelayMs,
+    distance: options.distance,
+  });
+  try {
+    const { urls } = platform;
+    const client = new ShopperClient(urls.edgeUrl);
+    const homes = Object.fromEntries(CLIENT_LOCATIONS.map((l) => [l, homeJurisdiction(topology, l, distance)]));
+    const plannedCheckouts = (jurisdiction: string) =>
+      CLIENT_LOCATIONS.filter((l) => homes[l] === jurisdiction).length *
+      Math.round((options.durationMs / 1000) * options.rates.checkout);
+    const initialStock: Record<string, number> = {};
+    for (const jurisdiction of topology.jurisdictions) {
+      initialStock[jurisdiction.name] = Math.floor(plannedCheckouts(jurisdiction.name) * CHECKOUT_STOCK_SHARE);
+    }
+    options.log(`${options.label}: seeding the catalog and ${SHOPPERS_PER_LOCATION} shoppers per location`);
+    await seed(urls, topology.jurisdictions, initialStock);
+    const shoppers: Record<string, Shopper[]> = {};
+    for (const location of CLIENT_LOCATIONS) {
+      shoppers[location] = await Promise.all(
+        Array.from({ length: SHOPPERS_PER_LOCATION }, async (_, i) => ({
+          location,
+          token: await token(urls, homes[location] as string, `shopper-${location}-${i}`),
+        })),
+      );
+    }
+    const ledgers = new Map(topology.jurisdictions.map((j) => [j.name, newLedger()]));
+    const retries: Promise<void>[] = [];
+
+    const drive = async (phase: Phase, durationMs: number, cells?: Map<string, Cell>) => {
+      const loops = CLIENT_LOCATIONS.length * FLOW_NAMES.length;
+      await Promise.all(
+        CLIENT_LOCATIONS.flatMap((location, l) =>
+          FLOW_NAMES.map((flow, f) =>
+            openLoop({
+              ratePerSecond: options.rates[flow],
+              durationMs,
+              // Loops spread evenly over each one's interval: steady arrivals, not 15 at once.
+              phaseMs: ((l * FLOW_NAMES.length + f) / loops) * (1000 / options.rates[flow]),
+              run: async (index, intendedStart) => {
+                const input: FlowInput = {
+                  shopper: shoppers[location]?.[index % SHOPPERS_PER_LOCATION] as Shopper,
+                  client,
+                  key: `${phase}.${location}.${flow.replace(/ /g, '-')}.${index}`,
+                  sku: CATALOG[index % CATALOG.length] as string,
+                  // Warm-up checkouts buy from the deep catalog, leaving the measured stock whole.
+                  checkoutSku: phase === 'measure' ? CHECKOUT_SKU : (CATALOG[0] as string),
+                };
+                const outcome = await FLOWS[flow](input).catch((error: unknown) => ({
+                  answers: [] as Answer[],
+                  error: (error as Error).message,
+                }));
+                const elapsedMs = performance.now() - intendedStart;
+                if (flow === 'checkout') {
+                  const ledger = ledgers.get(homes[location] as string) as OrderLedger;
+                  const answer = outcome.answers[0];
+                  noteOrder(ledger, phase, answer);
+                  if (phase === 'measure') {
+                    ledger.attempts += 1;
+                    if (answer?.status === 409 && !outcome.error) ledger.soldOut += 1;
+                  }
+                  if (index % RETRY_EVERY === 0 && answer && !outcome.error) {
+                    retries.push(checkRetry(input, answer, ledger, phase));
+                  }
+                }
+                const cell = cells?.get(`${location}|${flow}`);
+                if (!cell) return;
+                record(cell.latency, elapsedMs);
+                if (outcome.error) {
+                  cell.errors += 1;
+                  if (cell.errorSamples.length < 3) cell.errorSamples.push(outcome.error);
+                }
+                for (const answer of outcome.answers) {
+                  cell.requests += 1;
+                  cell.trips += answer.trips;
+                  cell.maxTrips = Math.max(cell.maxTrips, answer.trips);
+                }
+              },
+            }),
+          ),
+        ),
+      );
+    };
+
+    options.log(`${options.label}: warming up for ${options.warmupMs / 1000} s`);
+    await drive('warmup', options.warmupMs);
+    const cells = new Map<string, Cell>();
+    for (const location of CLIENT_LOCATIONS) {
+      for (const flow of FLOW_NAMES) {
+        cells.set(`${location}|${flow}`, {
+          location,
+          flow,
+          latency: newHistogram(),
+          errors: 0,
+          errorSamples: [],
+          requests: 0,
+          trips: 0,
+          maxTrips: 0,
+        });
+      }
+    }
+    options.log(`${options.label}: measuring for ${options.durationMs / 1000} s`);
+    const measuring = { done: false };
+    const lagProbes = probeReplication(urls, topology, measuring);
+    await drive('measure', options.durationMs, cells);
+    measuring.done = true;
+    const replication = await lagProbes;
+    await Promise.all(retries);
+    const checkout = await auditCheckout(urls, topology.jurisdictions, initialStock, ledgers);
+
+    return {
+      label: options.label,
+      model: model.name,
+      description: model.description,
+      regions: topology.jurisdictions.map((j) => ({ jurisdiction: j.name, regions: topology.deployOrder(j) })),
+      homes,
+      cells: [...cells.values()].map(
+        (cell): CellResult => ({
+          location: cell.location,
+          flow: cell.flow,
+          latency: summarize(cell.latency),
+          errors: cell.errors,
+          errorSamples: cell.errorSamples,
+          requests: cell.requests,
+          tripsPerRequestMax: cell.maxTrips,
+          tripsPerRequestMean: cell.requests ? Math.round((cell.trips / cell.requests) * 100) / 100 : 0,
+        }),
+      ),
+      replication,
+      checkout,
+    };
+  } finally {
+    await platform.stop();
+  }
+}
+
+async function control(urls: PlatformUrls, method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${urls.controlUrl}${path}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await response.json();
+  if (response.status !== 200)
+    throw new Error(`control ${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+async function token(urls: PlatformUrls, jurisdiction: string, sub: string, admin = false): Promise<string> {
+  return (await control(urls, 'POST', '/tokens', { jurisdiction, sub, admin })).token;
+}
+
+interface JurisdictionLike {
+  readonly name: string;
+  readonly primaryRegion: string;
+  readonly regions: readonly string[];
+}
+
+/** The catalog in every jurisdiction, through the primary, then waited for in every region. */
+async function seed(
+  urls: PlatformUrls,
+  jurisdictions: readonly JurisdictionLike[],
+  checkoutStock: Readonly<Record<string, number>>,
+): Promise<void> {
+  for (const jurisdiction of jurisdictions) {
+    const admin = await token(urls, jurisdiction.name, 'bench-admin', true);
+    const primary = urls.regionUrls[jurisdiction.primaryRegion] as string;
+    const products = [
+      ...CATALOG.map((sku) => ({ sku, stock: 1_000_000 })),
+      { sku: CHECKOUT_SKU, stock: checkoutStock[jurisdiction.name] as number },
+    ];
+    for (const { sku, stock } of products) {
+      const answer = await request(`${primary}/api/products/${sku}`, 'PUT', {
+        token: admin,
+        body: { name: `Benchmark ${sku}`, priceCents: 1000, currency: 'EUR', stock },
+      });
+      if (answer.status !== 200 && answer.status !== 201) {
+        throw new Error(`seeding ${sku} in ${jurisdiction.name}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+      }
+    }
+    for (const region of jurisdiction.regions) {
+      for (const { sku } of products) {
+        await until(
+          async () => (await request(`${urls.regionUrls[region]}/api/products/${sku}`, 'GET')).status === 200,
+          `${sku} replicated to ${region}`,
+        );
+      }
+    }
+  }
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`benchmark set-up: waited ${timeoutMs} ms for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** What the shoppers of one jurisdiction were told about their checkouts. */
+interface OrderLedger {
+  /** Order ids the API confirmed (201), warm-up and measured apart. */
+  readonly warmup: Set<string>;
+  readonly measured: Set<string>;
+  attempts: number;
+  soldOut: number;
+  retriesSent: number;
+  /** Retries answered differently from the first request (must stay empty). */
+  readonly retryMismatches: string[];
+}
+
+function newLedger(): OrderLedger {
+  return { warmup: new Set(), measured: new Set(), attempts: 0, soldOut: 0, retriesSent: 0, retryMismatches: [] };
+}
+
+function noteOrder(ledger: OrderLedger, phase: Phase, answer: Answer | undefined): void {
+  if (answer?.status !== 201 || typeof answer.body?.id !== 'string') return;
+  (phase === 'measure' ? ledger.measured : ledger.warmup).add(answer.body.id);
+}
+
+/** Sends a checkout again: it must answer as the first time did, never a second order. */
+async function checkRetry(input: FlowInput, first: Answer, ledger: OrderLedger, phase: Phase): Promise<void> {
+  ledger.retriesSent += 1;
+  const again = await placeOrder(input).catch((error: unknown) => ({
+    status: 0,
+    trips: 0,
+    body: (error as Error).message,
+  }));
+  noteOrder(ledger, phase, again);
+  if (!isOrderAnswer(again) || again.status !== first.status || again.body?.id !== first.body?.id) {
+    ledger.retryMismatches.push(
+      `${input.key}: first HTTP ${first.status} ${first.body?.id ?? ''}, retry HTTP ${again.status} ${again.body?.id ?? JSON.stringify(again.body)}`,
+    );
+  }
+}
+
+/**
+ * Write in one region, read in another until it shows: a profile update at one region's
+ * API, then reads of the other region's API every 10 ms. Active-passive only writes in
+ * the primary; active-active writes in every region.
+ */
+async function probeReplication(
+  urls: PlatformUrls,
+  topology: ReturnType<typeof topologyOf>,
+  measuring: { done: boolean },
+): Promise<ReplicationLag[]> {
+  const pairs = topology.jurisdictions.flatMap((j) => {
+    const writers = topology.deploymentModel === 'active-active' ? j.regions : [j.primaryRegion];
+    return writers.flatMap((from) =>
+      j.regions.filter((to) => to !== from).map((to) => ({ jurisdiction: j.name, from, to })),
+    );
+  });
+  if (pairs.length === 0) return [];
+  const probes = await Promise.all(
+    pairs.map(async (pair) => ({
+      ...pair,
+      token: await token(urls, pair.jurisdiction, `lag-probe-${pair.from}-${pair.to}`),
+      lag: newHistogram(),
+      unseen: 0,
+    })),
+  );
+  let n = 0;
+  while (!measuring.done) {
+    for (const probe of probes) {
+      const displayName = `lag probe ${n++}`;
+      const written = await request(`${urls.regionUrls[probe.from]}/api/me/profile`, 'PUT', {
+        token: probe.token,
+        body: { displayName },
+      });
+      if (written.status !== 200) {
+        probe.unseen += 1;
+        continue;
+      }
+      const writtenAt = performance.now();
+      let seen = false;
+      while (!seen && performance.now() - writtenAt < LAG_TIMEOUT_MS) {
+        const read = await request(`${urls.regionUrls[probe.to]}/api/me/profile`, 'GET', { token: probe.token });
+        seen = read.status === 200 && read.body?.displayName === displayName;
+        if (!seen) await sleep(LAG_POLL_MS);
+      }
+      if (seen) record(probe.lag, performance.now() - writtenAt);
+      else probe.unseen += 1;
+    }
+    await sleep(LAG_PROBE_PAUSE_MS);
+  }
+  return probes.map((probe) => ({
+    jurisdiction: probe.jurisdiction,
+    from: probe.from,
+    to: probe.to,
+    lag: summarize(probe.lag),
+    unseen: probe.unseen,
+  }));
+}
+
+/**
+ * After the load: the checkout product's stock against the orders the API confirmed, and
+ * the card processor's captures against those orders. Oversold units and duplicate
+ * charges must both be 0.
+ */
+async function auditCheckout(
+  urls: PlatformUrls,
+  jurisdictions: readonly JurisdictionLike[],
+  initialStock: Readonly<Record<string, number>>,
+  ledgers: ReadonlyMap<string, OrderLedger>,
+): Promise<CheckoutAudit[]> {
+  const payments = await control(urls, 'GET', '/payments');
+  return Promise.all(
+    jurisdictions.map(async (jurisdiction): Promise<CheckoutAudit> => {
+      const ledger = ledgers.get(jurisdiction.name) as OrderLedger;
+      const page = await request(`${urls.regionUrls[jurisdiction.primaryRegion]}/api/products/${CHECKOUT_SKU}`, 'GET');
+      const finalStock = Number(page.body?.stock);
+      const stock = initialStock[jurisdiction.name] as number;
+      const captures: { orderId: string; voided: boolean }[] = payments[jurisdiction.name]?.captures ?? [];
+      const kept = captures.filter((c) => !c.voided);
+      const chargedOrders = new Set(kept.map((c) => c.orderId));
+      // Every measured order is one unit of the checkout product.
+      const confirmedUnits = ledger.measured.size;
+      return {
+        jurisdiction: jurisdiction.name,
+        attempts: ledger.attempts,
+        initialStock: stock,
+        confirmedUnits,
+        refusedSoldOut: ledger.soldOut,
+        finalStock,
+        oversoldUnits: Math.max(0, confirmedUnits - stock),
+        stockMismatch: stock - finalStock - confirmedUnits,
+        charges: kept.length,
+        duplicateCharges: kept.length - chargedOrders.size,
+        chargesWithoutOrder: [...chargedOrders].filter((id) => !ledger.measured.has(id) && !ledger.warmup.has(id))
+          .length,
+        retriesSent: ledger.retriesSent,
+        retryMismatches: ledger.retryMismatches,
+      };
+    }),
+  );
+}

@@ -1,0 +1,209 @@
+import { FLOW_NAMES, type FlowName } from '../../local/bench/flows';
+import { BENCH_MODELS, CLIENT_LOCATIONS } from '../../local/bench/models';
+import { openLoop } from '../../local/bench/open-loop';
+import { compareRuns, markdownTable, renderMarkdown, renderSvg, targets } from '../../local/bench/report';
+import type { BenchResult, CellResult, ModelResult } from '../../local/bench/results';
+import { type ModelRunOptions, runModel } from '../../local/bench/run-model';
+
+describe('open loop', () => {
+  test('starts each call at its intended time even while earlier calls are still running', async () => {
+    const releases: (() => void)[] = [];
+    const startedAt: number[] = [];
+    const loop = openLoop({
+      ratePerSecond: 50,
+      durationMs: 200,
+      run: (_index, intendedStart) => {
+        startedAt.push(performance.now() - intendedStart);
+        return new Promise<void>((resolve) => releases.push(resolve));
+      },
+    });
+    // Nothing has finished, yet every start happened: a closed loop would have made one.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(startedAt).toHaveLength(10);
+    for (const release of releases) release();
+    await expect(loop).resolves.toBe(10);
+  });
+
+  test('refuses a rate or duration that is not above 0', async () => {
+    await expect(openLoop({ ratePerSecond: 0, durationMs: 100, run: async () => {} })).rejects.toThrow(
+      'ratePerSecond must be above 0',
+    );
+    await expect(openLoop({ ratePerSecond: 1, durationMs: -1, run: async () => {} })).rejects.toThrow(
+      'durationMs must be above 0',
+    );
+  });
+});
+
+function fakeCell(location: string, flow: FlowName, p50: number, p95 = p50, trips = 0): CellResult {
+  return {
+    location,
+    flow,
+    latency: { count: 10, p50, p95, p99: p95, max: p95 },
+    errors: 0,
+    errorSamples: [],
+    requests: 10,
+    tripsPerRequestMax: trips,
+    tripsPerRequestMean: trips,
+  };
+}
+
+function fakeModel(label: string, model: ModelResult['model'], latencyOf: (location: string) => number): ModelResult {
+  return {
+    label,
+    model,
+    description: '',
+    regions: [],
+    homes: {},
+    cells: CLIENT_LOCATIONS.flatMap((l) => FLOW_NAMES.map((f) => fakeCell(l, f, latencyOf(l)))),
+    replication: [],
+    checkout: [],
+  };
+}
+
+function fakeResult(asiaSingleRegionPage: number, activeActive = 20): BenchResult {
+  return {
+    finishedAt: '2026-11-27T00:00:00Z',
+    machine: { cpus: 2, node: '20' },
+    settings: {
+      durationS: 1,
+      warmupS: 1,
+      ratesPerLocation: { 'product page': 1, like: 1, 'add to cart': 1, 'profile update': 1, checkout: 1 },
+      replicationDelayMs: 0,
+      distanceScale: 1,
+    },
+    models: [
+      fakeModel('single-region', 'single-region', (l) => (l === 'ap-southeast-1' ? asiaSingleRegionPage : 50)),
+      fakeModel('active-active', 'active-active', () => activeActive),
+    ],
+    overhead: fakeModel('active-active, no injected delay', 'active-active', () => 5),
+  };
+}
+
+describe('report', () => {
+  test("checks the source card's band and the 100 ms page target, and fails them when missed", () => {
+    const band = (r: BenchResult) => targets(r).find((t) => t.target.includes('400-700'));
+    expect(band(fakeResult(690))).toMatchObject({ met: true, measured: 'p50 690 ms (p95 690 ms)' });
+    expect(band(fakeResult(720))?.met).toBe(false);
+    expect(band(fakeResult(390))?.met).toBe(false);
+    const pages = (r: BenchResult) => targets(r).filter((t) => t.target.includes('under 100 ms'));
+    expect(pages(fakeResult(690, 99)).map((t) => t.met)).toEqual([true, true, true]);
+    expect(pages(fakeResult(690, 100)).map((t) => t.met)).toEqual([false, false, false]);
+  });
+
+  test('compares two runs figure by figure against the 10 % tolerance', () => {
+    const same = compareRuns(fakeResult(690), fakeResult(690));
+    expect(same).toMatchObject({ compared: 90, largestDifference: 0, outside: [] });
+    const slower = compareRuns(fakeResult(600), fakeResult(690));
+    expect(slower.largestDifference).toBeCloseTo(0.15);
+    expect(slower.outside.map((o) => o.figure)).toContain('single-region / ap-southeast-1 / product page / p50');
+  });
+
+  test('pads Markdown tables as the formatter does, and draws one bar per model, location and flow', () => {
+    expect(markdownTable(['a', 'long header'], [['wide cell', 'x']])).toBe(
+      ['| a         | long header |', '| --------- | ----------- |', '| wide cell | x           |'].join('\n'),
+    );
+    const svg = renderSvg(fakeResult(690));
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<title>/g)).toHaveLength(2 * CLIENT_LOCATIONS.length * FLOW_NAMES.length);
+    expect(svg).toContain('<title>single-region, ap-southeast-1, product page: p95 690 ms</title>');
+    const markdown = renderMarkdown(fakeResult(690), compareRuns(fakeResult(690), fakeResult(690)));
+    expect(markdown).toMatch(/\| single-region +\| Asia \(ap-southeast-1\) +\| 690 +\| 690 +\| 690 +\| 0 +\|/);
+    expect(markdown).toContain('the largest\ndifference is 0.0 %');
+  });
+});
+
+describe('a short benchmark run on the local platform', () => {
+  const options: ModelRunOptions = {
+    label: 'test',
+    durationMs: 3000,
+    warmupMs: 1000,
+    rates: { 'product page': 2, like: 2, 'add to cart': 2, 'profile update': 2, checkout: 3 },
+    distance: { scale: 0.05 },
+    replicationDelayMs: 100,
+    log: () => {},
+  };
+  const cellOf = (model: ModelResult, location: string, flow: FlowName) =>
+    model.cells.find((c) => c.location === location && c.flow === flow) as CellResult;
+  let singleRegion: ModelResult;
+  let activeActive: ModelResult;
+
+  beforeAll(async () => {
+    singleRegion = await runModel(BENCH_MODELS['single-region'], { ...options, label: 'single-region' });
+    activeActive = await runModel(BENCH_MODELS['active-active'], { ...options, label: 'active-active' });
+  }, 240_000);
+
+  test('every flow answered as the API promises, from every location', () => {
+    for (const model of [singleRegion, activeActive]) {
+      for (const cell of model.cells) {
+        expect({ model: model.label, location: cell.location, flow: cell.flow, errors: cell.errorSamples }).toEqual({
+          model: model.label,
+          location: cell.location,
+          flow: cell.flow,
+          errors: [],
+        });
+        expect(cell.latency.count).toBe(Math.round(3 * options.rates[cell.flow]));
+      }
+    }
+  });
+
+  test('single-region: every request from outside North America crosses once, a page three times', () => {
+    for (const flow of FLOW_NAMES) {
+      expect(cellOf(singleRegion, 'us-east-1', flow).tripsPerRequestMax).toBe(0);
+      for (const location of ['eu-west-1', 'ap-southeast-1']) {
+        expect(cellOf(singleRegion, location, flow)).toMatchObject({ tripsPerRequestMax: 1, tripsPerRequestMean: 1 });
+      }
+    }
+    const asiaPage = cellOf(singleRegion, 'ap-southeast-1', 'product page');
+    expect(asiaPage.requests).toBe(3 * asiaPage.latency.count);
+    expect(singleRegion.homes).toEqual({ 'us-east-1': 'global', 'eu-west-1': 'global', 'ap-southeast-1': 'global' });
+    expect(singleRegion.replication).toEqual([]);
+  });
+
+  test('active-active: eventual writes stay in the region; checkout crosses only from a secondary region', () => {
+    expect(activeActive.homes).toEqual({ 'us-east-1': 'global', 'eu-west-1': 'eu', 'ap-southeast-1': 'global' });
+    for (const location of CLIENT_LOCATIONS) {
+      for (const flow of ['product page', 'like', 'add to cart', 'profile update'] as const) {
+        expect([flow, cellOf(activeActive, location, flow).tripsPerRequestMax]).toEqual([flow, 0]);
+      }
+    }
+    expect(cellOf(activeActive, 'us-east-1', 'checkout').tripsPerRequestMax).toBe(0);
+    expect(cellOf(activeActive, 'eu-west-1', 'checkout').tripsPerRequestMax).toBe(0);
+    expect(cellOf(activeActive, 'ap-southeast-1', 'checkout')).toMatchObject({
+      tripsPerRequestMax: 1,
+      tripsPerRequestMean: 1,
+    });
+  });
+
+  test('replication is observed both ways between the regions of each jurisdiction', () => {
+    expect(activeActive.replication.map((r) => `${r.from}>${r.to}`).sort()).toEqual([
+      'ap-southeast-1>us-east-1',
+      'eu-central-1>eu-west-1',
+      'eu-west-1>eu-central-1',
+      'us-east-1>ap-southeast-1',
+    ]);
+    for (const lag of activeActive.replication) {
+      expect(lag.unseen).toBe(0);
+      expect(lag.lag.count).toBeGreaterThan(0);
+      // Never faster than the replicator's configured delay.
+      expect(lag.lag.p50).toBeGreaterThanOrEqual(options.replicationDelayMs);
+    }
+  });
+
+  test('checkout sells out without overselling or charging twice, and retries answer as the first try', () => {
+    for (const audit of [...singleRegion.checkout, ...activeActive.checkout]) {
+      expect(audit.refusedSoldOut).toBeGreaterThan(0);
+      expect(audit).toMatchObject({
+        confirmedUnits: audit.initialStock,
+        finalStock: 0,
+        oversoldUnits: 0,
+        stockMismatch: 0,
+        duplicateCharges: 0,
+        chargesWithoutOrder: 0,
+        retryMismatches: [],
+      });
+      expect(audit.retriesSent).toBeGreaterThan(0);
+      expect(audit.attempts).toBe(audit.confirmedUnits + audit.refusedSoldOut);
+    }
+  });
+});
