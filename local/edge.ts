@@ -3,6 +3,7 @@ import type { Topology } from '../lib/config/topology';
 import { unverifiedJurisdiction } from './dev-tokens';
 import type { Distance } from './distance';
 import {
+  CROSS_REGION_TRIPS_HEADER,
   closeServer,
   exchange,
   forwardable,
@@ -13,6 +14,9 @@ import {
   send,
   tripsHeader,
 } from './http-io';
+
+/** What the edge answers itself, before (or without) reaching a region. */
+const NO_TRIPS = { [CROSS_REGION_TRIPS_HEADER]: 0 };
 
 /** How long one health check may take, as Route 53 allows a few seconds per check. */
 const HEALTH_CHECK_TIMEOUT_MS = 2000;
@@ -61,7 +65,7 @@ export class Edge {
     for (const region of props.topology.servingRegions) this.health.set(region, { healthy: true, streak: 0 });
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
-        send(response, 502, { message: `edge error: ${(error as Error).message}` });
+        send(response, 502, { message: `edge error: ${(error as Error).message}` }, NO_TRIPS);
       });
     });
   }
@@ -112,30 +116,43 @@ export class Edge {
     const headers = lowerCaseHeaders(request);
     const clientRegion = headers['x-client-region'];
     if (!clientRegion || !this.props.distance.knows(clientRegion)) {
-      return send(response, 400, {
-        error: {
-          code: 'BAD_CLIENT_REGION',
-          message: `X-Client-Region must name the AWS region the client is in, one of: ${this.props.distance.regions.join(', ')}`,
-          field: 'X-Client-Region',
+      return send(
+        response,
+        400,
+        {
+          error: {
+            code: 'BAD_CLIENT_REGION',
+            message: `X-Client-Region must name the AWS region the client is in, one of: ${this.props.distance.regions.join(', ')}`,
+            field: 'X-Client-Region',
+          },
         },
-      });
+        NO_TRIPS,
+      );
     }
-    if (!url.pathname.startsWith('/api/')) return send(response, 404, { message: 'Not Found' });
+    if (!url.pathname.startsWith('/api/')) return send(response, 404, { message: 'Not Found' }, NO_TRIPS);
     const token = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
     const region = this.route(clientRegion, token ? unverifiedJurisdiction(token) : undefined);
-    if (!region) return send(response, 503, { message: 'No healthy region can serve this request' });
+    if (!region) return send(response, 503, { message: 'No healthy region can serve this request' }, NO_TRIPS);
     let body: string | undefined;
     try {
       body = await readBody(request);
     } catch (error) {
-      if (error instanceof RequestTooLargeError) return send(response, 413, { message: 'Request Entity Too Large' });
+      if (error instanceof RequestTooLargeError)
+        return send(response, 413, { message: 'Request Entity Too Large' }, NO_TRIPS);
       throw error;
     }
     const trips = await this.props.distance.travel(clientRegion, region);
     const target = this.props.regionUrls()[region] as string;
     const method = request.method ?? 'GET';
     const upstream = await exchange(`${target}${url.pathname}${url.search}`, method, headers, body);
-    if (!upstream) return send(response, 502, { message: `region ${region} did not answer` });
+    if (!upstream) {
+      return send(
+        response,
+        502,
+        { message: `region ${region} did not answer` },
+        { [CROSS_REGION_TRIPS_HEADER]: trips },
+      );
+    }
     send(response, upstream.status, upstream.body, {
       ...forwardable(Object.entries(upstream.headers)),
       ...tripsHeader(upstream.headers, trips),

@@ -35,7 +35,7 @@ export async function readBody(request: IncomingMessage): Promise<string | undef
 export function lowerCaseHeaders(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
   return headers;
 }
@@ -111,32 +111,63 @@ export interface HttpAnswer {
   readonly body: string;
 }
 
+/** API Gateway's integration timeout: an upstream that takes longer gets no answer. */
+export const EXCHANGE_TIMEOUT_MS = 30_000;
+
 /** Connections between the local servers are kept open, as CloudFront and API Gateway keep theirs. */
 const keepAlive = new Agent({ keepAlive: true });
 
 /**
  * One HTTP request and its answer, between the local servers (or from the benchmark's
- * shoppers); undefined when the server cannot be reached or breaks off. `node:http` with a
- * keep-alive agent rather than fetch: a hop costs a fraction of a millisecond instead of
- * one or two, and the benchmark measures every hop.
+ * shoppers); undefined when the server cannot be reached, breaks off or takes longer than
+ * `timeoutMs`. `node:http` with a keep-alive agent rather than fetch: a hop costs a
+ * fraction of a millisecond instead of one or two, and the benchmark measures every hop.
+ * Core `node:http` rather than the undici package: the deadline and the one retry on a
+ * kept-alive socket the server had just closed (as the Node docs describe) are all this
+ * needs, without another dependency.
  */
-export function exchange(
+export async function exchange(
   url: string,
   method: string,
   headers: Readonly<Record<string, string>>,
   body: string | undefined,
+  timeoutMs = EXCHANGE_TIMEOUT_MS,
 ): Promise<HttpAnswer | undefined> {
+  const first = await exchangeOnce(url, method, headers, body, timeoutMs);
+  return first === STALE_SOCKET
+    ? ((await exchangeOnce(url, method, headers, body, timeoutMs)) as HttpAnswer | undefined)
+    : first;
+}
+
+const STALE_SOCKET = Symbol('stale keep-alive socket');
+
+function exchangeOnce(
+  url: string,
+  method: string,
+  headers: Readonly<Record<string, string>>,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<HttpAnswer | undefined | typeof STALE_SOCKET> {
   return new Promise((resolve) => {
-    const outgoing = httpRequest(url, { method, headers: forwardable(Object.entries(headers)), agent: keepAlive });
-    outgoing.once('error', () => resolve(undefined));
+    let outgoing: ReturnType<typeof httpRequest>;
+    try {
+      outgoing = httpRequest(url, { method, headers: forwardable(Object.entries(headers)), agent: keepAlive });
+    } catch {
+      return resolve(undefined); // not a URL
+    }
+    outgoing.setTimeout(timeoutMs, () => outgoing.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    outgoing.once('error', (error: NodeJS.ErrnoException) => {
+      // The server closed an idle kept-alive socket just as this request went out on it:
+      // nothing reached the server, so sending it again on a fresh socket is safe.
+      resolve(outgoing.reusedSocket && error.code === 'ECONNRESET' ? STALE_SOCKET : undefined);
+    });
     outgoing.once('response', (incoming) => {
+      const answerHeaders: Record<string, string> = {};
+      for (const [name, value] of Object.entries(incoming.headers)) {
+        if (value !== undefined) answerHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
       readBody(incoming).then(
-        (text) =>
-          resolve({
-            status: incoming.statusCode ?? 502,
-            headers: lowerCaseHeaders(incoming),
-            body: text ?? '',
-          }),
+        (text) => resolve({ status: incoming.statusCode ?? 502, headers: answerHeaders, body: text ?? '' }),
         () => resolve(undefined),
       );
     });

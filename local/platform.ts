@@ -114,7 +114,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const replicators = new Map<string, Replicator>();
     const postgres = new Map<string, PostgresEngine>();
     const processors = new Map<string, RecordingCardProcessor>();
-    const control = controlServer({ topology, tokens, gateways, postgres, replicators, processors, clocks, edge });
+    const primaryStores = new Map<string, StrongStore>();
+    const control = controlServer({
+      topology,
+      tokens,
+      gateways,
+      postgres,
+      replicators,
+      processors,
+      primaryStores,
+      clocks,
+      edge,
+    });
     cleanups.push(() => closeServer(control));
     const controlUrl = await listen(control, port(1), 'local controls');
 
@@ -162,7 +173,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
           maxConnections: 10,
           connectTimeoutMs: 5000,
         });
-        if (region === jurisdiction.primaryRegion) await strong.migrate();
+        if (region === jurisdiction.primaryRegion) {
+          await strong.migrate();
+          primaryStores.set(jurisdiction.name, strong);
+        }
         const context = {
           region,
           jurisdiction: jurisdiction.name,
@@ -224,6 +238,8 @@ interface ControlDeps {
   readonly replicators: ReadonlyMap<string, Replicator>;
   /** Each jurisdiction's card processor, which records every capture. */
   readonly processors: ReadonlyMap<string, RecordingCardProcessor>;
+  /** Each jurisdiction's strong store as its primary region reaches it. */
+  readonly primaryStores: ReadonlyMap<string, StrongStore>;
   readonly clocks: Map<string, Date>;
   readonly edge: Edge;
 }
@@ -231,8 +247,9 @@ interface ControlDeps {
 /**
  * Dev-only controls (never part of the CDK app): tokens, regions down and up, a
  * jurisdiction's strong store stopped and started, replication paused and resumed, a
- * region's clock pinned (to replay the design's worked examples to the second), and what
- * each jurisdiction's card processor captured (to count double charges).
+ * region's clock pinned (to replay the design's worked examples to the second), what
+ * each jurisdiction's card processor captured (to count double charges) and a SKU's stock
+ * as the strong store has it (no cache in between).
  */
 function controlServer(deps: ControlDeps): Server {
   const routes: [string, RegExp, (match: RegExpExecArray, body: any) => Promise<[number, unknown]>][] = [
@@ -301,6 +318,17 @@ function controlServer(deps: ControlDeps): Server {
           [...deps.processors.entries()].map(([j, processor]) => [j, { captures: processor.captures }]),
         ),
       ],
+    ],
+    [
+      'GET',
+      /^\/jurisdictions\/([a-z0-9-]+)\/inventory\/([A-Za-z0-9_.-]+)$/,
+      async (m) => {
+        const store = deps.primaryStores.get(m[1] as string);
+        if (!store) return [404, problem('jurisdiction', `no jurisdiction ${m[1]}; have ${names(deps)}`)];
+        const row = await store.getInventory(m[2] as string);
+        if (!row) return [404, problem('sku', `no inventory for ${m[2]} in ${m[1]}`)];
+        return [200, { jurisdiction: m[1], ...row }];
+      },
     ],
     [
       'POST',

@@ -44,7 +44,14 @@ export class RegionalGateway {
   constructor(private readonly props: RegionalGatewayProps) {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
-        send(response, 502, { message: `local gateway error: ${(error as Error).message}` });
+        send(
+          response,
+          502,
+          { message: `local gateway error: ${(error as Error).message}` },
+          {
+            [CROSS_REGION_TRIPS_HEADER]: 0,
+          },
+        );
       });
     });
   }
@@ -71,7 +78,9 @@ export class RegionalGateway {
     try {
       body = await readBody(request);
     } catch (error) {
-      if (error instanceof RequestTooLargeError) return send(response, 413, { message: 'Request Entity Too Large' });
+      if (error instanceof RequestTooLargeError) {
+        return send(response, 413, { message: 'Request Entity Too Large' }, served);
+      }
       throw error;
     }
     const headers = lowerCaseHeaders(request);
@@ -93,7 +102,14 @@ export class RegionalGateway {
       const trips = await this.props.distance.travel(region, primaryRegion);
       const forwarded = await exchange(`${primaryUrl}${url.pathname}${url.search}`, method, headers, body);
       // What an HTTP API answers when its HTTP integration cannot be reached.
-      if (!forwarded) return send(response, 503, { message: 'Service Unavailable' }, served);
+      if (!forwarded) {
+        return send(
+          response,
+          503,
+          { message: 'Service Unavailable' },
+          { ...served, [CROSS_REGION_TRIPS_HEADER]: trips },
+        );
+      }
       return send(response, forwarded.status, forwarded.body, {
         ...forwardable(Object.entries(forwarded.headers)),
         ...tripsHeader(forwarded.headers, trips),
