@@ -14,8 +14,8 @@ const DEFAULT_RATES: Readonly<Record<FlowName, number>> = {
   'product page': 2,
   like: 1,
   'add to cart': 1,
-  'profile update': 0.5,
-  checkout: 0.5,
+  'profile update': 1,
+  checkout: 1,
 };
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -24,9 +24,9 @@ Runs each deployment model on the local platform (loopback only) with the publis
 inter-region round trips, drives every flow from North America, Europe and Asia at a
 constant rate, then once more with no injected delay (the benchmark's own overhead).
 Writes docs/benchmark.md, docs/benchmark.svg and docs/benchmark.json; exits 1 if a
-target is missed. Takes about (warm-up + duration + 15 s) per model, 4 runs.
+target is missed. Takes about (warm-up + duration + 10 s) per model, 4 runs: ~5 min.
 
-  --duration-s <n>            measured seconds per model (default 30)
+  --duration-s <n>            measured seconds per model (default 60)
   --warmup-s <n>              discarded warm-up seconds per model (default 5)
   --models <a,b>              ${MODEL_NAMES.join(', ')} (default: all)
   --replication-delay-ms <n>  local replication delay (default 500)
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const durationS = number('duration-s', values['duration-s'] as string | undefined, 30, 2, 600);
+  const durationS = number('duration-s', values['duration-s'] as string | undefined, 60, 2, 600);
   const warmupS = number('warmup-s', values['warmup-s'] as string | undefined, 5, 1, 120);
   const replicationDelayMs = number(
     'replication-delay-ms',

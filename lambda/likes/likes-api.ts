@@ -30,8 +30,10 @@ interface LikeRequest {
 
 /**
  * `GET /api/products/{sku}/likes`: the total as the region's cached product page has it,
- * else read from the store (`x-cache` says which). A like made in this region drops that
- * page; likes replicated from other regions show within its TTL, as on the page itself.
+ * else read from the store (`x-cache` says which; a miss does not fill the cache, which
+ * needs the stock only the product route reads). A like made in this region drops that
+ * page; likes from other regions, and a like racing a page read that re-caches the older
+ * page, show within its TTL, as on the page itself.
  *
  * `POST /api/products/{sku}/likes`: +1 on this region's G-Counter entry. A client that
  * retries with the same `Idempotency-Key` is counted once: Powertools' idempotency

@@ -6,14 +6,20 @@ export type FlowName = (typeof FLOW_NAMES)[number];
 /** One HTTP request of a flow, as the shopper saw it. */
 export interface Answer {
   readonly status: number;
-  /** Cross-region round trips the platform made for it (`x-cross-region-round-trips`). */
-  readonly trips: number;
+  /**
+   * Cross-region round trips the platform made for it (`x-cross-region-round-trips`);
+   * undefined when the answer did not say, which a flow counts as an error.
+   */
+  readonly trips: number | undefined;
   readonly body: any;
 }
 
 export interface CallOptions {
+  /** Sent as `Authorization: Bearer <token>`. @default no Authorization header */
   readonly token?: string;
+  /** Sent as JSON. @default no body */
   readonly body?: unknown;
+  /** Extra request headers. @default none */
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -51,7 +57,7 @@ export async function request(url: string, method: string, options: CallOptions 
   } catch {
     // Not JSON (a proxy's error page): kept as text for the error report.
   }
-  return { status: answer.status, trips: Number(trips), body };
+  return { status: answer.status, trips: trips === undefined ? undefined : Number(trips), body };
 }
 
 export interface Shopper {
@@ -89,6 +95,9 @@ async function sequence(
     answers.push(answer);
     if (!expected(answer)) {
       return { answers, error: `HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}` };
+    }
+    if (answer.trips === undefined) {
+      return { answers, error: `HTTP ${answer.status} without ${CROSS_REGION_TRIPS_HEADER}` };
     }
   }
   return { answers };

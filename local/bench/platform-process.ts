@@ -20,7 +20,8 @@ export type PlatformWorkerReply = { readonly ready: PlatformUrls } | { readonly 
 
 /** How long the engines may take to start on a loaded 2-core machine. */
 const START_TIMEOUT_MS = 120_000;
-const STOP_TIMEOUT_MS = 30_000;
+/** How long the worker may take to stop its engines before it is made to. */
+const STOP_GRACE_MS = 30_000;
 
 /** A local platform in a child process (`platform-worker.ts`), reached over loopback HTTP. */
 export class PlatformProcess {
@@ -30,9 +31,9 @@ export class PlatformProcess {
       execArgv: ['--import', 'tsx', '--max-semi-space-size=32'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    const platform = new PlatformProcess(child);
     const urls = await new Promise<PlatformUrls>((resolve, reject) => {
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
         reject(new Error(`benchmark ${request.label}: the local platform did not start in ${START_TIMEOUT_MS} ms`));
       }, START_TIMEOUT_MS);
       child.once('message', (message: PlatformWorkerReply) => {
@@ -40,26 +41,45 @@ export class PlatformProcess {
         if ('ready' in message) resolve(message.ready);
         else reject(new Error(`benchmark ${request.label}: the local platform did not start: ${message.failed}`));
       });
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`benchmark ${request.label}: the local platform exited (code ${code}) while starting`));
+        reject(new Error(`benchmark ${request.label}: the local platform exited (${signal ?? code}) while starting`));
+      });
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`benchmark ${request.label}: the local platform process failed: ${error.message}`));
       });
       child.send(request);
+    }).catch(async (error: unknown) => {
+      await platform.stop();
+      throw error;
     });
-    return new PlatformProcess(child, urls);
+    platform.urls = urls;
+    return platform;
   }
 
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly urls: PlatformUrls,
-  ) {}
+  urls: PlatformUrls = { edgeUrl: '', controlUrl: '', regionUrls: {} };
 
-  /** Stops every server and engine of the platform and waits for its process to end. */
+  private constructor(private readonly child: ChildProcess) {
+    // An IPC error (the worker gone) must not crash the benchmark; stop() copes with it.
+    child.on('error', () => undefined);
+  }
+
+  private get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /**
+   * Stops every server and engine of the platform and waits for its process to end: asks
+   * it (or, without a channel, signals it) to stop cleanly, and only after a grace period
+   * kills it, which would leave its engines' temporary data behind.
+   */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (!this.running) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.send('stop');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    if (this.child.connected) this.child.send('stop');
+    else this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
     await exited;
     clearTimeout(timer);
   }

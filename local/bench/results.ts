@@ -14,9 +14,12 @@ export interface LatencySummary {
 export interface CellResult {
   readonly location: string;
   readonly flow: FlowName;
-  /** The whole flow, from its intended start (a product page: all three calls). */
+  /**
+   * Flows that answered as the API promises, from each one's intended start to its last
+   * answer (a product page: all three calls).
+   */
   readonly latency: LatencySummary;
-  /** Flows with an answer the API does not promise (or no answer). */
+  /** Flows with an answer the API does not promise (or no answer); not in `latency`. */
   readonly errors: number;
   readonly errorSamples: readonly string[];
   /** HTTP requests the flows made. */
@@ -32,8 +35,10 @@ export interface ReplicationLag {
   readonly to: string;
   /** From the write's answer in `from` to the first read in `to` that shows it. */
   readonly lag: LatencySummary;
-  /** Probes not visible within 10 s (or whose write failed). */
+  /** Probes written but not visible within 10 s. */
   readonly unseen: number;
+  /** Probe writes that failed (not timed). */
+  readonly failedWrites: number;
 }
 
 export interface CheckoutAudit {
@@ -52,10 +57,12 @@ export interface CheckoutAudit {
   readonly stockMismatch: number;
   /** Captures the card processor kept (not voided), warm-up orders included. */
   readonly charges: number;
-  /** Kept captures beyond one per order: must be 0. */
+  /** Kept captures beyond one per confirmed order: must be 0. */
   readonly duplicateCharges: number;
-  /** Kept captures for an order the API never confirmed: must be 0. */
+  /** Kept captures for an order no shopper was told of: must be 0. */
   readonly chargesWithoutOrder: number;
+  /** Confirmed orders the processor kept no capture for: must be 0. */
+  readonly ordersWithoutCharge: number;
   /** Checkouts sent a second time with the same Idempotency-Key. */
   readonly retriesSent: number;
   /** Retries that answered differently from the first request: must be empty. */

@@ -40,9 +40,11 @@ const CHECKOUT_SKU = 'BENCH-LAST';
 const CHECKOUT_STOCK_SHARE = 0.75;
 /** Every n-th checkout is sent twice (a client retry after a lost answer). */
 const RETRY_EVERY = 4;
-const LAG_POLL_MS = 10;
+/** How often the lag probe reads the other region: the lag's resolution. */
+export const LAG_POLL_MS = 25;
 const LAG_TIMEOUT_MS = 10_000;
-const LAG_PROBE_PAUSE_MS = 500;
+/** Pause between rounds of lag probes. */
+export const LAG_PROBE_PAUSE_MS = 500;
 
 /** Latencies in microseconds, HdrHistogram (Node's own) with 3 significant figures. */
 function newHistogram(): RecordableHistogram {
@@ -83,6 +85,14 @@ interface Cell {
  * captures); then everything stopped.
  */
 export async function runModel(model: BenchModel, options: ModelRunOptions): Promise<ModelResult> {
+  for (const flow of FLOW_NAMES) {
+    const rate = options.rates[flow];
+    if (!(rate > 0)) throw new Error(`runModel ${options.label}: rates["${flow}"] must be above 0, got ${rate}`);
+  }
+  for (const field of ['durationMs', 'warmupMs'] as const) {
+    if (!(options[field] > 0))
+      throw new Error(`runModel ${options.label}: ${field} must be above 0, got ${options[field]}`);
+  }
   const topology = topologyOf(model);
   const distance = Distance.fromReferenceTable(options.distance);
   const platform = await PlatformProcess.start({
@@ -154,12 +164,16 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
                 }
                 const cell = cells?.get(`${location}|${flow}`);
                 if (!cell) return;
-                record(cell.latency, elapsedMs);
+                // A failed flow is counted, not timed: a page that broke off after one call
+                // would pull the percentiles down.
                 if (outcome.error) {
                   cell.errors += 1;
                   if (cell.errorSamples.length < 3) cell.errorSamples.push(outcome.error);
+                } else {
+                  record(cell.latency, elapsedMs);
                 }
                 for (const answer of outcome.answers) {
+                  if (answer.trips === undefined) continue;
                   cell.requests += 1;
                   cell.trips += answer.trips;
                   cell.maxTrips = Math.max(cell.maxTrips, answer.trips);
@@ -345,6 +359,7 @@ async function probeReplication(
       token: await token(urls, pair.jurisdiction, `lag-probe-${pair.from}-${pair.to}`),
       lag: newHistogram(),
       unseen: 0,
+      failedWrites: 0,
     })),
   );
   let n = 0;
@@ -354,16 +369,18 @@ async function probeReplication(
       const written = await request(`${urls.regionUrls[probe.from]}/api/me/profile`, 'PUT', {
         token: probe.token,
         body: { displayName },
-      });
-      if (written.status !== 200) {
-        probe.unseen += 1;
+      }).catch(() => undefined);
+      if (written?.status !== 200) {
+        probe.failedWrites += 1;
         continue;
       }
       const writtenAt = performance.now();
       let seen = false;
       while (!seen && performance.now() - writtenAt < LAG_TIMEOUT_MS) {
-        const read = await request(`${urls.regionUrls[probe.to]}/api/me/profile`, 'GET', { token: probe.token });
-        seen = read.status === 200 && read.body?.displayName === displayName;
+        const read = await request(`${urls.regionUrls[probe.to]}/api/me/profile`, 'GET', { token: probe.token }).catch(
+          () => undefined,
+        );
+        seen = read?.status === 200 && read.body?.displayName === displayName;
         if (!seen) await sleep(LAG_POLL_MS);
       }
       if (seen) record(probe.lag, performance.now() - writtenAt);
@@ -377,13 +394,41 @@ async function probeReplication(
     to: probe.to,
     lag: summarize(probe.lag),
     unseen: probe.unseen,
+    failedWrites: probe.failedWrites,
   }));
 }
 
+/** What the card processor kept, against the orders the shoppers were told of. */
+export interface ChargeAudit {
+  /** Captures kept (not voided). */
+  readonly charges: number;
+  /** Kept captures beyond one per confirmed order, strays included: must be 0. */
+  readonly duplicateCharges: number;
+  /** Kept captures for an order no shopper was told of (each attempt gets its own order id): must be 0. */
+  readonly chargesWithoutOrder: number;
+  /** Confirmed orders with no kept capture (goods without money): must be 0. */
+  readonly ordersWithoutCharge: number;
+}
+
+export function auditCharges(
+  captures: readonly { readonly orderId: string; readonly voided: boolean }[],
+  confirmedOrders: ReadonlySet<string>,
+): ChargeAudit {
+  const kept = captures.filter((c) => !c.voided);
+  const chargedConfirmed = new Set(kept.map((c) => c.orderId).filter((id) => confirmedOrders.has(id)));
+  const stray = new Set(kept.map((c) => c.orderId).filter((id) => !confirmedOrders.has(id)));
+  return {
+    charges: kept.length,
+    duplicateCharges: kept.length - chargedConfirmed.size,
+    chargesWithoutOrder: stray.size,
+    ordersWithoutCharge: [...confirmedOrders].filter((id) => !chargedConfirmed.has(id)).length,
+  };
+}
+
 /**
- * After the load: the checkout product's stock against the orders the API confirmed, and
- * the card processor's captures against those orders. Oversold units and duplicate
- * charges must both be 0.
+ * After the load: the checkout product's stock (read from the strong store, not a cached
+ * page) against the orders the API confirmed, and the card processor's captures against
+ * those orders. Oversold units and duplicate charges must both be 0.
  */
 async function auditCheckout(
   urls: PlatformUrls,
@@ -395,12 +440,14 @@ async function auditCheckout(
   return Promise.all(
     jurisdictions.map(async (jurisdiction): Promise<CheckoutAudit> => {
       const ledger = ledgers.get(jurisdiction.name) as OrderLedger;
-      const page = await request(`${urls.regionUrls[jurisdiction.primaryRegion]}/api/products/${CHECKOUT_SKU}`, 'GET');
-      const finalStock = Number(page.body?.stock);
+      const inventory = await control(urls, 'GET', `/jurisdictions/${jurisdiction.name}/inventory/${CHECKOUT_SKU}`);
+      const finalStock = inventory.quantity;
+      if (typeof finalStock !== 'number') {
+        throw new Error(
+          `checkout audit: no stock of ${CHECKOUT_SKU} in ${jurisdiction.name}: ${JSON.stringify(inventory)}`,
+        );
+      }
       const stock = initialStock[jurisdiction.name] as number;
-      const captures: { orderId: string; voided: boolean }[] = payments[jurisdiction.name]?.captures ?? [];
-      const kept = captures.filter((c) => !c.voided);
-      const chargedOrders = new Set(kept.map((c) => c.orderId));
       // Every measured order is one unit of the checkout product.
       const confirmedUnits = ledger.measured.size;
       return {
@@ -412,10 +459,7 @@ async function auditCheckout(
         finalStock,
         oversoldUnits: Math.max(0, confirmedUnits - stock),
         stockMismatch: stock - finalStock - confirmedUnits,
-        charges: kept.length,
-        duplicateCharges: kept.length - chargedOrders.size,
-        chargesWithoutOrder: [...chargedOrders].filter((id) => !ledger.measured.has(id) && !ledger.warmup.has(id))
-          .length,
+        ...auditCharges(payments[jurisdiction.name]?.captures ?? [], new Set([...ledger.warmup, ...ledger.measured])),
         retriesSent: ledger.retriesSent,
         retryMismatches: ledger.retryMismatches,
       };
