@@ -360,6 +360,7 @@ export function renderSvg(result: BenchResult): string {
   const height = top + panelHeight + 60;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    '<title>p95 latency per flow, client location and deployment model, from npm run bench</title>',
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${left}" y="22" font-size="15" font-weight="bold">p95 latency (ms) per flow, client location and deployment model</text>`,
   ];

@@ -113,7 +113,8 @@ describe('report', () => {
     const svg = renderSvg(fakeResult(690));
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-    expect(svg.match(/<title>/g)).toHaveLength(2 * CLIENT_LOCATIONS.length * FLOW_NAMES.length);
+    // The chart's own title, then one per bar.
+    expect(svg.match(/<title>/g)).toHaveLength(1 + 2 * CLIENT_LOCATIONS.length * FLOW_NAMES.length);
     expect(svg).toContain('<title>single-region, ap-southeast-1, product page: p95 690 ms</title>');
     const markdown = renderMarkdown(fakeResult(690), compareRuns(fakeResult(690), fakeResult(690)));
     expect(markdown).toMatch(/\| single-region +\| Asia \(ap-southeast-1\) +\| 690 +\| 690 +\| 690 +\| 0 +\|/);
