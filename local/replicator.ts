@@ -29,12 +29,34 @@ interface Pending {
   readonly dueAt: number;
 }
 
+/** The write operations whose keys the capture notes (dynalite has no transactions). */
+const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+
+type AttributeKey = { readonly pk?: { readonly S?: string }; readonly sk?: { readonly S?: string } };
+
+/** The `[pk, sk]` keys a (marshalled) write request touches in `tableName`. */
+export function writtenKeys(commandName: string, input: any, tableName: string): string[] {
+  const keyOf = (item: AttributeKey | undefined) =>
+    item?.pk?.S !== undefined && item.sk?.S !== undefined ? [JSON.stringify([item.pk.S, item.sk.S])] : [];
+  if (!WRITES.has(commandName)) return [];
+  if (commandName === 'BatchWriteItemCommand') {
+    return ((input?.RequestItems?.[tableName] ?? []) as any[]).flatMap((write) =>
+      keyOf(write.PutRequest?.Item ?? write.DeleteRequest?.Key),
+    );
+  }
+  if (input?.TableName !== tableName) return [];
+  return keyOf(input.Item ?? input.Key);
+}
+
 /**
  * A DynamoDB global table's replication between local replicas of one jurisdiction: every
  * item a region writes reaches the jurisdiction's other regions after a delay, whole, and
- * the last write seen for an item wins everywhere (item-level last writer wins). It reads
- * each replica's items every `pollMs`; a write it made itself is recognised and not sent
- * back. Paused, it keeps noting writes and delivers them on resume.
+ * the last write seen for an item wins everywhere (item-level last writer wins). Like the
+ * DynamoDB Streams that feed global tables, each replica's writes are captured as they are
+ * made (a middleware on the region's SDK client notes the keys), so every `pollMs` it reads
+ * only the items written since, not whole tables: writes through other clients are not
+ * seen, and the first poll scans each table once. A write it made itself is recognised and
+ * not sent back. Paused, it keeps noting writes and delivers them on resume.
  *
  * "Last" is the order the replicator notices writes in (every `pollMs`), not AWS's write
  * timestamps; the platform's merged data never has two regions write one item, so that
@@ -47,6 +69,10 @@ export class Replicator {
   private readonly seen = new Map<string, Map<string, string>>();
   /** Per item, the value that won: what every region must end with. */
   private readonly winners = new Map<string, string | null>();
+  /** Per region, keys written since the last poll read them. */
+  private readonly written = new Map<string, Set<string>>();
+  /** Regions whose table has been scanned once. */
+  private readonly scanned = new Set<string>();
   private pending: Pending[] = [];
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
@@ -56,7 +82,14 @@ export class Replicator {
   constructor(private readonly options: ReplicatorOptions) {
     this.delayMs = options.delayMs ?? 500;
     this.pollMs = options.pollMs ?? 100;
-    for (const replica of options.replicas) this.seen.set(replica.region, new Map());
+    for (const replica of options.replicas) {
+      this.seen.set(replica.region, new Map());
+      this.written.set(replica.region, new Set());
+    }
+  }
+
+  private captureName(region: string): string {
+    return `LocalReplicator-${this.options.jurisdiction}-${region}`;
   }
 
   get isPaused(): boolean {
@@ -69,8 +102,23 @@ export class Replicator {
   }
 
   start(): void {
-    // One replica has no other to deliver to: scanning it would only cost CPU.
-    if (this.options.replicas.length < 2) return;
+    // One replica has no other to deliver to: reading it would only cost CPU.
+    if (this.options.replicas.length < 2 || !this.stopped) return;
+    // Writes made while stopped were not captured: read every table whole once more.
+    this.scanned.clear();
+    for (const replica of this.options.replicas) {
+      const written = this.written.get(replica.region) as Set<string>;
+      replica.documents.middlewareStack.add(
+        (next, context) => async (args) => {
+          try {
+            return await next(args);
+          } finally {
+            for (const key of writtenKeys(context.commandName ?? '', args.input, replica.tableName)) written.add(key);
+          }
+        },
+        { step: 'build', name: this.captureName(replica.region), override: true },
+      );
+    }
     this.stopped = false;
     this.schedule();
   }
@@ -79,6 +127,8 @@ export class Replicator {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.polling;
+    for (const replica of this.options.replicas)
+      replica.documents.middlewareStack.remove(this.captureName(replica.region));
   }
 
   pause(): void {
@@ -102,9 +152,7 @@ export class Replicator {
     const now = Date.now();
     for (const replica of this.options.replicas) {
       const seen = this.seen.get(replica.region) as Map<string, string>;
-      const current = await this.scan(replica);
-      for (const key of new Set([...seen.keys(), ...current.keys()])) {
-        const value = current.get(key) ?? null;
+      for (const [key, value] of await this.changedItems(replica, seen)) {
         if ((seen.get(key) ?? null) === value) continue;
         if (value === null) seen.delete(key);
         else seen.set(key, value);
@@ -138,6 +186,36 @@ export class Replicator {
         await replica.documents.send(new PutCommand({ TableName: replica.tableName, Item: JSON.parse(value) }));
         seen.set(key, value);
       }
+    }
+  }
+
+  /** Each item that may have changed in the replica, with its value now (null: deleted). */
+  private async changedItems(replica: ReplicaTable, seen: Map<string, string>): Promise<Map<string, string | null>> {
+    const written = this.written.get(replica.region) as Set<string>;
+    const keys = [...written];
+    written.clear();
+    try {
+      if (!this.scanned.has(replica.region)) {
+        const current = await this.scan(replica);
+        this.scanned.add(replica.region);
+        const all = new Map<string, string | null>();
+        for (const key of new Set([...seen.keys(), ...current.keys()])) all.set(key, current.get(key) ?? null);
+        return all;
+      }
+      const values = await Promise.all(
+        keys.map(async (key) => {
+          const [pk, sk] = JSON.parse(key) as [string, string];
+          const { Item } = await replica.documents.send(
+            new GetCommand({ TableName: replica.tableName, Key: { pk, sk }, ConsistentRead: true }),
+          );
+          return [key, Item ? canonicalJson(Item) : null] as const;
+        }),
+      );
+      return new Map(values);
+    } catch (error) {
+      // Read again on the next poll.
+      for (const key of keys) written.add(key);
+      throw error;
     }
   }
 

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type DynamoEngine, startDynamo } from '../../local/engines';
 import { createEventualTable } from '../../local/eventual-table';
-import { type ReplicaTable, Replicator } from '../../local/replicator';
+import { type ReplicaTable, Replicator, writtenKeys } from '../../local/replicator';
 import { eventually } from './platform-support';
 
 // The local stand-in for global-table replication, on real DynamoDB API servers.
@@ -74,4 +74,49 @@ test('paused, it keeps every write and delivers them on resume', async () => {
     5000,
     20,
   );
+});
+
+test('after its first poll it reads only the items written since, never whole tables again', async () => {
+  const [west, central] = replicas as [ReplicaTable, ReplicaTable];
+  const scans: string[] = [];
+  for (const replica of replicas) {
+    replica.documents.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ScanCommand') scans.push(replica.region);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countScans' },
+    );
+  }
+  try {
+    await put(west, 'streamed', 'captured');
+    await eventually(async () => expect(await read(central, 'streamed')).toBe('captured'), 5000, 20);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // several more polls
+    expect(scans).toEqual([]);
+  } finally {
+    for (const replica of replicas) replica.documents.middlewareStack.remove('countScans');
+  }
+});
+
+test('the write capture notes the keys of writes to its own table only', () => {
+  const key = (pk: string, sk: string) => ({ pk: { S: pk }, sk: { S: sk } });
+  expect(writtenKeys('PutItemCommand', { TableName: 't', Item: { ...key('P', 'a'), n: { N: '1' } } }, 't')).toEqual([
+    '["P","a"]',
+  ]);
+  expect(writtenKeys('UpdateItemCommand', { TableName: 't', Key: key('P', 'b') }, 't')).toEqual(['["P","b"]']);
+  expect(writtenKeys('DeleteItemCommand', { TableName: 't', Key: key('P', 'c') }, 't')).toEqual(['["P","c"]']);
+  expect(
+    writtenKeys(
+      'BatchWriteItemCommand',
+      {
+        RequestItems: {
+          t: [{ PutRequest: { Item: key('P', 'd') } }, { DeleteRequest: { Key: key('P', 'e') } }],
+          other: [{ PutRequest: { Item: key('P', 'f') } }],
+        },
+      },
+      't',
+    ),
+  ).toEqual(['["P","d"]', '["P","e"]']);
+  expect(writtenKeys('GetItemCommand', { TableName: 't', Key: key('P', 'g') }, 't')).toEqual([]);
+  expect(writtenKeys('PutItemCommand', { TableName: 'other', Item: key('P', 'h') }, 't')).toEqual([]);
 });
