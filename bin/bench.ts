@@ -2,12 +2,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { FlowName } from '../local/bench/flows';
 import { BENCH_MODELS, MODEL_NAMES, type ModelName } from '../local/bench/models';
 import { compareRuns, renderMarkdown, renderSvg, targets } from '../local/bench/report';
 import type { BenchResult, ModelResult } from '../local/bench/results';
 import { runModel } from '../local/bench/run-model';
+import { parseFlags } from './cli-flags';
 
 /** Flow starts per second from each client location: light enough for a 2-core machine. */
 const DEFAULT_RATES: Readonly<Record<FlowName, number>> = {
@@ -48,27 +48,18 @@ function number(name: string, value: string | undefined, fallback: number, min: 
 }
 
 async function main(): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        'duration-s': { type: 'string' },
-        'warmup-s': { type: 'string' },
-        models: { type: 'string' },
-        'replication-delay-ms': { type: 'string' },
-        'out-dir': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    fail((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const values = parseFlags(
+    {
+      'duration-s': { type: 'string' },
+      'warmup-s': { type: 'string' },
+      models: { type: 'string' },
+      'replication-delay-ms': { type: 'string' },
+      'out-dir': { type: 'string' },
+    },
+    USAGE,
+    fail,
+  );
+  if (!values) return;
   const durationS = number('duration-s', values['duration-s'] as string | undefined, 60, 2, 600);
   const warmupS = number('warmup-s', values['warmup-s'] as string | undefined, 5, 1, 120);
   const replicationDelayMs = number(

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import '../local/powertools-env';
-import { parseArgs } from 'node:util';
 import { DEPLOYMENT_MODELS } from '../lib/config/topology';
 import {
   DRILL_DEFAULTS,
@@ -9,6 +8,7 @@ import {
   type RegionDrillOptions,
   runRegionDrill,
 } from '../local/drill';
+import { parseFlags } from './cli-flags';
 import { topologyFromFlags } from './topology-flags';
 
 const d = DRILL_DEFAULTS;
@@ -66,25 +66,16 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        ...Object.fromEntries(Object.values(FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
-        config: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    fail((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const values = parseFlags(
+    {
+      ...Object.fromEntries(Object.values(FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
+      config: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    USAGE,
+    fail,
+  );
+  if (!values) return;
 
   if (typeof values.model === 'string' && !(DEPLOYMENT_MODELS as readonly string[]).includes(values.model)) {
     fail(`--model must be one of ${DEPLOYMENT_MODELS.join(', ')}, got "${values.model}"`);

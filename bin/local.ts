@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import '../local/powertools-env';
-import { parseArgs } from 'node:util';
 import { DEPLOYMENT_MODELS } from '../lib/config/topology';
 import { startLocalPlatform } from '../local/platform';
+import { parseFlags } from './cli-flags';
 import { topologyFromFlags } from './topology-flags';
 
 const USAGE = `Usage: npm run local -- [options]
@@ -32,30 +32,21 @@ function number(name: string, value: string | undefined, min: number): number | 
 }
 
 async function main(): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        config: { type: 'string' },
-        model: { type: 'string' },
-        'port-base': { type: 'string' },
-        'replication-delay-ms': { type: 'string' },
-        'distance-scale': { type: 'string' },
-        'no-distance': { type: 'boolean' },
-        'health-interval-ms': { type: 'string' },
-        'cache-ttl-s': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    fail((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const values = parseFlags(
+    {
+      config: { type: 'string' },
+      model: { type: 'string' },
+      'port-base': { type: 'string' },
+      'replication-delay-ms': { type: 'string' },
+      'distance-scale': { type: 'string' },
+      'no-distance': { type: 'boolean' },
+      'health-interval-ms': { type: 'string' },
+      'cache-ttl-s': { type: 'string' },
+    },
+    USAGE,
+    fail,
+  );
+  if (!values) return;
   const topology = topologyFromFlags(
     { config: values.config as string | undefined, model: values.model as string | undefined },
     fail,

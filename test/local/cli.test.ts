@@ -7,9 +7,9 @@ import * as path from 'node:path';
 // a start that prints every URL, and Ctrl-C that leaves no process behind.
 const ROOT = path.join(__dirname, '..', '..');
 
-/** What `npm run local` runs: one Node.js process with tsx as its loader. */
-function run(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts', ...args], {
+/** What `npm run local` (or another local CLI) runs: one Node.js process with tsx as its loader. */
+function run(args: string[], script = 'bin/local.ts'): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,6 +69,22 @@ test.each([
   expect(stderr).toContain(message);
   expect(stderr).toContain('Usage: npm run local');
 });
+
+test.each([
+  [['--bogus'], "Unknown option '--bogus'"],
+  [['--models', 'single-region,sideways'], '--models: unknown model "sideways"'],
+  [['--duration-s', '1'], '--duration-s must be a number from 2 to 600, got "1"'],
+  [['--replication-delay-ms', 'soon'], '--replication-delay-ms must be a number'],
+])(
+  'npm run bench: bad flags %j stop with a message naming the problem, before anything starts',
+  async (args, message) => {
+    const { code, stdout, stderr } = await finished(run(args, 'bin/bench.ts'));
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stderr).toContain('Usage: npm run bench');
+    expect(stdout).toBe('');
+  },
+);
 
 test('a busy port is named', async () => {
   const blocker = createServer();
