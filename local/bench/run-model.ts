@@ -1,5 +1,6 @@
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { callControl } from '../control-client';
 import { Distance, type DistanceOptions } from '../distance';
 import {
   type Answer,
@@ -237,15 +238,8 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
   }
 }
 
-async function control(urls: PlatformUrls, method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${urls.controlUrl}${path}`, {
-    method,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const answer = await response.json();
-  if (response.status !== 200)
-    throw new Error(`control ${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
-  return answer;
+function control(urls: PlatformUrls, method: string, path: string, body?: unknown): Promise<any> {
+  return callControl(urls.controlUrl, method, path, body);
 }
 
 async function token(urls: PlatformUrls, jurisdiction: string, sub: string, admin = false): Promise<string> {

@@ -1,4 +1,5 @@
 import { resolveTopology } from '../../lib/config/topology';
+import { callControl } from '../../local/control-client';
 import { type LocalPlatform, type LocalPlatformOptions, startLocalPlatform } from '../../local/platform';
 
 export interface Answer {
@@ -32,15 +33,8 @@ export async function startTestPlatform(
 export class Client {
   constructor(private readonly platform: LocalPlatform) {}
 
-  async control(method: string, path: string, body?: unknown): Promise<any> {
-    const response = await fetch(`${this.platform.controlUrl}${path}`, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const answer = await response.json();
-    if (response.status !== 200)
-      throw new Error(`control ${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
-    return answer;
+  control(method: string, path: string, body?: unknown): Promise<any> {
+    return callControl(this.platform.controlUrl, method, path, body);
   }
 
   async token(jurisdiction: string, sub: string, admin = false): Promise<string> {
