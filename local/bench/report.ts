@@ -386,9 +386,9 @@ export function renderSvg(result: BenchResult): string {
     if (flow === 'product page') {
       parts.push(
         `<rect x="${x0}" y="${y(SOURCE_CARD_BAND_MS.high)}" width="${panelWidth - 20}" height="${y(SOURCE_CARD_BAND_MS.low) - y(SOURCE_CARD_BAND_MS.high)}" fill="#e15759" fill-opacity="0.08"/>`,
-        `<text x="${x0 + panelWidth - 24}" y="${y(SOURCE_CARD_BAND_MS.high) + 12}" text-anchor="end" fill="#e15759">source card: 400-700 ms</text>`,
+        `<text x="${x0 + 4}" y="${y(SOURCE_CARD_BAND_MS.high) + 12}" fill="#e15759">source card: 400-700 ms</text>`,
         `<line x1="${x0}" y1="${y(ACTIVE_ACTIVE_PAGE_P95_MS)}" x2="${x0 + panelWidth - 20}" y2="${y(ACTIVE_ACTIVE_PAGE_P95_MS)}" stroke="#59a14f" stroke-dasharray="4 3"/>`,
-        `<text x="${x0 + panelWidth - 24}" y="${y(ACTIVE_ACTIVE_PAGE_P95_MS) - 4}" text-anchor="end" fill="#59a14f">100 ms target</text>`,
+        `<text x="${x0 + 4}" y="${y(ACTIVE_ACTIVE_PAGE_P95_MS) - 4}" fill="#59a14f">100 ms</text>`,
       );
     }
     const groupWidth = (panelWidth - 20) / CLIENT_LOCATIONS.length;
