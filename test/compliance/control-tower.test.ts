@@ -62,6 +62,7 @@ const REVIEWED_ACKNOWLEDGEMENTS: Readonly<Record<string, readonly string[]>> = {
   api_gw_v2_authorization_type_configured_check: [
     'Commerce-<R>-Stateless/Api/HttpApi/GET--api--health/Resource',
     'Commerce-<R>-Stateless/Api/HttpApi/GET--api--products--{sku}/Resource',
+    'Commerce-<R>-Stateless/Api/HttpApi/GET--api--products--{sku}--likes/Resource',
     // Probed anonymously by Route 53 (lib/api/writer-api.ts).
     'Commerce-<R>-Stateless/WriterApi/HttpApi/GET--api--health--writer/Resource',
   ],
