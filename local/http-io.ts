@@ -32,10 +32,14 @@ export async function readBody(request: IncomingMessage): Promise<string | undef
   return size === 0 ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
-export function lowerCaseHeaders(request: IncomingMessage): Record<string, string> {
+/**
+ * A message's headers by lower-case name; repeats joined with `separator` (`,` as API
+ * Gateway's v2 event joins a request's, `, ` as fetch joins an answer's).
+ */
+export function lowerCaseHeaders(message: IncomingMessage, separator = ','): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(separator) : value;
   }
   return headers;
 }
@@ -112,7 +116,7 @@ export interface HttpAnswer {
 }
 
 /** API Gateway's integration timeout: an upstream that takes longer gets no answer. */
-export const EXCHANGE_TIMEOUT_MS = 30_000;
+const EXCHANGE_TIMEOUT_MS = 30_000;
 
 /** Connections between the local servers are kept open, as CloudFront and API Gateway keep theirs. */
 const keepAlive = new Agent({ keepAlive: true });
@@ -162,10 +166,7 @@ function exchangeOnce(
       resolve(outgoing.reusedSocket && error.code === 'ECONNRESET' ? STALE_SOCKET : undefined);
     });
     outgoing.once('response', (incoming) => {
-      const answerHeaders: Record<string, string> = {};
-      for (const [name, value] of Object.entries(incoming.headers)) {
-        if (value !== undefined) answerHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
+      const answerHeaders = lowerCaseHeaders(incoming, ', ');
       readBody(incoming).then(
         (text) => resolve({ status: incoming.statusCode ?? 502, headers: answerHeaders, body: text ?? '' }),
         () => resolve(undefined),

@@ -110,60 +110,39 @@ export function isOrderAnswer(answer: Answer): boolean {
   return answer.status === 201 || (answer.status === 409 && answer.body?.error?.code === 'INSUFFICIENT_STOCK');
 }
 
+/** One call of a signed-in shopper, from where they are, through the edge. */
+function callAs(input: FlowInput, method: string, path: string, options: Omit<CallOptions, 'token'> = {}) {
+  return input.client.call(input.shopper.location, method, path, { ...options, token: input.shopper.token });
+}
+
 /** The checkout request; sent again unchanged, it is a retry that must not charge twice. */
 export function placeOrder(input: FlowInput): Promise<Answer> {
-  const { client, shopper, key, checkoutSku } = input;
-  return client.call(shopper.location, 'POST', '/api/orders', {
-    token: shopper.token,
-    headers: { 'Idempotency-Key': key },
-    body: { lines: [{ sku: checkoutSku, quantity: 1 }] },
+  return callAs(input, 'POST', '/api/orders', {
+    headers: { 'Idempotency-Key': input.key },
+    body: { lines: [{ sku: input.checkoutSku, quantity: 1 }] },
   });
 }
 
 /** What a shopper's browser does for each flow, signed in (so the edge routes by home). */
 export const FLOWS: Readonly<Record<FlowName, Flow>> = {
   // The page's three calls one after another, as a page script awaiting each would.
-  'product page': ({ client, shopper, sku }) =>
+  'product page': (input) =>
     sequence(
       [
-        () => client.call(shopper.location, 'GET', `/api/products/${sku}`, { token: shopper.token }),
-        () => client.call(shopper.location, 'GET', `/api/products/${sku}/likes`, { token: shopper.token }),
-        () => client.call(shopper.location, 'GET', '/api/me/cart', { token: shopper.token }),
+        () => callAs(input, 'GET', `/api/products/${input.sku}`),
+        () => callAs(input, 'GET', `/api/products/${input.sku}/likes`),
+        () => callAs(input, 'GET', '/api/me/cart'),
       ],
       ok,
     ),
-  like: ({ client, shopper, sku, key }) =>
+  like: (input) =>
     sequence(
-      [
-        () =>
-          client.call(shopper.location, 'POST', `/api/products/${sku}/likes`, {
-            token: shopper.token,
-            headers: { 'Idempotency-Key': key },
-          }),
-      ],
+      [() => callAs(input, 'POST', `/api/products/${input.sku}/likes`, { headers: { 'Idempotency-Key': input.key } })],
       ok,
     ),
-  'add to cart': ({ client, shopper, sku }) =>
-    sequence(
-      [
-        () =>
-          client.call(shopper.location, 'POST', '/api/me/cart/items', {
-            token: shopper.token,
-            body: { sku, quantity: 1 },
-          }),
-      ],
-      ok,
-    ),
-  'profile update': ({ client, shopper, key }) =>
-    sequence(
-      [
-        () =>
-          client.call(shopper.location, 'PUT', '/api/me/profile', {
-            token: shopper.token,
-            body: { displayName: `Shopper ${key}` },
-          }),
-      ],
-      ok,
-    ),
+  'add to cart': (input) =>
+    sequence([() => callAs(input, 'POST', '/api/me/cart/items', { body: { sku: input.sku, quantity: 1 } })], ok),
+  'profile update': (input) =>
+    sequence([() => callAs(input, 'PUT', '/api/me/profile', { body: { displayName: `Shopper ${input.key}` } })], ok),
   checkout: (input) => sequence([() => placeOrder(input)], isOrderAnswer),
 };

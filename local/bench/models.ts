@@ -1,4 +1,4 @@
-import { DEFAULT_TOPOLOGY, resolveTopology, type Topology } from '../../lib/config/topology';
+import { resolveTopology, type Topology } from '../../lib/config/topology';
 import type { Distance } from '../distance';
 
 /** Where the benchmark's shoppers are: North America, Europe and Asia. */
@@ -53,9 +53,4 @@ export function topologyOf(model: BenchModel): Topology {
 export function homeJurisdiction(topology: Topology, location: string, distance: Distance): string {
   const nearest = distance.byDistanceFrom(location, topology.servingRegions)[0] as string;
   return topology.jurisdictionOf(nearest).name;
-}
-
-/** For the report: the default topology's regions, as the models above use them. */
-export function defaultRegions(): string {
-  return DEFAULT_TOPOLOGY.jurisdictions.map((j) => `${j.name}: ${j.regions.join(' + ')}`).join('; ');
 }

@@ -56,7 +56,7 @@ function record(histogram: RecordableHistogram, ms: number): void {
   histogram.record(Math.max(1, Math.round(ms * 1000)));
 }
 
-export function summarize(histogram: RecordableHistogram): LatencySummary {
+function summarize(histogram: RecordableHistogram): LatencySummary {
   const ms = (us: number) => Math.round(us / 10) / 100;
   if (histogram.count === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };
   return {
