@@ -260,6 +260,20 @@ export function renderMarkdown(result: BenchResult, comparison?: RerunComparison
     '',
     '![p95 latency per flow, model and client location](benchmark.svg)',
     '',
+    '## Models',
+    '',
+    markdownTable(
+      ['model', 'what it is', 'regions', 'home jurisdiction of shoppers in'],
+      [...result.models, result.overhead].map((m) => [
+        m.label,
+        m.description,
+        m.regions.map((r) => `${r.jurisdiction}: ${r.regions.join(' + ')}`).join('; '),
+        Object.entries(m.homes)
+          .map(([location, home]) => `${location} → ${home}`)
+          .join(', '),
+      ]),
+    ),
+    '',
     '## Targets',
     '',
     markdownTable(
@@ -284,14 +298,15 @@ export function renderMarkdown(result: BenchResult, comparison?: RerunComparison
     '',
     'The checkout product has stock for three quarters of the orders the run sends, so the rest must be',
     'refused; every fourth order is sent again with the same Idempotency-Key (a client retry), which must',
-    "answer as the first did. Stock is read back from the primary and charges from the card processor's record.",
+    "answer as the first did. Stock is read from the strong store and charges from the card processor's record.",
     '',
     checkoutTable([...result.models, result.overhead]),
     '',
     `## Benchmark overhead: ${result.overhead.label}`,
     '',
-    'The same load with no injected delay between regions and none in replication: what the harness, HTTP on',
-    'loopback and the local engines add to every figure above.',
+    'The same load on active-active with no injected delay between regions and none in replication: what the',
+    "harness, HTTP on loopback and the local engines add to every figure above. Each model's own figure of it",
+    'is its North America rows, which cross nothing; the injected delays are waited to a fraction of a millisecond.',
     '',
   );
   for (const flow of FLOW_NAMES) out.push(`### ${flow}`, '', flowTable([result.overhead], flow), '');
