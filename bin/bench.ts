@@ -6,7 +6,7 @@ import type { FlowName } from '../local/bench/flows';
 import { BENCH_MODELS, MODEL_NAMES, type ModelName } from '../local/bench/models';
 import { compareRuns, renderMarkdown, renderSvg, targets } from '../local/bench/report';
 import type { BenchResult, ModelResult } from '../local/bench/results';
-import { runModel } from '../local/bench/run-model';
+import { DEFAULT_REPLICATION_PHASE_MS, runModel } from '../local/bench/run-model';
 import { parseFlags } from './cli-flags';
 
 /** Flow starts per second from each client location: light enough for a 2-core machine. */
@@ -24,7 +24,7 @@ Runs each deployment model on the local platform (loopback only) with the publis
 inter-region round trips, drives every flow from North America, Europe and Asia at a
 constant rate, then once more with no injected delay (the benchmark's own overhead).
 Writes docs/benchmark.md, docs/benchmark.svg and docs/benchmark.json; exits 1 if a
-target is missed. Takes about (warm-up + duration + 10 s) per model, 4 runs: ~5 min.
+target is missed. Takes about (warm-up + duration + 25 s) per model, 4 runs: ~6 min.
 
   --duration-s <n>            measured seconds per model (default 60)
   --warmup-s <n>              discarded warm-up seconds per model (default 5)
@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     settings: {
       durationS,
       warmupS,
+      replicationPhaseS: DEFAULT_REPLICATION_PHASE_MS / 1000,
       ratesPerLocation: DEFAULT_RATES,
       replicationDelayMs,
       distanceScale: 1,

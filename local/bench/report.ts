@@ -288,8 +288,10 @@ export function renderMarkdown(result: BenchResult, comparison?: RerunComparison
   out.push(
     '## Replication lag observed',
     '',
-    `A profile written at one region's API, then read at the other's every ${LAG_POLL_MS} ms until it shows, a round every`,
-    `${LAG_PROBE_PAUSE_MS} ms during the measured load. The local replicator delivers after ${settings.replicationDelayMs} ms and polls every 100 ms,`,
+    `A profile written at one region's API, then read at the other's every ${LAG_POLL_MS} ms until it shows, then a`,
+    `${LAG_PROBE_PAUSE_MS} ms pause; every pair at once, for ${settings.replicationPhaseS} s after the measured window, under the same load`,
+    "(during the window the probe's reads would add to the load whose latency is measured).",
+    `The local replicator delivers after ${settings.replicationDelayMs} ms and polls every 100 ms,`,
     'standing in for DynamoDB global tables (typically under a second; no SLA).',
     '',
     replicationTable(result.models),

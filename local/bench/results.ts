@@ -84,6 +84,8 @@ export interface ModelResult {
 export interface BenchSettings {
   readonly durationS: number;
   readonly warmupS: number;
+  /** Seconds after the measured window in which replication lag was observed, under the same load. */
+  readonly replicationPhaseS: number;
   readonly ratesPerLocation: Readonly<Record<FlowName, number>>;
   readonly replicationDelayMs: number;
   readonly distanceScale: number;

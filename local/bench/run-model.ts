@@ -25,6 +25,13 @@ export interface ModelRunOptions {
   readonly durationMs: number;
   /** Load at the same rates before measuring, discarded: connections, caches, JIT warm. */
   readonly warmupMs: number;
+  /**
+   * Replication is observed after the measured window, under the same load, for this long:
+   * the probe reads the other region every 25 ms, which during the window would double the
+   * platform's requests and show in the latency figures.
+   * @default 15000
+   */
+  readonly replicationPhaseMs?: number;
   /** Flow starts per second from each client location. */
   readonly rates: Readonly<Record<FlowName, number>>;
   readonly distance: DistanceOptions;
@@ -32,7 +39,7 @@ export interface ModelRunOptions {
   readonly log: (line: string) => void;
 }
 
-type Phase = 'warmup' | 'measure';
+type Phase = 'warmup' | 'measure' | 'replication';
 
 const SHOPPERS_PER_LOCATION = 10;
 const CATALOG = ['BENCH-1', 'BENCH-2', 'BENCH-3', 'BENCH-4'];
@@ -46,6 +53,7 @@ export const LAG_POLL_MS = 25;
 const LAG_TIMEOUT_MS = 10_000;
 /** Pause between rounds of lag probes. */
 export const LAG_PROBE_PAUSE_MS = 500;
+export const DEFAULT_REPLICATION_PHASE_MS = 15_000;
 
 /** Latencies in microseconds, HdrHistogram (Node's own) with 3 significant figures. */
 function newHistogram(): RecordableHistogram {
@@ -90,9 +98,13 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
     const rate = options.rates[flow];
     if (!(rate > 0)) throw new Error(`runModel ${options.label}: rates["${flow}"] must be above 0, got ${rate}`);
   }
-  for (const field of ['durationMs', 'warmupMs'] as const) {
-    if (!(options[field] > 0))
-      throw new Error(`runModel ${options.label}: ${field} must be above 0, got ${options[field]}`);
+  const replicationPhaseMs = options.replicationPhaseMs ?? DEFAULT_REPLICATION_PHASE_MS;
+  for (const [field, value] of [
+    ['durationMs', options.durationMs],
+    ['warmupMs', options.warmupMs],
+    ['replicationPhaseMs', replicationPhaseMs],
+  ] as const) {
+    if (!(value > 0)) throw new Error(`runModel ${options.label}: ${field} must be above 0, got ${value}`);
   }
   const topology = topologyOf(model);
   const distance = Distance.fromReferenceTable(options.distance);
@@ -143,7 +155,7 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
                   client,
                   key: `${phase}.${location}.${flow.replace(/ /g, '-')}.${index}`,
                   sku: CATALOG[index % CATALOG.length] as string,
-                  // Warm-up checkouts buy from the deep catalog, leaving the measured stock whole.
+                  // Unmeasured checkouts buy from the deep catalog, leaving the measured stock whole.
                   checkoutSku: phase === 'measure' ? CHECKOUT_SKU : (CATALOG[0] as string),
                 };
                 const outcome = await FLOWS[flow](input).catch((error: unknown) => ({
@@ -204,10 +216,12 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
       }
     }
     options.log(`${options.label}: measuring for ${options.durationMs / 1000} s`);
-    const measuring = { done: false };
-    const lagProbes = probeReplication(urls, topology, measuring);
     await drive('measure', options.durationMs, cells);
-    measuring.done = true;
+    options.log(`${options.label}: observing replication for ${replicationPhaseMs / 1000} s under the same load`);
+    const probing = { done: false };
+    const lagProbes = probeReplication(urls, topology, probing);
+    await drive('replication', replicationPhaseMs);
+    probing.done = true;
     const replication = await lagProbes;
     await Promise.all(retries);
     const checkout = await auditCheckout(urls, topology.jurisdictions, initialStock, ledgers);
@@ -295,8 +309,8 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30
 
 /** What the shoppers of one jurisdiction were told about their checkouts. */
 interface OrderLedger {
-  /** Order ids the API confirmed (201), warm-up and measured apart. */
-  readonly warmup: Set<string>;
+  /** Order ids the API confirmed (201), measured apart from the rest (warm-up, replication phase). */
+  readonly unmeasured: Set<string>;
   readonly measured: Set<string>;
   attempts: number;
   soldOut: number;
@@ -306,12 +320,12 @@ interface OrderLedger {
 }
 
 function newLedger(): OrderLedger {
-  return { warmup: new Set(), measured: new Set(), attempts: 0, soldOut: 0, retriesSent: 0, retryMismatches: [] };
+  return { unmeasured: new Set(), measured: new Set(), attempts: 0, soldOut: 0, retriesSent: 0, retryMismatches: [] };
 }
 
 function noteOrder(ledger: OrderLedger, phase: Phase, answer: Answer | undefined): void {
   if (answer?.status !== 201 || typeof answer.body?.id !== 'string') return;
-  (phase === 'measure' ? ledger.measured : ledger.warmup).add(answer.body.id);
+  (phase === 'measure' ? ledger.measured : ledger.unmeasured).add(answer.body.id);
 }
 
 /** Sends a checkout again: it must answer as the first time did, never a second order. */
@@ -332,13 +346,14 @@ async function checkRetry(input: FlowInput, first: Answer, ledger: OrderLedger, 
 
 /**
  * Write in one region, read in another until it shows: a profile update at one region's
- * API, then reads of the other region's API every 10 ms. Active-passive only writes in
- * the primary; active-active writes in every region.
+ * API, then reads of the other region's API every `LAG_POLL_MS`, a probe per pair at a
+ * time, every pair at once, until `probing.done`. Active-passive only writes in the
+ * primary; active-active writes in every region.
  */
 async function probeReplication(
   urls: PlatformUrls,
   topology: ReturnType<typeof topologyOf>,
-  measuring: { done: boolean },
+  probing: { done: boolean },
 ): Promise<ReplicationLag[]> {
   const pairs = topology.jurisdictions.flatMap((j) => {
     const writers = topology.deploymentModel === 'active-active' ? j.regions : [j.primaryRegion];
@@ -346,50 +361,39 @@ async function probeReplication(
       j.regions.filter((to) => to !== from).map((to) => ({ jurisdiction: j.name, from, to })),
     );
   });
-  if (pairs.length === 0) return [];
-  const probes = await Promise.all(
-    pairs.map(async (pair) => ({
-      ...pair,
-      token: await token(urls, pair.jurisdiction, `lag-probe-${pair.from}-${pair.to}`),
-      lag: newHistogram(),
-      unseen: 0,
-      failedWrites: 0,
-    })),
-  );
   let n = 0;
-  while (!measuring.done) {
-    for (const probe of probes) {
-      const displayName = `lag probe ${n++}`;
-      const written = await request(`${urls.regionUrls[probe.from]}/api/me/profile`, 'PUT', {
-        token: probe.token,
-        body: { displayName },
-      }).catch(() => undefined);
-      if (written?.status !== 200) {
-        probe.failedWrites += 1;
-        continue;
+  return Promise.all(
+    pairs.map(async (pair): Promise<ReplicationLag> => {
+      const probeToken = await token(urls, pair.jurisdiction, `lag-probe-${pair.from}-${pair.to}`);
+      const lag = newHistogram();
+      let unseen = 0;
+      let failedWrites = 0;
+      while (!probing.done) {
+        const displayName = `lag probe ${n++}`;
+        const written = await request(`${urls.regionUrls[pair.from]}/api/me/profile`, 'PUT', {
+          token: probeToken,
+          body: { displayName },
+        }).catch(() => undefined);
+        if (written?.status !== 200) {
+          failedWrites += 1;
+        } else {
+          const writtenAt = performance.now();
+          let seen = false;
+          while (!seen && performance.now() - writtenAt < LAG_TIMEOUT_MS) {
+            const read = await request(`${urls.regionUrls[pair.to]}/api/me/profile`, 'GET', {
+              token: probeToken,
+            }).catch(() => undefined);
+            seen = read?.status === 200 && read.body?.displayName === displayName;
+            if (!seen) await sleep(LAG_POLL_MS);
+          }
+          if (seen) record(lag, performance.now() - writtenAt);
+          else unseen += 1;
+        }
+        await sleep(LAG_PROBE_PAUSE_MS);
       }
-      const writtenAt = performance.now();
-      let seen = false;
-      while (!seen && performance.now() - writtenAt < LAG_TIMEOUT_MS) {
-        const read = await request(`${urls.regionUrls[probe.to]}/api/me/profile`, 'GET', { token: probe.token }).catch(
-          () => undefined,
-        );
-        seen = read?.status === 200 && read.body?.displayName === displayName;
-        if (!seen) await sleep(LAG_POLL_MS);
-      }
-      if (seen) record(probe.lag, performance.now() - writtenAt);
-      else probe.unseen += 1;
-    }
-    await sleep(LAG_PROBE_PAUSE_MS);
-  }
-  return probes.map((probe) => ({
-    jurisdiction: probe.jurisdiction,
-    from: probe.from,
-    to: probe.to,
-    lag: summarize(probe.lag),
-    unseen: probe.unseen,
-    failedWrites: probe.failedWrites,
-  }));
+      return { ...pair, lag: summarize(lag), unseen, failedWrites };
+    }),
+  );
 }
 
 /** What the card processor kept, against the orders the shoppers were told of. */
@@ -453,7 +457,10 @@ async function auditCheckout(
         finalStock,
         oversoldUnits: Math.max(0, confirmedUnits - stock),
         stockMismatch: stock - finalStock - confirmedUnits,
-        ...auditCharges(payments[jurisdiction.name]?.captures ?? [], new Set([...ledger.warmup, ...ledger.measured])),
+        ...auditCharges(
+          payments[jurisdiction.name]?.captures ?? [],
+          new Set([...ledger.unmeasured, ...ledger.measured]),
+        ),
         retriesSent: ledger.retriesSent,
         retryMismatches: ledger.retryMismatches,
       };

@@ -39,6 +39,24 @@ describe('open loop', () => {
   });
 });
 
+test('runModel refuses a phase that is not above 0, naming the run and the field, before starting anything', async () => {
+  const valid: ModelRunOptions = {
+    label: 'bad phase',
+    durationMs: 1000,
+    warmupMs: 1000,
+    rates: { 'product page': 1, like: 1, 'add to cart': 1, 'profile update': 1, checkout: 1 },
+    distance: { enabled: false },
+    replicationDelayMs: 0,
+    log: () => {},
+  };
+  await expect(runModel(BENCH_MODELS['active-active'], { ...valid, replicationPhaseMs: 0 })).rejects.toThrow(
+    'runModel bad phase: replicationPhaseMs must be above 0, got 0',
+  );
+  await expect(runModel(BENCH_MODELS['active-active'], { ...valid, warmupMs: -5 })).rejects.toThrow(
+    'runModel bad phase: warmupMs must be above 0, got -5',
+  );
+});
+
 function fakeCell(location: string, flow: FlowName, p50: number, p95 = p50, trips = 0): CellResult {
   return {
     location,
@@ -72,6 +90,7 @@ function fakeResult(asiaSingleRegionPage: number, activeActive = 20): BenchResul
     settings: {
       durationS: 1,
       warmupS: 1,
+      replicationPhaseS: 1,
       ratesPerLocation: { 'product page': 1, like: 1, 'add to cart': 1, 'profile update': 1, checkout: 1 },
       replicationDelayMs: 0,
       distanceScale: 1,
@@ -145,6 +164,7 @@ describe('a short benchmark run on the local platform', () => {
     label: 'test',
     durationMs: 3000,
     warmupMs: 1000,
+    replicationPhaseMs: 2000,
     rates: { 'product page': 2, like: 2, 'add to cart': 2, 'profile update': 2, checkout: 3 },
     distance: { scale: 0.05 },
     replicationDelayMs: 100,
