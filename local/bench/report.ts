@@ -1,6 +1,7 @@
 import { FLOW_NAMES, type FlowName } from './flows';
 import { CLIENT_LOCATIONS } from './models';
-import type { BenchResult, CellResult, ModelResult } from './results';
+import { percentileIntervalRanks } from './percentile-interval';
+import type { BenchResult, CellResult, Interval, ModelResult } from './results';
 import { LAG_POLL_MS, LAG_PROBE_PAUSE_MS } from './run-model';
 
 /** The source card's complaint: Asian shoppers wait this long per page on one US region. */
@@ -87,6 +88,18 @@ export interface RerunGroup {
   readonly compared: number;
   readonly largestDifference: number;
   readonly outsideTolerance: number;
+  /** Of those, the ones whose 95 % intervals do not even overlap: a change chance does not explain. */
+  readonly beyondChance: number;
+}
+
+export interface ComparedFigure {
+  readonly figure: string;
+  readonly before: number;
+  readonly after: number;
+  readonly beforeInterval: Interval;
+  readonly afterInterval: Interval;
+  /** The two runs' 95 % intervals overlap: the difference is within what sampling alone gives. */
+  readonly withinChance: boolean;
 }
 
 export interface RerunComparison {
@@ -94,7 +107,7 @@ export interface RerunComparison {
   readonly compared: number;
   readonly largestDifference: number;
   /** Figures more than the tolerance apart, worst first. */
-  readonly outside: readonly { readonly figure: string; readonly before: number; readonly after: number }[];
+  readonly outside: readonly ComparedFigure[];
   /** The same, for figures of at least 100 ms in the earlier run (the network dominates) and under it. */
   readonly network: RerunGroup;
   readonly local: RerunGroup;
@@ -102,7 +115,7 @@ export interface RerunComparison {
 
 /** p50 and p95 of every model × location × flow, this run against an earlier one. */
 export function compareRuns(before: BenchResult, after: BenchResult): RerunComparison {
-  const figures: { figure: string; before: number; after: number; difference: number }[] = [];
+  const figures: (ComparedFigure & { difference: number })[] = [];
   for (const model of [...after.models, after.overhead]) {
     const earlier = [...before.models, before.overhead].find((m) => m.label === model.label);
     for (const now of model.cells) {
@@ -110,10 +123,15 @@ export function compareRuns(before: BenchResult, after: BenchResult): RerunCompa
       if (!then) continue;
       for (const p of ['p50', 'p95'] as const) {
         const difference = Math.abs(now.latency[p] - then.latency[p]) / Math.max(then.latency[p], 1e-9);
+        const beforeInterval = then.latency[`${p}Interval`];
+        const afterInterval = now.latency[`${p}Interval`];
         figures.push({
           figure: `${model.label} / ${now.location} / ${now.flow} / ${p}`,
           before: then.latency[p],
           after: now.latency[p],
+          beforeInterval,
+          afterInterval,
+          withinChance: overlap(beforeInterval, afterInterval),
           difference,
         });
       }
@@ -124,16 +142,42 @@ export function compareRuns(before: BenchResult, after: BenchResult): RerunCompa
     compared: members.length,
     largestDifference: members[0]?.difference ?? 0,
     outsideTolerance: members.filter((f) => f.difference > RERUN_TOLERANCE).length,
+    beyondChance: members.filter((f) => f.difference > RERUN_TOLERANCE && !f.withinChance).length,
   });
   return {
     network: group(figures.filter((f) => f.before >= LOCAL_SCALE_MS)),
     local: group(figures.filter((f) => f.before < LOCAL_SCALE_MS)),
     compared: figures.length,
     largestDifference: figures[0]?.difference ?? 0,
-    outside: figures
-      .filter((f) => f.difference > RERUN_TOLERANCE)
-      .map(({ figure, before: b, after: a }) => ({ figure, before: b, after: a })),
+    outside: figures.filter((f) => f.difference > RERUN_TOLERANCE).map(({ difference: _, ...figure }) => figure),
   };
+}
+
+/** Why a tail figure moves between runs, worked out for this run's smallest sample. */
+function tailNote(result: BenchResult): string[] {
+  const n = Math.min(...[...result.models, result.overhead].flatMap((m) => m.cells.map((c) => c.latency.count)));
+  if (!(n > 0) || !Number.isFinite(n)) return [];
+  const { lower, upper } = percentileIntervalRanks(n, 0.95);
+  const above = upper > n ? 'beyond the largest' : `the ${ordinal(upper)}`;
+  return [
+    `A p95 of ${n} samples is their ${ordinal(Math.round(0.95 * n))} smallest, and its 95 % interval runs from the ${ordinal(lower)} to ${above}:`,
+    "a re-run's tail figure moves that much with nothing changed; more samples (`--duration-s`) narrow it.",
+  ];
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
+/** Whether two intervals share a value; a null upper end is unbounded. */
+function overlap([lowA, highA]: Interval, [lowB, highB]: Interval): boolean {
+  return lowA <= (highB ?? Number.POSITIVE_INFINITY) && lowB <= (highA ?? Number.POSITIVE_INFINITY);
+}
+
+/** An interval as the tables print it. */
+export function formatInterval([low, high]: Interval): string {
+  return high === null ? `${low} or more` : `${low}-${high}`;
 }
 
 const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
@@ -149,12 +193,13 @@ function flowTable(models: readonly ModelResult[], flow: FlowName): string {
   const rows = models.flatMap((model) =>
     CLIENT_LOCATIONS.map((location) => {
       const c = cell(model, location, flow);
-      if (!c) return [model.label, location, '-', '-', '-', '-', '-', '-'];
+      if (!c) return [model.label, location, '-', '-', '-', '-', '-', '-', '-'];
       return [
         model.label,
         `${CONTINENT[location]} (${location})`,
         String(c.latency.p50),
         String(c.latency.p95),
+        formatInterval(c.latency.p95Interval),
         String(c.latency.p99),
         String(c.errors),
         `${c.latency.count} / ${c.requests}`,
@@ -168,6 +213,7 @@ function flowTable(models: readonly ModelResult[], flow: FlowName): string {
       'client in',
       'p50 ms',
       'p95 ms',
+      'p95 95 % interval',
       'p99 ms',
       'errors',
       'flows / requests',
@@ -317,32 +363,45 @@ export function renderMarkdown(result: BenchResult, comparison?: RerunComparison
       '## Against the previous run',
       '',
       `${comparison.compared} figures (p50 and p95 of every row) compared with the run before this one: the largest`,
-      `difference is ${percent(comparison.largestDifference)}; ${comparison.outside.length} differ by more than ${percent(RERUN_TOLERANCE)}.`,
+      `difference is ${percent(comparison.largestDifference)}; ${comparison.outside.length} differ by more than ${percent(RERUN_TOLERANCE)}, of which`,
+      `${comparison.outside.filter((o) => !o.withinChance).length} by more than chance explains (the two runs' 95 % intervals do not overlap).`,
+      ...tailNote(result),
       '',
       markdownTable(
-        ['figures', 'compared', 'largest difference', `more than ${percent(RERUN_TOLERANCE)} apart`],
         [
-          [
-            `${LOCAL_SCALE_MS} ms or more (the modelled network dominates)`,
-            String(comparison.network.compared),
-            percent(comparison.network.largestDifference),
-            String(comparison.network.outsideTolerance),
-          ],
-          [
-            `under ${LOCAL_SCALE_MS} ms (the local engines' own time dominates)`,
-            String(comparison.local.compared),
-            percent(comparison.local.largestDifference),
-            String(comparison.local.outsideTolerance),
-          ],
+          'figures',
+          'compared',
+          'largest difference',
+          `more than ${percent(RERUN_TOLERANCE)} apart`,
+          'of them, beyond chance',
         ],
+        (
+          [
+            [`${LOCAL_SCALE_MS} ms or more (the modelled network dominates)`, comparison.network],
+            [`under ${LOCAL_SCALE_MS} ms (the local engines' own time dominates)`, comparison.local],
+          ] as const
+        ).map(([label, group]) => [
+          label,
+          String(group.compared),
+          percent(group.largestDifference),
+          String(group.outsideTolerance),
+          String(group.beyondChance),
+        ]),
       ),
       '',
     );
     if (comparison.outside.length > 0) {
       out.push(
         markdownTable(
-          ['figure', 'before ms', 'now ms'],
-          comparison.outside.map((o) => [o.figure, String(o.before), String(o.after)]),
+          ['figure', 'before ms', 'now ms', 'before: 95 % interval', 'now: 95 % interval', 'within chance'],
+          comparison.outside.map((o) => [
+            o.figure,
+            String(o.before),
+            String(o.after),
+            formatInterval(o.beforeInterval),
+            formatInterval(o.afterInterval),
+            o.withinChance ? 'yes' : '**no**',
+          ]),
         ),
         '',
       );

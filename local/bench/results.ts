@@ -8,7 +8,16 @@ export interface LatencySummary {
   readonly p95: number;
   readonly p99: number;
   readonly max: number;
+  /**
+   * 95 % confidence intervals of p50 and p95 from these samples (distribution-free, see
+   * `percentile-interval.ts`): how far a re-run's figure may move by chance alone. The
+   * upper end is null when no sample bounds it (too few samples for that percentile).
+   */
+  readonly p50Interval: Interval;
+  readonly p95Interval: Interval;
 }
+
+export type Interval = readonly [low: number, high: number | null];
 
 /** One model × client location × flow. */
 export interface CellResult {

@@ -16,8 +16,9 @@ import {
 } from './flows';
 import { type BenchModel, CLIENT_LOCATIONS, homeJurisdiction, topologyOf } from './models';
 import { openLoop } from './open-loop';
+import { percentileIntervalRanks } from './percentile-interval';
 import { PlatformProcess, type PlatformUrls } from './platform-process';
-import type { CellResult, CheckoutAudit, LatencySummary, ModelResult, ReplicationLag } from './results';
+import type { CellResult, CheckoutAudit, Interval, LatencySummary, ModelResult, ReplicationLag } from './results';
 
 export interface ModelRunOptions {
   /** Names this run in the report, e.g. "active-active" or "active-active, no injected delay". */
@@ -66,13 +67,22 @@ function record(histogram: RecordableHistogram, ms: number): void {
 
 function summarize(histogram: RecordableHistogram): LatencySummary {
   const ms = (us: number) => Math.round(us / 10) / 100;
-  if (histogram.count === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  const n = histogram.count;
+  if (n === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0, p50Interval: [0, null], p95Interval: [0, null] };
+  // The k-th smallest sample: HdrHistogram counts ranks as round(percentile / 100 × n).
+  const sample = (rank: number) => ms(histogram.percentile((100 * rank) / n));
+  const interval = (q: number): Interval => {
+    const { lower, upper } = percentileIntervalRanks(n, q);
+    return [sample(lower), upper > n ? null : sample(upper)];
+  };
   return {
-    count: histogram.count,
+    count: n,
     p50: ms(histogram.percentile(50)),
     p95: ms(histogram.percentile(95)),
     p99: ms(histogram.percentile(99)),
     max: ms(histogram.max),
+    p50Interval: interval(0.5),
+    p95Interval: interval(0.95),
   };
 }
 

@@ -1,6 +1,7 @@
 import { FLOW_NAMES, type FlowName } from '../../local/bench/flows';
 import { BENCH_MODELS, CLIENT_LOCATIONS } from '../../local/bench/models';
 import { openLoop } from '../../local/bench/open-loop';
+import { percentileIntervalRanks } from '../../local/bench/percentile-interval';
 import { compareRuns, markdownTable, renderMarkdown, renderSvg, targets } from '../../local/bench/report';
 import type { BenchResult, CellResult, ModelResult } from '../../local/bench/results';
 import { auditCharges, type ModelRunOptions, runModel } from '../../local/bench/run-model';
@@ -61,7 +62,16 @@ function fakeCell(location: string, flow: FlowName, p50: number, p95 = p50, trip
   return {
     location,
     flow,
-    latency: { count: 10, p50, p95, p99: p95, max: p95 },
+    // Intervals ±10 % around the figure; p95's open above, as with few samples.
+    latency: {
+      count: 60,
+      p50,
+      p95,
+      p99: p95,
+      max: p95,
+      p50Interval: [Math.round(p50 * 0.9), Math.round(p50 * 1.1)],
+      p95Interval: [Math.round(p95 * 0.9), null],
+    },
     errors: 0,
     errorSamples: [],
     requests: 10,
@@ -120,9 +130,46 @@ describe('report', () => {
     const slower = compareRuns(fakeResult(600), fakeResult(690));
     expect(slower.largestDifference).toBeCloseTo(0.15);
     // Only the Asia single-region figures (600 ms before) are at network scale.
-    expect(slower.network).toEqual({ compared: 10, largestDifference: expect.closeTo(0.15), outsideTolerance: 10 });
-    expect(slower.local).toEqual({ compared: 80, largestDifference: 0, outsideTolerance: 0 });
+    expect(slower.network).toEqual({
+      compared: 10,
+      largestDifference: expect.closeTo(0.15),
+      outsideTolerance: 10,
+      beyondChance: 0,
+    });
+    expect(slower.local).toEqual({ compared: 80, largestDifference: 0, outsideTolerance: 0, beyondChance: 0 });
     expect(slower.outside.map((o) => o.figure)).toContain('single-region / ap-southeast-1 / product page / p50');
+    // 600 -> 690: the intervals (540-660, 621-759) overlap, so chance alone can explain it.
+    expect(slower.network.beyondChance).toBe(0);
+    expect(slower.outside.every((o) => o.withinChance)).toBe(true);
+    // 400 -> 690: the p50 intervals (360-440, 621-759) are apart; the open-ended p95 ones still meet.
+    const changed = compareRuns(fakeResult(400), fakeResult(690));
+    const asiaPage = (p: string) => changed.outside.find((o) => o.figure === `single-region / ap-southeast-1 / ${p}`);
+    expect(asiaPage('product page / p50')).toMatchObject({ withinChance: false, beforeInterval: [360, 440] });
+    expect(asiaPage('product page / p95')).toMatchObject({ withinChance: true, beforeInterval: [360, null] });
+    expect(changed.network).toMatchObject({ outsideTolerance: 10, beyondChance: 5 });
+    const markdown = renderMarkdown(fakeResult(690), changed);
+    expect(markdown).toContain('10 differ by more than 10.0 %, of which\n5 by more than chance explains');
+    expect(markdown).toContain(
+      'A p95 of 60 samples is their 57th smallest, and its 95 % interval runs from the 53rd to beyond the largest',
+    );
+    expect(markdown).toMatch(
+      /\| single-region \/ ap-southeast-1 \/ product page \/ p50 +\| 400 +\| 690 +\| 360-440 +\| 621-759 +\| \*\*no\*\* +\|/,
+    );
+  });
+
+  test('percentile intervals: the classical order-statistic ranks, open above when the samples are too few', () => {
+    // The textbook case: the median of 100 samples lies between the 40th and the 61st.
+    expect(percentileIntervalRanks(100, 0.5)).toEqual({ lower: 40, upper: 61 });
+    // p95 of 60: no sample is large enough to bound it from above at 95 %.
+    expect(percentileIntervalRanks(60, 0.95)).toEqual({ lower: 53, upper: 61 });
+    expect(percentileIntervalRanks(1000, 0.95)).toEqual({ lower: 936, upper: 964 });
+    // Wider intervals at higher confidence.
+    const loose = percentileIntervalRanks(1000, 0.95, 0.99);
+    expect(loose.lower).toBeLessThan(936);
+    expect(loose.upper).toBeGreaterThan(964);
+    expect(() => percentileIntervalRanks(0, 0.5)).toThrow('n must be a whole number of 1 or more, got 0');
+    expect(() => percentileIntervalRanks(10, 1)).toThrow('q must be between 0 and 1, got 1');
+    expect(() => percentileIntervalRanks(10, 0.5, 1.5)).toThrow('confidence must be between 0 and 1, got 1.5');
   });
 
   test('pads Markdown tables as the formatter does, and draws one bar per model, location and flow', () => {
@@ -136,7 +183,9 @@ describe('report', () => {
     expect(svg.match(/<title>/g)).toHaveLength(1 + 2 * CLIENT_LOCATIONS.length * FLOW_NAMES.length);
     expect(svg).toContain('<title>single-region, ap-southeast-1, product page: p95 690 ms</title>');
     const markdown = renderMarkdown(fakeResult(690), compareRuns(fakeResult(690), fakeResult(690)));
-    expect(markdown).toMatch(/\| single-region +\| Asia \(ap-southeast-1\) +\| 690 +\| 690 +\| 690 +\| 0 +\|/);
+    expect(markdown).toMatch(
+      /\| single-region +\| Asia \(ap-southeast-1\) +\| 690 +\| 690 +\| 621 or more +\| 690 +\| 0 +\|/,
+    );
     expect(markdown).toContain('the largest\ndifference is 0.0 %');
   });
 });
@@ -190,6 +239,12 @@ describe('a short benchmark run on the local platform', () => {
           errors: [],
         });
         expect(cell.latency.count).toBe(Math.round(3 * options.rates[cell.flow]));
+        // Each interval holds its figure; with 6-9 samples none bounds p95 from above.
+        const { p50, p95, p50Interval, p95Interval } = cell.latency;
+        expect(p50Interval[0]).toBeLessThanOrEqual(p50);
+        expect(p50Interval[1]).toBeGreaterThanOrEqual(p50);
+        expect(p95Interval[0]).toBeLessThanOrEqual(p95);
+        expect(p95Interval[1]).toBeNull();
       }
     }
   });
