@@ -78,7 +78,13 @@ async function main(): Promise<void> {
   const outDir = path.resolve((values['out-dir'] as string | undefined) ?? 'docs');
 
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  const common = { durationMs: durationS * 1000, warmupMs: warmupS * 1000, rates: DEFAULT_RATES, log };
+  const common = {
+    durationMs: durationS * 1000,
+    warmupMs: warmupS * 1000,
+    replicationPhaseMs: DEFAULT_REPLICATION_PHASE_MS,
+    rates: DEFAULT_RATES,
+    log,
+  };
   const results: ModelResult[] = [];
   for (const name of models) {
     results.push(

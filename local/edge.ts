@@ -9,14 +9,12 @@ import {
   forwardable,
   listen,
   lowerCaseHeaders,
+  NO_CROSS_REGION_TRIPS,
   RequestTooLargeError,
   readBody,
   send,
   tripsHeader,
 } from './http-io';
-
-/** What the edge answers itself, before (or without) reaching a region. */
-const NO_TRIPS = { [CROSS_REGION_TRIPS_HEADER]: 0 };
 
 /** How long one health check may take, as Route 53 allows a few seconds per check. */
 const HEALTH_CHECK_TIMEOUT_MS = 2000;
@@ -65,7 +63,7 @@ export class Edge {
     for (const region of props.topology.servingRegions) this.health.set(region, { healthy: true, streak: 0 });
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
-        send(response, 502, { message: `edge error: ${(error as Error).message}` }, NO_TRIPS);
+        send(response, 502, { message: `edge error: ${(error as Error).message}` }, NO_CROSS_REGION_TRIPS);
       });
     });
   }
@@ -126,19 +124,20 @@ export class Edge {
             field: 'X-Client-Region',
           },
         },
-        NO_TRIPS,
+        NO_CROSS_REGION_TRIPS,
       );
     }
-    if (!url.pathname.startsWith('/api/')) return send(response, 404, { message: 'Not Found' }, NO_TRIPS);
+    if (!url.pathname.startsWith('/api/')) return send(response, 404, { message: 'Not Found' }, NO_CROSS_REGION_TRIPS);
     const token = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
     const region = this.route(clientRegion, token ? unverifiedJurisdiction(token) : undefined);
-    if (!region) return send(response, 503, { message: 'No healthy region can serve this request' }, NO_TRIPS);
+    if (!region)
+      return send(response, 503, { message: 'No healthy region can serve this request' }, NO_CROSS_REGION_TRIPS);
     let body: string | undefined;
     try {
       body = await readBody(request);
     } catch (error) {
       if (error instanceof RequestTooLargeError)
-        return send(response, 413, { message: 'Request Entity Too Large' }, NO_TRIPS);
+        return send(response, 413, { message: 'Request Entity Too Large' }, NO_CROSS_REGION_TRIPS);
       throw error;
     }
     const trips = await this.props.distance.travel(clientRegion, region);

@@ -9,6 +9,8 @@ export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
  * (edge to region, region to primary), summed hop by hop: the runtime's own count.
  */
 export const CROSS_REGION_TRIPS_HEADER = 'x-cross-region-round-trips';
+/** The header of an answer a local server gives itself, before (or without) calling another region. */
+export const NO_CROSS_REGION_TRIPS = { [CROSS_REGION_TRIPS_HEADER]: '0' };
 
 /** The round trips an upstream answer reports, plus the one (or none) made to reach it. */
 export function tripsHeader(

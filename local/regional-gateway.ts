@@ -13,6 +13,7 @@ import {
   forwardable,
   listen,
   lowerCaseHeaders,
+  NO_CROSS_REGION_TRIPS,
   RequestTooLargeError,
   readBody,
   send,
@@ -44,14 +45,7 @@ export class RegionalGateway {
   constructor(private readonly props: RegionalGatewayProps) {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
-        send(
-          response,
-          502,
-          { message: `local gateway error: ${(error as Error).message}` },
-          {
-            [CROSS_REGION_TRIPS_HEADER]: 0,
-          },
-        );
+        send(response, 502, { message: `local gateway error: ${(error as Error).message}` }, NO_CROSS_REGION_TRIPS);
       });
     });
   }
@@ -70,7 +64,7 @@ export class RegionalGateway {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const served = { 'x-served-by-region': this.region, [CROSS_REGION_TRIPS_HEADER]: '0' };
+    const served = { 'x-served-by-region': this.region, ...NO_CROSS_REGION_TRIPS };
     if (this.down || !this.handlers) return send(response, 503, { message: 'Service Unavailable' }, served);
     const url = new URL(request.url ?? '/', 'http://local');
     const method = request.method ?? 'GET';

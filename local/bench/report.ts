@@ -176,7 +176,7 @@ function overlap([lowA, highA]: Interval, [lowB, highB]: Interval): boolean {
 }
 
 /** An interval as the tables print it. */
-export function formatInterval([low, high]: Interval): string {
+function formatInterval([low, high]: Interval): string {
   return high === null ? `${low} or more` : `${low}-${high}`;
 }
 

@@ -64,7 +64,7 @@ export interface CheckoutAudit {
   readonly oversoldUnits: number;
   /** Stock taken minus units confirmed: 0 when every unit sold is an order the shopper was told of. */
   readonly stockMismatch: number;
-  /** Captures the card processor kept (not voided), warm-up orders included. */
+  /** Captures the card processor kept (not voided), unmeasured orders (warm-up, replication phase) included. */
   readonly charges: number;
   /** Kept captures beyond one per confirmed order: must be 0. */
   readonly duplicateCharges: number;

@@ -196,7 +196,6 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
                   record(cell.latency, elapsedMs);
                 }
                 for (const answer of outcome.answers) {
-                  if (answer.trips === undefined) continue;
                   cell.requests += 1;
                   cell.trips += answer.trips;
                   cell.maxTrips = Math.max(cell.maxTrips, answer.trips);
