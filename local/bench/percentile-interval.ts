@@ -3,8 +3,9 @@
  * of any continuous distribution, the number below its true q-quantile is Binomial(n, q),
  * so the interval from the `lower`-th to the `upper`-th smallest sample (1-based) holds the
  * true quantile with at least `confidence` probability (the classical order-statistic
- * interval). `upper` is n + 1 when no sample bounds it from above: too few samples. Latency tails are not normal, so a mean ± z·sd interval would not do; no
- * library at hand computes this, and it is a few lines.
+ * interval). `upper` is n + 1 when no sample bounds it from above: too few samples.
+ * Latency tails are not normal, so a mean ± z·sd interval would not do; no library at
+ * hand computes this, and it is a few lines.
  */
 export function percentileIntervalRanks(
   n: number,
