@@ -565,7 +565,8 @@ export async function startDynamo(): Promise<DynamoEngine> {
 // Valkey (valkey-server or redis-server)
 // ---------------------------------------------------------------------------------------------------------------
 
-function valkeyServerCommand(): string {
+/** The Valkey or Redis server on the PATH (or in the usual system folders), if there is one. */
+export function findValkeyServer(): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
   for (const name of ['valkey-server', 'redis-server']) {
     for (const dir of dirs) {
@@ -573,9 +574,15 @@ function valkeyServerCommand(): string {
       if (isExecutable(file)) return file;
     }
   }
+  return undefined;
+}
+
+function valkeyServerCommand(): string {
+  const command = findValkeyServer();
+  if (command) return command;
   throw new Error(
     'Neither valkey-server nor redis-server is installed; the Valkey tests need a real server. ' +
-      'Install it with `apt-get install redis-server` (.ci/run does this).',
+      'Run `npm run engines` (installs redis-server where it can) or install valkey-server or redis-server yourself.',
   );
 }
 
