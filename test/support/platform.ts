@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type CommercePlatform, createCommercePlatform } from '../../lib/commerce-platform';
 import { resolveTopology, type Topology } from '../../lib/config/topology';
+import { CDK_JSON_CONTEXT } from './cdk-context';
 
-const CDK_JSON_CONTEXT = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+export { type Resources, resourcesOf } from './templates';
 
 export interface BuiltPlatform {
   readonly app: App;
@@ -46,14 +45,6 @@ export function buildPlatform(overrides: Record<string, unknown> = {}, options: 
   const stacks = [platform.edge, ...Object.values(platform.stateful), ...Object.values(platform.stateless)];
   const templates = Object.fromEntries(stacks.map((stack) => [stack.stackName, Template.fromStack(stack)]));
   return { app, topology, platform, templates };
-}
-
-export type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
-
-export function resourcesOf(template: Template, type?: string): Resources {
-  const all = template.toJSON().Resources as Resources;
-  if (!type) return all;
-  return Object.fromEntries(Object.entries(all).filter(([, resource]) => resource.Type === type));
 }
 
 /** Template JSON with content hashes of assets replaced, so snapshots change only with intent. */
