@@ -1,0 +1,268 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { API_ROUTES, routeKeyOf } from '../../../lambda/shared/api-contract';
+import { RegionalApi, type RegionalApiProps } from '../../../lib/api/regional-api';
+import { RegionalNetwork } from '../../../lib/network/regional-network';
+import { acknowledgedRules, isolatedVpc, oneStack, zonesOf } from '../../support/one-stack';
+import { resourcesOf } from '../../support/templates';
+
+const HOSTNAMES = ['api.shop.example.com', 'eu.api.shop.example.com'];
+const STRONG_ROUTES = API_ROUTES.filter((r) => r.strong).map(routeKeyOf);
+
+/** The API in a stack of its own: the region's VPC and key, a certificate and a user pool given by id. */
+function build(props: Partial<RegionalApiProps> = {}) {
+  const { stack } = oneStack({ region: 'eu-central-1' });
+  const vpc = isolatedVpc(stack);
+  const key = new kms.Key(stack, 'DataKey');
+  const api = new RegionalApi(stack, 'Api', {
+    vpc,
+    logEncryptionKey: key,
+    hostnames: HOSTNAMES,
+    certificate: acm.Certificate.fromCertificateArn(
+      stack,
+      'Certificate',
+      'arn:aws:acm:eu-central-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+    ),
+    userPoolId: 'eu-west-1_AbCdEfGhI',
+    userPoolClientId: 'webclient123',
+    environment: { JURISDICTION: 'eu', JURISDICTION_DIRECTORY: '{"byPrimaryRegion":{}}', EVENTUAL_TABLE: 'T' },
+    ...props,
+  });
+  const template = Template.fromStack(stack);
+  const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+  return { stack, vpc, api, template, keyArn };
+}
+
+/** The API's routes with the integration each one targets. */
+function routesOf(template: Template) {
+  const integrations = resourcesOf(template, 'AWS::ApiGatewayV2::Integration');
+  return Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Route')).map((route) => {
+    const props = route.Properties as any;
+    const target = props.Target['Fn::Join'][1][1].Ref as string;
+    return {
+      routeKey: props.RouteKey as string,
+      authorizationType: props.AuthorizationType as string,
+      integration: integrations[target]?.Properties as any,
+    };
+  });
+}
+
+describe('RegionalApi', () => {
+  // given the region's VPC and key and the writer hostname; when the API is built
+  const { stack, vpc, api, template, keyArn } = build({ strongRoutesHost: 'writer.eu.api.shop.example.com' });
+  // The API's own functions (the VPC's default-security-group handler is CDK's).
+  const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'))
+    .map((f) => f.Properties as any)
+    .filter((f) => f.Role['Fn::GetAtt'][0].startsWith('Api'));
+  const domainFunctions = functions.filter((f) => f.Environment?.Variables?.POWERTOOLS_SERVICE_NAME);
+
+  test('runs one arm64 Node.js 24 function per domain with tracing, in the isolated subnets behind one group', () => {
+    // then
+    expect(domainFunctions.map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
+      'api-cart',
+      'api-health',
+      'api-likes',
+      'api-orders',
+      'api-products',
+      'api-profile',
+    ]);
+    const [groupId] = Object.keys(resourcesOf(template, 'AWS::EC2::SecurityGroup'));
+    for (const fn of domainFunctions) {
+      expect(fn).toMatchObject({
+        Architectures: ['arm64'],
+        Runtime: 'nodejs24.x',
+        TracingConfig: { Mode: 'Active' },
+        MemorySize: 512,
+        Timeout: 10,
+        LoggingConfig: { LogFormat: 'JSON' },
+        VpcConfig: {
+          SubnetIds: vpc.isolatedSubnets.map((s) => stack.resolve(s.subnetId)),
+          SecurityGroupIds: [{ 'Fn::GetAtt': [groupId, 'GroupId'] }],
+        },
+      });
+      // The stack's environment reaches every function, next to Powertools' own.
+      expect(fn.Environment.Variables).toMatchObject({
+        JURISDICTION: 'eu',
+        EVENTUAL_TABLE: 'T',
+        POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
+      });
+    }
+    expect(Object.keys(api.functions).sort()).toEqual(['cart', 'health', 'likes', 'orders', 'products', 'profile']);
+  });
+
+  test('the functions and the access logs log to groups kept a year, encrypted with the given key', () => {
+    // then
+    const logGroups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup')).map((g) => g.Properties as any);
+    // Six domains, the authorizer and the access logs.
+    expect(logGroups).toHaveLength(8);
+    for (const group of logGroups) expect(group).toMatchObject({ RetentionInDays: 365, KmsKeyId: keyArn });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] } },
+    });
+  });
+
+  test('serves every public-API route of the contract; strong ones are forwarded to the writer hostname', () => {
+    // then
+    const routes = routesOf(template);
+    expect(routes.map((r) => r.routeKey).sort()).toEqual(
+      API_ROUTES.filter((r) => !r.writerOnly)
+        .map(routeKeyOf)
+        .sort(),
+    );
+    expect(STRONG_ROUTES.sort()).toEqual(['GET /api/orders/{id}', 'POST /api/orders', 'PUT /api/products/{sku}']);
+    for (const { routeKey, integration } of routes) {
+      if (!STRONG_ROUTES.includes(routeKey)) {
+        expect([routeKey, integration.IntegrationType]).toEqual([routeKey, 'AWS_PROXY']);
+        continue;
+      }
+      expect(integration).toMatchObject({
+        IntegrationType: 'HTTP_PROXY',
+        IntegrationUri: 'https://writer.eu.api.shop.example.com',
+        RequestParameters: { 'overwrite:path': '$request.path' },
+      });
+    }
+  });
+
+  test('with no writer hostname it serves strong routes itself', () => {
+    // given, when
+    const { template: alone } = build();
+    // then
+    const types = routesOf(alone).map((r) => r.integration.IntegrationType);
+    expect(new Set(types)).toEqual(new Set(['AWS_PROXY']));
+  });
+
+  test('only health, product and like-count reads are public; every other route needs a token', () => {
+    // then
+    const routes = routesOf(template);
+    expect(
+      routes
+        .filter((r) => r.authorizationType === 'NONE')
+        .map((r) => r.routeKey)
+        .sort(),
+    ).toEqual(['GET /api/health', 'GET /api/products/{sku}', 'GET /api/products/{sku}/likes']);
+    expect(routes.filter((r) => r.authorizationType === 'CUSTOM')).toHaveLength(9);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 300,
+    });
+  });
+
+  test("the token authorizer runs outside the VPC and trusts the given pool's client", () => {
+    // then
+    const authorizer = functions.find((f) => f.Environment?.Variables?.USER_POOL_ID);
+    expect(authorizer).toMatchObject({
+      Architectures: ['arm64'],
+      Runtime: 'nodejs24.x',
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: {
+          USER_POOL_ID: 'eu-west-1_AbCdEfGhI',
+          USER_POOL_CLIENT_ID: 'webclient123',
+          JURISDICTION: 'eu',
+          JURISDICTION_DIRECTORY: '{"byPrimaryRegion":{}}',
+        },
+      },
+    });
+    expect(authorizer.VpcConfig).toBeUndefined();
+    expect(functions).toHaveLength(7);
+  });
+
+  test('answers to each hostname on a regional TLS 1.2 custom domain of the certificate', () => {
+    // then
+    const names = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::DomainName')).map((d) => d.Properties as any);
+    expect(names.map((d) => d.DomainName)).toEqual(HOSTNAMES);
+    for (const d of names) {
+      expect(d.DomainNameConfigurations).toEqual([
+        expect.objectContaining({
+          EndpointType: 'REGIONAL',
+          SecurityPolicy: 'TLS_1_2',
+          CertificateArn: 'arn:aws:acm:eu-central-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+        }),
+      ]);
+    }
+    template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 2);
+    expect(Object.keys(api.domainNames)).toEqual(HOSTNAMES);
+    expect(stack.resolve(api.executeApiHost)).toEqual({
+      'Fn::Join': [
+        '',
+        [{ Ref: expect.stringMatching(/^ApiHttpApi/) }, '.execute-api.eu-central-1.', { Ref: 'AWS::URLSuffix' }],
+      ],
+    });
+  });
+
+  test('API Gateway may invoke the functions only from this account, stated literally', () => {
+    // then
+    const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).map((p) => p.Properties);
+    expect(permissions.length).toBeGreaterThan(0);
+    for (const permission of permissions) expect(permission?.SourceAccount).toBe('123456789012');
+  });
+
+  test('public routes carry their reason for cdk-nag and Control Tower', () => {
+    // then
+    const health = api.httpApi.node.findChild('GET--api--health');
+    expect(acknowledgedRules(health)).toEqual(['AwsSolutions-APIG4']);
+    expect(acknowledgedRules(health.node.findChild('Resource'))).toEqual([
+      'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check',
+    ]);
+    expect(acknowledgedRules(api.httpApi.node.findChild('GET--api--me--cart'))).toEqual([]);
+  });
+});
+
+describe('RegionalApi log key', () => {
+  test('defaults to the key of the RegionalNetwork that built the VPC', () => {
+    // given
+    const { stack } = oneStack();
+    const key = new kms.Key(stack, 'DataKey');
+    const network = new RegionalNetwork(stack, 'Network', {
+      availabilityZones: zonesOf('eu-west-1'),
+      logEncryptionKey: key,
+    });
+    // when
+    new RegionalApi(stack, 'Api', {
+      vpc: network.vpc,
+      hostnames: [],
+      certificate: acm.Certificate.fromCertificateArn(
+        stack,
+        'Certificate',
+        'arn:aws:acm:eu-west-1:123456789012:certificate/c',
+      ),
+      userPoolId: 'p',
+      userPoolClientId: 'c',
+      environment: {},
+    });
+    // then
+    const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+    const apiLogGroups = Object.entries(resourcesOf(Template.fromStack(stack), 'AWS::Logs::LogGroup'))
+      .filter(([id]) => id.startsWith('Api'))
+      .map(([, group]) => group.Properties?.KmsKeyId);
+    expect(apiLogGroups).toEqual(Array(8).fill(keyArn));
+  });
+
+  test('refuses a VPC of unknown origin with no key given, naming the construct', () => {
+    // given
+    const { stack } = oneStack();
+    // when, then
+    expect(
+      () =>
+        new RegionalApi(stack, 'Api', {
+          vpc: isolatedVpc(stack),
+          hostnames: [],
+          certificate: acm.Certificate.fromCertificateArn(
+            stack,
+            'Certificate',
+            'arn:aws:acm:eu-west-1:1:certificate/c',
+          ),
+          userPoolId: 'p',
+          userPoolClientId: 'c',
+          environment: {},
+        }),
+    ).toThrow('Test/Api: no logEncryptionKey given and the VPC was not built by a RegionalNetwork');
+  });
+});

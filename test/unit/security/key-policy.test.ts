@@ -1,0 +1,50 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { allowRegionalLogs, restrictGrantsToAwsServices } from '../../../lib/security/key-policy';
+import { oneStack } from '../../support/one-stack';
+
+function statementsOf(template: Template): Record<string, unknown>[] {
+  const key = Object.values(template.findResources('AWS::KMS::Key'))[0] as { Properties: any };
+  return key.Properties.KeyPolicy.Statement;
+}
+
+describe('key policy statements', () => {
+  test('only AWS services may create grants on the key, and only for their own resources', () => {
+    // given
+    const { stack } = oneStack({ region: 'eu-central-1' });
+    const key = new kms.Key(stack, 'Key');
+    // when
+    restrictGrantsToAwsServices(key);
+    // then
+    expect(statementsOf(Template.fromStack(stack))).toContainEqual({
+      Sid: 'DenyGrantsNotForAwsResources',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    });
+  });
+
+  test("only this region's CloudWatch Logs may use the key, for log groups of this account and region", () => {
+    // given
+    const { stack } = oneStack({ region: 'eu-central-1' });
+    const key = new kms.Key(stack, 'Key');
+    // when
+    allowRegionalLogs(key);
+    // then
+    const logs = statementsOf(Template.fromStack(stack)).filter((s) => s.Sid === 'AllowCloudWatchLogsOfThisRegion');
+    expect(logs).toEqual([
+      {
+        Sid: 'AllowCloudWatchLogsOfThisRegion',
+        Effect: 'Allow',
+        Principal: { Service: 'logs.eu-central-1.amazonaws.com' },
+        Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        Resource: '*',
+        Condition: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:eu-central-1:123456789012:log-group:*' },
+        },
+      },
+    ]);
+  });
+});
