@@ -1,0 +1,241 @@
+import { App, PhysicalName, Stack } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { DataResidencyChecks, type ResidencyScope, regionsIn } from '../../../lib/compliance/data-residency-checks';
+import { createApp } from '../../support/platform';
+
+const SCOPE: ResidencyScope = {
+  euPinnedRegions: ['eu-west-1', 'eu-central-1'],
+  euTableNames: ['Shop-eu-eventual'],
+  euGlobalClusters: ['shop-eu-strong'],
+};
+
+/** One stack in `region` holding what `build` adds, checked by the pack alone. */
+function findings(region: string, build: (stack: Stack) => void): string[][] {
+  const app = new App();
+  const stack = new Stack(app, 'Probe', { env: { account: '123456789012', region } });
+  build(stack);
+  const report = new DataResidencyChecks(SCOPE, app).validateScope(app);
+  return report.violations.map((v) => [
+    v.ruleName,
+    ...v.violatingResources.map((r) => (r as { constructPath?: string }).constructPath as string),
+  ]);
+}
+
+const table = (replicaRegion: string) => (stack: Stack) =>
+  new dynamodb.TableV2(stack, 'Table', {
+    tableName: 'Shop-eu-eventual',
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    replicas: [{ region: replicaRegion }],
+  });
+
+describe('DataResidency-ReplicatesOutsideEU', () => {
+  test('fires on an EU global table with a replica in the US', () => {
+    expect(findings('eu-west-1', table('us-east-1'))).toEqual([
+      ['DataResidency-ReplicatesOutsideEU', 'Probe/Table/Resource'],
+    ]);
+  });
+  test('stays quiet on replicas inside the EU', () => {
+    expect(findings('eu-west-1', table('eu-central-1'))).toEqual([]);
+  });
+  test('fires on a cluster outside the EU joining an EU global cluster, not on one inside', () => {
+    const member = (stack: Stack) =>
+      new rds.CfnDBCluster(stack, 'Member', { engine: 'aurora-postgresql', globalClusterIdentifier: 'shop-eu-strong' });
+    expect(findings('us-east-1', member)).toEqual([['DataResidency-ReplicatesOutsideEU', 'Probe/Member']]);
+    expect(findings('eu-central-1', member)).toEqual([]);
+  });
+});
+
+describe('DataResidency-SendsOutsideEU', () => {
+  const subscription = (destinationRegion: string) => (stack: Stack) => {
+    const group = new logs.CfnLogGroup(stack, 'Logs', {});
+    new logs.CfnSubscriptionFilter(stack, 'Subscription', {
+      logGroupName: group.ref,
+      filterPattern: '',
+      destinationArn: `arn:aws:lambda:${destinationRegion}:123456789012:function:collector`,
+    });
+  };
+  test('fires on an EU log subscription delivering to the US', () => {
+    expect(findings('eu-west-1', subscription('us-east-1'))).toEqual([
+      ['DataResidency-SendsOutsideEU', 'Probe/Subscription'],
+    ]);
+  });
+  test('stays quiet on a destination inside the EU', () => {
+    expect(findings('eu-west-1', subscription('eu-central-1'))).toEqual([]);
+  });
+});
+
+describe('DataResidency-KeyOutsideEU', () => {
+  const bucket = (keyRegion: string) => (stack: Stack) =>
+    new s3.CfnBucket(stack, 'Bucket', {
+      bucketEncryption: {
+        serverSideEncryptionConfiguration: [
+          {
+            serverSideEncryptionByDefault: {
+              sseAlgorithm: 'aws:kms',
+              kmsMasterKeyId: `arn:aws:kms:${keyRegion}:123456789012:key/11111111-2222-3333-4444-555555555555`,
+            },
+          },
+        ],
+      },
+    });
+  test('fires on EU data encrypted with a key in the US', () => {
+    expect(findings('eu-west-1', bucket('us-east-1'))).toEqual([['DataResidency-KeyOutsideEU', 'Probe/Bucket']]);
+  });
+  test('stays quiet on a key inside the EU', () => {
+    expect(findings('eu-west-1', bucket('eu-west-1'))).toEqual([]);
+  });
+});
+
+describe('DataResidency-GrantOutsideEU', () => {
+  const policy = (tableRegion: string) => (stack: Stack) =>
+    new iam.CfnPolicy(stack, 'Policy', {
+      policyName: 'reader',
+      roles: ['reader'],
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:GetItem',
+            Resource: `arn:aws:dynamodb:${tableRegion}:123456789012:table/Shop-eu-eventual`,
+          },
+        ],
+      },
+    });
+  test('fires on a US policy granting access to an EU region', () => {
+    expect(findings('us-east-1', policy('eu-west-1'))).toEqual([['DataResidency-GrantOutsideEU', 'Probe/Policy']]);
+  });
+  test('stays quiet on a US policy for US resources', () => {
+    expect(findings('us-east-1', policy('us-east-1'))).toEqual([]);
+  });
+});
+
+describe('DataResidency-CloudFrontLogsOutsideEU', () => {
+  const distribution = (logBucket?: string) => (stack: Stack) =>
+    new cloudfront.CfnDistribution(stack, 'Cdn', {
+      distributionConfig: {
+        enabled: true,
+        defaultCacheBehavior: { targetOriginId: 'o', viewerProtocolPolicy: 'https-only' },
+        origins: [
+          { id: 'o', domainName: 'origin.example.com', customOriginConfig: { originProtocolPolicy: 'https-only' } },
+        ],
+        ...(logBucket ? { logging: { bucket: logBucket } } : {}),
+      },
+    });
+  test('fires on access logs delivered to a US bucket', () => {
+    expect(findings('us-east-1', distribution('logs.s3.us-east-1.amazonaws.com'))).toEqual([
+      ['DataResidency-CloudFrontLogsOutsideEU', 'Probe/Cdn'],
+    ]);
+  });
+  test('stays quiet on logs in an EU bucket, or off', () => {
+    expect(findings('us-east-1', distribution('logs.s3.eu-west-1.amazonaws.com'))).toEqual([]);
+    expect(findings('us-east-1', distribution())).toEqual([]);
+  });
+});
+
+describe('regions a value points at', () => {
+  test('reads ARNs, S3 hosts, cross-region outputs and in-stack references', () => {
+    expect([...regionsIn('arn:aws:sqs:eu-west-1:1:q', 'x')]).toEqual(['eu-west-1']);
+    expect([
+      ...regionsIn({ 'Fn::GetStackOutput': { StackName: 's', Region: 'us-east-1', OutputName: 'o' } }, 'x'),
+    ]).toEqual(['us-east-1']);
+    expect([...regionsIn({ 'Fn::GetAtt': ['Key', 'Arn'] }, 'eu-central-1')]).toEqual(['eu-central-1']);
+    expect([
+      ...regionsIn({ 'Fn::Join': ['', ['arn:aws:kms:', { Ref: 'AWS::Region' }, ':1:key/k']] }, 'eu-west-1'),
+    ]).toEqual(['eu-west-1']);
+  });
+});
+
+describe('in this app', () => {
+  test('synthesis fails on a residency finding added to an EU stack, naming rule and construct', () => {
+    const { app, platform } = createApp();
+    const stack = platform.stateless['eu-central-1'] as Stack;
+    const group = new logs.CfnLogGroup(stack, 'ExportedLogs', {});
+    new logs.CfnSubscriptionFilter(stack, 'ExportToUs', {
+      logGroupName: group.ref,
+      filterPattern: '',
+      destinationArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/central-logs',
+    });
+    let message = '';
+    try {
+      app.synth();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('Commerce-eu-central-1-Stateless/ExportToUs');
+    expect(message).toContain('DataResidency-SendsOutsideEU');
+  });
+});
+
+describe('destinations and grants whose ARNs carry no region', () => {
+  test('an EU key granted to a role of a US stack fires on the key; to an EU role it does not', () => {
+    for (const [roleRegion, expected] of [
+      ['us-east-1', [['DataResidency-GrantOutsideEU', 'Keys/Key/Resource']]],
+      ['eu-central-1', []],
+    ] as const) {
+      const app = new App();
+      const keys = new Stack(app, 'Keys', { env: { account: '123456789012', region: 'eu-west-1' } });
+      const elsewhere = new Stack(app, 'Elsewhere', { env: { account: '123456789012', region: roleRegion } });
+      const key = new kms.Key(keys, 'Key');
+      const reader = new iam.Role(elsewhere, 'Reader', {
+        assumedBy: new iam.AccountRootPrincipal(),
+        roleName: PhysicalName.GENERATE_IF_NEEDED,
+      });
+      key.grantDecrypt(reader);
+      app.synth();
+      const report = new DataResidencyChecks(SCOPE, app).validateScope(app);
+      expect(
+        report.violations
+          .filter((v) => v.ruleName === 'DataResidency-GrantOutsideEU')
+          .map((v) => [
+            v.ruleName,
+            ...v.violatingResources.map((r) => (r as { constructPath?: string }).constructPath),
+          ]),
+      ).toEqual(expected);
+    }
+  });
+
+  test('S3 replication to a bucket whose region cannot be told fires; a named EU bucket does not', () => {
+    const replicated = (destination: string) => (stack: Stack) => {
+      new s3.CfnBucket(stack, 'Target', { bucketName: 'eu-target-bucket' });
+      new s3.CfnBucket(stack, 'Source', {
+        versioningConfiguration: { status: 'Enabled' },
+        replicationConfiguration: {
+          role: 'arn:aws:iam::123456789012:role/replication',
+          rules: [{ status: 'Enabled', destination: { bucket: destination } }],
+        },
+      });
+    };
+    expect(findings('eu-west-1', replicated('arn:aws:s3:::somewhere-unknown'))).toEqual([
+      ['DataResidency-ReplicatesOutsideEU', 'Probe/Source'],
+    ]);
+    expect(findings('eu-west-1', replicated('arn:aws:s3:::eu-target-bucket'))).toEqual([]);
+  });
+
+  test('secret replicas outside the EU fire; inside do not', () => {
+    const secret = (region: string) => (stack: Stack) =>
+      new secretsmanager.CfnSecret(stack, 'Secret', { replicaRegions: [{ region }] });
+    expect(findings('eu-west-1', secret('us-east-1'))).toEqual([['DataResidency-ReplicatesOutsideEU', 'Probe/Secret']]);
+    expect(findings('eu-west-1', secret('eu-central-1'))).toEqual([]);
+  });
+
+  test('a destination with no region at all (an HTTP endpoint) counts as outside the EU', () => {
+    expect(
+      findings('eu-west-1', (stack) => {
+        new sns.CfnSubscription(stack, 'Webhook', {
+          topicArn: 'arn:aws:sns:eu-west-1:123456789012:orders',
+          protocol: 'https',
+          endpoint: 'https://hooks.example.com/orders',
+        });
+      }),
+    ).toEqual([['DataResidency-SendsOutsideEU', 'Probe/Webhook']]);
+  });
+});

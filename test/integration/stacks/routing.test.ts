@@ -1,0 +1,158 @@
+import { type BuiltPlatform, buildPlatform, resourcesOf } from '../../support/platform';
+
+// Routing between regions in both models, on the whole app. The edge stack needs no other
+// stack and is tested alone (test/unit/stacks/edge-stack.test.ts).
+let activeActive: BuiltPlatform;
+let activePassive: BuiltPlatform;
+// One synthesis per model (seconds each on 2 cores), shared by every test.
+beforeAll(() => {
+  activeActive = buildPlatform();
+  activePassive = buildPlatform({ deploymentModel: 'active-passive' });
+});
+const REGIONS = ['us-east-1', 'ap-southeast-1', 'eu-west-1', 'eu-central-1'];
+const JURISDICTION: Record<string, string> = {
+  'us-east-1': 'global',
+  'ap-southeast-1': 'global',
+  'eu-west-1': 'eu',
+  'eu-central-1': 'eu',
+};
+
+type RecordProps = {
+  Name: string;
+  Region?: string;
+  SetIdentifier?: string;
+  Failover?: string;
+  HealthCheckId?: unknown;
+  AliasTarget: { DNSName: unknown; EvaluateTargetHealth?: boolean };
+};
+
+function recordsOf(built: BuiltPlatform, region: string) {
+  const t = built.templates[`Commerce-${region}-Stateless`];
+  if (!t) throw new Error(`no stateless stack in ${region}`);
+  return Object.values(resourcesOf(t, 'AWS::Route53::RecordSet')).map((r) => r.Properties as RecordProps);
+}
+
+describe('active-active routing', () => {
+  test.each(REGIONS)(
+    '%s publishes latency records for the shared and its jurisdiction hostname, tied to its health check',
+    (region) => {
+      const t = activeActive.templates[`Commerce-${region}-Stateless`];
+      const healthChecks = resourcesOf(t as never, 'AWS::Route53::HealthCheck');
+      // The region's own check, and its writer check (see the operations tests).
+      expect(Object.keys(healthChecks)).toHaveLength(2);
+      const [healthCheckId, healthCheck] = Object.entries(healthChecks).find(([id]) =>
+        id.startsWith('DnsHealthCheck'),
+      ) as [string, { Properties: any }];
+      expect(healthCheck.Properties.HealthCheckConfig).toMatchObject({
+        Type: 'HTTPS',
+        ResourcePath: '/api/health',
+        Port: 443,
+        FullyQualifiedDomainName: {
+          'Fn::Join': [
+            '',
+            [{ Ref: expect.stringMatching(/^ApiHttpApi/) }, `.execute-api.${region}.`, { Ref: 'AWS::URLSuffix' }],
+          ],
+        },
+      });
+      const records = recordsOf(activeActive, region).filter((r) => !r.Name.startsWith('writer.'));
+      expect(records.map((r) => [r.Name, r.Region, r.SetIdentifier, r.HealthCheckId])).toEqual([
+        ['api.shop.example.com.', region, region, { Ref: healthCheckId }],
+        [`${JURISDICTION[region]}.api.shop.example.com.`, region, region, { Ref: healthCheckId }],
+      ]);
+      for (const record of records) expect(record.Failover).toBeUndefined();
+    },
+  );
+
+  test('each regional API answers to the shared and its jurisdiction hostname with a regional certificate', () => {
+    const t = activeActive.templates['Commerce-eu-central-1-Stateless'];
+    t?.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'api.shop.example.com',
+      SubjectAlternativeNames: ['eu.api.shop.example.com', 'writer.eu.api.shop.example.com'],
+      ValidationMethod: 'DNS',
+    });
+    const names = Object.values(resourcesOf(t as never, 'AWS::ApiGatewayV2::DomainName')).map(
+      (d) => d.Properties as any,
+    );
+    expect(names.map((d) => d.DomainName)).toEqual([
+      'api.shop.example.com',
+      'eu.api.shop.example.com',
+      // The writer API's own domain (see test/operations).
+      'writer.eu.api.shop.example.com',
+    ]);
+    for (const d of names)
+      expect(d.DomainNameConfigurations[0]).toMatchObject({ EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' });
+  });
+
+  test('only health, product and like-count reads are public; every other route needs the jurisdiction user pool token', () => {
+    const t = activeActive.templates['Commerce-ap-southeast-1-Stateless'];
+    // The public API's routes; the writer API's are asserted in test/operations.
+    const routes = Object.values(resourcesOf(t as never, 'AWS::ApiGatewayV2::Route'))
+      .map((r) => r.Properties as any)
+      .filter((r) => r.ApiId.Ref.startsWith('ApiHttpApi'));
+    const publicRoutes = routes.filter((r) => r.AuthorizationType === 'NONE').map((r) => r.RouteKey);
+    expect(publicRoutes.sort()).toEqual([
+      'GET /api/health',
+      'GET /api/products/{sku}',
+      'GET /api/products/{sku}/likes',
+    ]);
+    expect(routes.filter((r) => r.AuthorizationType === 'CUSTOM')).toHaveLength(9);
+    t?.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+    });
+    // The token authorizer trusts the jurisdiction's own pool, in its primary region.
+    const authorizerFn = Object.values(resourcesOf(t as never, 'AWS::Lambda::Function')).find(
+      (f) => (f.Properties as any).Environment?.Variables?.USER_POOL_ID,
+    )?.Properties as any;
+    expect(authorizerFn.Environment.Variables.USER_POOL_ID).toEqual({
+      'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Commerce-us-east-1-Stateful', Region: 'us-east-1' }),
+    });
+    expect(authorizerFn.Environment.Variables.JURISDICTION).toBe('global');
+    expect(authorizerFn.VpcConfig).toBeUndefined();
+  });
+});
+
+describe('active-passive routing', () => {
+  test.each([
+    ['global', 'us-east-1', 'ap-southeast-1'],
+    ['eu', 'eu-west-1', 'eu-central-1'],
+  ])('%s: failover PRIMARY in %s and SECONDARY in %s, both health-checked', (jurisdiction, primary, secondary) => {
+    const name = `${jurisdiction}.api.shop.example.com.`;
+    const primaryRecords = recordsOf(activePassive, primary).filter((r) => r.Name === name);
+    const secondaryRecords = recordsOf(activePassive, secondary).filter((r) => r.Name === name);
+    expect(primaryRecords.map((r) => [r.Failover, r.SetIdentifier])).toEqual([['PRIMARY', `${jurisdiction}-primary`]]);
+    expect(secondaryRecords.map((r) => [r.Failover, r.SetIdentifier])).toEqual([
+      ['SECONDARY', `${jurisdiction}-secondary`],
+    ]);
+    expect(primaryRecords[0]?.HealthCheckId).toEqual({ Ref: expect.stringMatching(/^DnsServingWriterHealthCheck/) });
+    expect(secondaryRecords[0]?.HealthCheckId).toEqual({ Ref: expect.stringMatching(/^DnsHealthCheck/) });
+    for (const record of [...primaryRecords, ...secondaryRecords]) {
+      expect(record.Region).toBeUndefined();
+    }
+    const shared = recordsOf(activePassive, primary).filter((r) => r.Name === 'api.shop.example.com.');
+    expect(shared).toEqual([
+      expect.objectContaining({
+        Region: primary,
+        SetIdentifier: `${jurisdiction}-failover`,
+        AliasTarget: expect.objectContaining({
+          DNSName: `${jurisdiction}.api.shop.example.com`,
+          EvaluateTargetHealth: true,
+        }),
+      }),
+    ]);
+    expect(recordsOf(activePassive, secondary).filter((r) => r.Name === 'api.shop.example.com.')).toEqual([]);
+  });
+
+  test('no latency record points straight at a regional API in active-passive', () => {
+    for (const region of REGIONS) {
+      const direct = recordsOf(activePassive, region).filter(
+        // Writer records are latency records in both models (they follow the Aurora writer).
+        (r) =>
+          r.Region && !r.Name.startsWith('writer.') && JSON.stringify(r.AliasTarget).includes('RegionalDomainName'),
+      );
+      expect(direct).toEqual([]);
+    }
+  });
+});

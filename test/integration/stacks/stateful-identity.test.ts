@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { resolveTopology } from '../../../lib/config/topology';
+import { type BuiltPlatform, buildPlatform, normalisedTemplate, resourcesOf } from '../../support/platform';
+
+/**
+ * Resource types whose replacement loses data or breaks clients. Their logical ids are a
+ * contract: changing one makes CloudFormation create a new resource and orphan or delete
+ * the old one.
+ */
+const STATEFUL_TYPES = new Set([
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::RDS::GlobalCluster',
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBInstance',
+  'AWS::KMS::Key',
+  'AWS::Cognito::UserPool',
+  'AWS::SecretsManager::Secret',
+  'AWS::EC2::VPC',
+  'AWS::S3::Bucket',
+]);
+
+const EXPECTED_FILE = path.join(__dirname, 'stateful-logical-ids.json');
+let templates: BuiltPlatform['templates'];
+// One synthesis of the active-active app (seconds on 2 cores), shared by every test.
+beforeAll(() => {
+  ({ templates } = buildPlatform());
+});
+
+/** The app's stacks by name, known from the topology before anything is synthesized. */
+const STACK_NAMES = [
+  'Commerce-Edge',
+  ...resolveTopology({}, 'test').servingRegions.flatMap((r) => [`Commerce-${r}-Stateful`, `Commerce-${r}-Stateless`]),
+].sort();
+
+function statefulIds(): Record<string, Record<string, string>> {
+  const result: Record<string, Record<string, string>> = {};
+  for (const [stackName, template] of Object.entries(templates).sort()) {
+    const ids = Object.entries(resourcesOf(template))
+      .filter(([, resource]) => STATEFUL_TYPES.has(resource.Type))
+      .map(([id, resource]) => [id, resource.Type] as const)
+      .sort();
+    if (ids.length > 0) result[stackName] = Object.fromEntries(ids);
+  }
+  return result;
+}
+
+describe('stateful resources', () => {
+  test('keep the logical ids recorded in stateful-logical-ids.json', () => {
+    const expected = JSON.parse(readFileSync(EXPECTED_FILE, 'utf8'));
+    expect(statefulIds()).toEqual(expected);
+  });
+
+  // Instances follow their cluster; a VPC holds no data and cannot be deleted while the
+  // retained cluster sits in it.
+  const NOT_RETAINED = new Set(['AWS::RDS::DBInstance', 'AWS::EC2::VPC']);
+
+  test('that hold data are retained when removed from a stack', () => {
+    for (const template of Object.values(templates)) {
+      for (const [id, resource] of Object.entries(resourcesOf(template))) {
+        if (STATEFUL_TYPES.has(resource.Type) && !NOT_RETAINED.has(resource.Type)) {
+          expect([id, resource.DeletionPolicy]).toEqual([id, 'Retain']);
+        }
+      }
+    }
+  });
+});
+
+describe('snapshots (asset hashes normalised)', () => {
+  test('cover every stack of the app', () => {
+    expect(Object.keys(templates).sort()).toEqual(STACK_NAMES);
+  });
+
+  test.each(STACK_NAMES)('%s', (stackName) => {
+    expect(normalisedTemplate(templates[stackName] as never)).toMatchSnapshot();
+  });
+});
