@@ -14,6 +14,12 @@ module.exports = {
   // Global, not per project: Jest 30 reads only the global testTimeout. Suites synthesize
   // the whole nine-stack app or start engines; on a 2-core machine that takes seconds.
   testTimeout: 120_000,
+  // Both cores: many integration suites wait on injected latency, replication delays and
+  // health-check intervals rather than compute, so two at a time took the whole run from
+  // 3.9 min to 2.8 min here; a third worker made it slower (3.1 min) and overloaded the
+  // local platform's timing-sensitive suites until they failed.
+  maxWorkers: 2,
+  testSequencer: '<rootDir>/test/support/unit-first-sequencer.cjs',
   projects: [
     {
       ...shared,
