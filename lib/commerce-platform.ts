@@ -1,8 +1,7 @@
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ControlTowerChecks } from './compliance/control-tower-checks';
 import { DataResidencyChecks, residencyScopeOf } from './compliance/data-residency-checks';
-import { failOnEveryViolation } from './compliance/fail-on-every-violation';
 import { PlatformChecks } from './compliance/platform-checks';
 import type { Topology } from './config/topology';
 import { EdgeStack } from './stacks/edge-stack';
@@ -32,8 +31,8 @@ export interface CommercePlatform {
  */
 export interface CommercePlatformOptions {
   /**
-   * Run the Control Tower proactive controls (cfn-guard) at synth, next to cdk-nag. About
-   * 40 s of CPU per synthesis: tests that only read templates turn it off; the app never does.
+   * Run the Control Tower proactive controls (cfn-guard) at synth, next to cdk-nag. Tests
+   * that only read templates turn it off (it needs the templates on disk); the app never does.
    * @default true
    */
   readonly controlTowerChecks?: boolean;
@@ -96,6 +95,6 @@ export function createCommercePlatform(
     new PlatformChecks(app),
     new DataResidencyChecks(residencyScopeOf(topology), app),
   );
-  if (options.controlTowerChecks ?? true) Validations.of(app).addPlugins(failOnEveryViolation(new CfnGuardValidator()));
+  if (options.controlTowerChecks ?? true) Validations.of(app).addPlugins(new ControlTowerChecks());
   return { edge, stateful, stateless };
 }
