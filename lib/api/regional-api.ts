@@ -7,11 +7,11 @@ import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 import { API_DOMAINS, API_ROUTES, type ApiDomain } from '../../lambda/shared/api-contract';
+import { NodeFunction } from '../functions/node-function';
 import { RegionalNetwork } from '../network/regional-network';
 import { accessLogSettings, addContractRoute, statePermissionAccounts } from './http-api-conventions';
 
@@ -55,8 +55,8 @@ export interface RegionalApiProps {
 
 /**
  * The regional API: an HTTP API with a token authorizer and one Lambda function
- * per domain (Node.js 24 on arm64, bundled by the local esbuild, `@aws-sdk/*` left to the
- * runtime), in the VPC's isolated subnets behind one security group.
+ * per domain (a `NodeFunction`: Node.js 24 on arm64, bundled by esbuild), in the VPC's
+ * isolated subnets behind one security group.
  *
  * HTTP API rather than REST API: lower latency and cost. It cannot take a WAF web ACL;
  * the web ACL sits on CloudFront in front of it. The authorizer is a Lambda function, not
@@ -66,11 +66,11 @@ export interface RegionalApiProps {
  */
 export class RegionalApi extends Construct implements ec2.IConnectable {
   readonly httpApi: apigwv2.HttpApi;
-  readonly functions: Readonly<Record<ApiDomain, nodejs.NodejsFunction>>;
+  readonly functions: Readonly<Record<ApiDomain, NodeFunction>>;
   readonly connections: ec2.Connections;
   readonly domainNames: Readonly<Record<string, apigwv2.DomainName>>;
   /** Verifies tokens for this API; the writer API reuses it. */
-  readonly authorizerFunction: nodejs.NodejsFunction;
+  readonly authorizerFunction: NodeFunction;
 
   constructor(scope: Construct, id: string, props: RegionalApiProps) {
     super(scope, id);
@@ -87,17 +87,13 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
     });
     this.connections = new ec2.Connections({ securityGroups: [securityGroup] });
 
-    const functions = {} as Record<ApiDomain, nodejs.NodejsFunction>;
+    const functions = {} as Record<ApiDomain, NodeFunction>;
     for (const domain of API_DOMAINS) {
-      functions[domain] = new nodejs.NodejsFunction(this, `${pascal(domain)}Function`, {
+      functions[domain] = new NodeFunction(this, `${pascal(domain)}Function`, {
         entry: path.join(__dirname, '..', '..', 'lambda', domain, 'handler.ts'),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
         memorySize: 512,
         timeout: Duration.seconds(10),
         tracing: lambda.Tracing.ACTIVE,
-        loggingFormat: lambda.LoggingFormat.JSON,
         logGroup: logGroup(`${pascal(domain)}Logs`),
         vpc: props.vpc,
         vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
@@ -106,14 +102,6 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
           ...props.environment,
           POWERTOOLS_SERVICE_NAME: `api-${domain}`,
           POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
-        },
-        bundling: {
-          minify: true,
-          sourceMap: true,
-          target: 'node24',
-          // The runtime provides the AWS SDK; pg's optional native binding is never used.
-          externalModules: ['@aws-sdk/*', 'pg-native'],
-          logLevel: nodejs.LogLevel.WARNING,
         },
       });
       acknowledgeExecutionRole(functions[domain]);
@@ -135,28 +123,17 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
 
     // Outside the VPC: it fetches the pool's public signing keys (JWKS) from Cognito and
     // touches no store.
-    const authorizerFunction = new nodejs.NodejsFunction(this, 'TokenAuthorizerFunction', {
+    const authorizerFunction = new NodeFunction(this, 'TokenAuthorizerFunction', {
       entry: path.join(__dirname, '..', '..', 'lambda', 'authorizer', 'handler.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(5),
       tracing: lambda.Tracing.ACTIVE,
-      loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: logGroup('TokenAuthorizerLogs'),
       environment: {
         USER_POOL_ID: props.userPoolId,
         USER_POOL_CLIENT_ID: props.userPoolClientId,
         JURISDICTION: props.environment.JURISDICTION ?? '',
         JURISDICTION_DIRECTORY: props.environment.JURISDICTION_DIRECTORY ?? '',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        externalModules: ['@aws-sdk/*'],
-        logLevel: nodejs.LogLevel.WARNING,
       },
     });
     acknowledgeAuthorizerRole(authorizerFunction);
@@ -216,7 +193,7 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
 }
 
 /** Findings every VPC function with active tracing has, whatever its domain. */
-function acknowledgeExecutionRole(fn: nodejs.NodejsFunction): void {
+function acknowledgeExecutionRole(fn: NodeFunction): void {
   const role = fn.role;
   if (!role) return;
   Validations.of(role).acknowledge({
@@ -235,7 +212,7 @@ function acknowledgeExecutionRole(fn: nodejs.NodejsFunction): void {
 }
 
 /** The authorizer's role: logs and traces only. */
-function acknowledgeAuthorizerRole(fn: nodejs.NodejsFunction): void {
+function acknowledgeAuthorizerRole(fn: NodeFunction): void {
   const role = fn.role;
   if (!role) return;
   Validations.of(role).acknowledge({
@@ -271,7 +248,7 @@ function encryptedLogGroup(
  * A function in a VPC of another stack (the region's stateful stack) names its subnets by
  * cross-stack reference, which the Control Tower check cannot resolve.
  */
-function acknowledgeImportedSubnets(fn: nodejs.NodejsFunction, vpc: ec2.IVpc): void {
+function acknowledgeImportedSubnets(fn: NodeFunction, vpc: ec2.IVpc): void {
   if (Stack.of(vpc) === Stack.of(fn)) return;
   Validations.of(fn.node.defaultChild as lambda.CfnFunction).acknowledge({
     id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
