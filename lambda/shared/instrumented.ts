@@ -10,7 +10,7 @@ import {
   strongStoreUnavailable,
 } from './api-error';
 import { errorResponse, json } from './http';
-import { metrics, logger as rootLogger, tracer } from './observability';
+import { metrics, logger as rootLogger } from './observability';
 import type { RegionContext } from './region-context';
 import { type ApiEvent, verifiedClaims } from './request';
 
@@ -34,7 +34,7 @@ export type DomainHandler = (event: ApiEvent, context?: Partial<Context>) => Pro
 
 /**
  * One domain's Lambda handler: routes by route key and wraps every request in Powertools
- * logging (with region and jurisdiction), a traced subsegment and metrics, and turns
+ * logging (with region, jurisdiction and route) and metrics, and turns
  * errors into the contract's error bodies. Unknown routes are 404; only a defect is a 500.
  */
 export function domainHandler(props: DomainApiProps): DomainHandler {
@@ -44,11 +44,6 @@ export function domainHandler(props: DomainApiProps): DomainHandler {
   return async (event, lambdaContext) => {
     if (lambdaContext?.awsRequestId) log.addContext(lambdaContext as Context);
     log.appendKeys({ routeKey: event.routeKey });
-    const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
-    const segment = parent?.addNewSubsegment(`## ${props.domain} ${event.routeKey}`);
-    if (segment) tracer.setSegment(segment);
-    tracer.annotateColdStart();
-    tracer.putAnnotation('region', props.context.region);
     metrics.captureColdStartMetric();
     try {
       refuseOtherJurisdictions(event, props.context, log);
@@ -66,8 +61,6 @@ export function domainHandler(props: DomainApiProps): DomainHandler {
       return failure(error, props, log);
     } finally {
       log.removeKeys(['routeKey']);
-      segment?.close();
-      if (parent) tracer.setSegment(parent);
       metrics.publishStoredMetrics();
     }
   };
@@ -89,7 +82,6 @@ function failure(error: unknown, props: DomainApiProps, log: Logger): APIGateway
     return fromApiError(error);
   }
   log.error('unhandled error', error as Error);
-  tracer.addErrorAsMetadata(error as Error);
   metrics.addMetric('ServerError', MetricUnit.Count, 1);
   return errorResponse(500, 'INTERNAL', 'Something went wrong on our side; it has been logged.');
 }
