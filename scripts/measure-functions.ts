@@ -135,7 +135,9 @@ try {
   if (values.profile) {
     const entry = entries[values.profile];
     if (!entry) throw new Error(`--profile: no function ${values.profile}; one of ${Object.keys(entries).join(', ')}`);
-    console.log(`\nwhere ${values.profile}'s load goes (self time, ms):`);
+    console.log(
+      `\nwhere ${values.profile}'s load goes (ms, by the bundled package nearest the top of each sampled stack):`,
+    );
     for (const [where, ms] of profileLoad(path.join(out, values.profile, 'index.js'))) {
       console.log(`${ms.toFixed(1).padStart(7)}  ${where}`);
     }
