@@ -20,7 +20,7 @@ export interface CommercePlatform {
  * Builds every stack of the topology directly under the app, with cdk-nag's AwsSolutions
  * pack and the platform's own pack as policy-validation plugins, so synthesis fails on
  * any finding that is not acknowledged. (Stacks inside a `Stage` would only be written to
- * the validation report, not fail synth — DESIGN §6 — so there are no Stages.)
+ * the validation report, not fail synth — docs/design.md#cdk-choices — so there are no Stages.)
  *
  * Deployment order, which stack dependencies encode for `cdk deploy --all`:
  * 1. per jurisdiction, its stateful stacks one after another, primary region first: the

@@ -27,7 +27,7 @@ export interface CacheConnection {
 type CacheClient = Pick<Valkey, 'get' | 'set' | 'del' | 'ping' | 'quit' | 'disconnect'>;
 
 /**
- * The regional product cache (cache-aside, DESIGN §3). Best effort by design: a cache
+ * The regional product cache (cache-aside, docs/design.md#data-stores-and-merge-rules). Best effort by design: a cache
  * that is slow or down must never fail a request, so every call, connecting included,
  * has a short deadline, and errors surface as `CacheUnavailableError` for the caller to
  * log and count, then read or write the store directly.

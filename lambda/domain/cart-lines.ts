@@ -1,6 +1,6 @@
 /**
- * Cart lines as an add-wins counter (DESIGN §3). For each SKU every region keeps its own
- * replica: `added`, the total quantity ever added in that region, and `cleared`, for each
+ * Cart lines as an add-wins counter (docs/design.md#data-stores-and-merge-rules). For each
+ * SKU every region keeps its own replica: `added`, the total quantity ever added in that region, and `cleared`, for each
  * region, how much of that region's `added` it had seen when it last removed the line.
  * The line's quantity is, summed over regions, what was added there beyond the largest
  * amount any remover saw. So quantities added in different regions add up, and a remove

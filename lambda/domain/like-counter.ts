@@ -1,5 +1,5 @@
 /**
- * Likes as a G-Counter (DESIGN §3): every region increments only its own count, the
+ * Likes as a G-Counter (docs/design.md#data-stores-and-merge-rules): every region increments only its own count, the
  * value is the sum, and two views merge by taking each region's larger count. Each
  * region's count is its own DynamoDB item, so global-table replication (item-level last
  * writer wins) never has two writers on one item and no increment is lost.

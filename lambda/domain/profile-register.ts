@@ -1,7 +1,7 @@
 /**
- * Profiles as a last-writer-wins register ordered by (version, timestamp, region)
- * (DESIGN §3): the highest version wins, a later timestamp breaks a tie, and the region
- * name breaks a tie of both, so every replica picks the same winner whatever order the
+ * Profiles as a last-writer-wins register ordered by (version, timestamp, region), as
+ * docs/design.md#data-stores-and-merge-rules sets out: the highest version wins, a later
+ * timestamp breaks a tie, and the region name breaks a tie of both, so every replica picks the same winner whatever order the
  * writes arrive in. Each region writes its own copy (`PROFILE#<region>`); readers take the
  * highest, because DynamoDB's own item-level rule uses AWS's clock, not this order.
  */

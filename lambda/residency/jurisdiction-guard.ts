@@ -1,5 +1,5 @@
 /**
- * The runtime residency guard (DESIGN §4, third guard): a region serves only users of its
+ * The runtime residency guard (docs/design.md#residency, third guard): a region serves only users of its
  * own jurisdiction. A user's home jurisdiction is the user pool that issued their token —
  * fixed at sign-up, cryptographically bound to the token, and readable without touching
  * any store. Pure, so the refusal is decided before a handler can read or write anything.

@@ -20,7 +20,8 @@ export interface ProductDetails {
  *
  * Every merge-ruled domain writes per-region items (sort key ends in the region), so the
  * table's own replication, item-level last writer wins, never has to choose between two
- * regions' writes to one item (DESIGN §3). Readers query all regions' items and merge:
+ * regions' writes to one item (docs/design.md#data-stores-and-merge-rules). Readers query
+ * all regions' items and merge:
  *
  * | item | pk | sk |
  * |---|---|---|

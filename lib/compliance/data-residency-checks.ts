@@ -195,7 +195,7 @@ const EGRESS: Readonly<Record<string, (props: any) => unknown>> = {
 };
 
 /**
- * Residency rules: data of an EU-pinned jurisdiction stays in the EU (DESIGN §4, first of
+ * Residency rules: data of an EU-pinned jurisdiction stays in the EU (docs/design.md#residency, first of
  * the three guards). Rule ids read `DataResidency-<rule>`; they are errors, and none of
  * them is acknowledged anywhere in this app — a finding means a design change, not an
  * exception.

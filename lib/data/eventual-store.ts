@@ -24,7 +24,7 @@ export interface EventualStoreProps {
  * The jurisdiction's DynamoDB global table for the eventually consistent domains
  * (profiles, carts, likes, catalog), one item collection per entity: `pk` names the
  * entity, `sk` the region that wrote it, so concurrent writes from two regions never hit
- * the same item and the merge rules stay conflict-free (see DESIGN §3).
+ * the same item and the merge rules stay conflict-free (see docs/design.md#data-stores-and-merge-rules).
  *
  * Replicas are exactly the regions in `replicaKeyArns` plus this stack's region.
  */

@@ -39,7 +39,7 @@ export interface StrongStoreProps {
  * of an Aurora PostgreSQL global database, encrypted with a key of its own region, in
  * isolated subnets, deletion-protected and retained.
  *
- * There is no L2 for global databases (DESIGN §7): the primary builds a `CfnGlobalCluster`
+ * There is no L2 for global databases (docs/design.md#cdk-choices): the primary builds a `CfnGlobalCluster`
  * and joins its `DatabaseCluster` to it; a secondary sets `GlobalClusterIdentifier` on its
  * `CfnDBCluster` and carries no credentials or database name, which it inherits.
  */

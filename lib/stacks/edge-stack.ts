@@ -86,7 +86,7 @@ export class EdgeStack extends Stack {
       reason: 'The shop sells to North America, Europe and Asia; there is no country it must refuse at the edge.',
     });
     const accessLogsReason =
-      "Access logs carry EU customers' IP addresses; they stay off until they can be delivered to an EU bucket (residency, DESIGN §4). WAF metrics and sampled requests cover traffic visibility meanwhile.";
+      "Access logs carry EU customers' IP addresses; they stay off until they can be delivered to an EU bucket (residency, docs/design.md#residency). WAF metrics and sampled requests cover traffic visibility meanwhile.";
     Validations.of(this.distribution).acknowledge({ id: 'AwsSolutions-CFR3', reason: accessLogsReason });
     const cfnDistribution = this.distribution.node.defaultChild as cloudfront.CfnDistribution;
     Validations.of(cfnDistribution).acknowledge({

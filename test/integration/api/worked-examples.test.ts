@@ -1,7 +1,7 @@
 import { type Engines, LocalJurisdiction, startEngines } from '../../support/local-jurisdiction';
 
-// DESIGN §3's worked examples over the HTTP contract: two regions of one jurisdiction
-// write, then their DynamoDB replicas exchange items the way global tables do.
+// The design's worked examples (docs/design.md#data-stores-and-merge-rules) over the HTTP
+// contract: two regions of one jurisdiction write, then their DynamoDB replicas exchange items the way global tables do.
 let engines: Engines;
 let eu: LocalJurisdiction;
 let global: LocalJurisdiction;

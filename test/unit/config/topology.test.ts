@@ -15,7 +15,7 @@ function issuesOf(overrides: Record<string, unknown>): { field: string; message:
 }
 
 describe('topology config', () => {
-  test('the defaults are the topology of DESIGN §2', () => {
+  test('the defaults are the topology of the design (docs/design.md#topology)', () => {
     const topology = resolveTopology();
     expect(topology.deploymentModel).toBe('active-active');
     expect(topology.config.edgeRegion).toBe('us-east-1');

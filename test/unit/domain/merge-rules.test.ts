@@ -165,7 +165,7 @@ describe('any order, duplication or delay of replicated writes converges', () =>
   });
 });
 
-describe('the worked examples of DESIGN §3, on the pure rules', () => {
+describe('the worked examples of the design, on the pure rules', () => {
   test('profile: "Abhi" v12 at 10:01:05 in the US loses to "Abhishek" v13 at 10:01:07 in the EU', () => {
     const base = { preferences: {} };
     const us: ProfileRecord = {
