@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ControlTowerChecks } from './compliance/control-tower-checks';
 import { DataResidencyChecks, residencyScopeOf } from './compliance/data-residency-checks';
 import { PlatformChecks } from './compliance/platform-checks';
+import { edgeStackName, statefulStackName, statelessStackName } from './config/names';
 import type { Topology } from './config/topology';
 import { EdgeStack } from './stacks/edge-stack';
 import { StatefulStack } from './stacks/stateful-stack';
@@ -52,7 +53,7 @@ export function createCommercePlatform(
     const tableHome = order[order.length - 1] as string;
     let previous: StatefulStack | undefined;
     for (const region of order) {
-      const stack = new StatefulStack(app, `${appName}-${region}-Stateful`, {
+      const stack = new StatefulStack(app, statefulStackName(appName, region), {
         env: { account, region },
         description: `${appName} ${jurisdiction.name} jurisdiction, ${region}: network, keys and data stores`,
         topology,
@@ -69,7 +70,7 @@ export function createCommercePlatform(
 
     const primary = stateful[jurisdiction.primaryRegion] as StatefulStack;
     for (const region of order) {
-      const stack = new StatelessStack(app, `${appName}-${region}-Stateless`, {
+      const stack = new StatelessStack(app, statelessStackName(appName, region), {
         env: { account, region },
         description: `${appName} ${jurisdiction.name} jurisdiction, ${region}: API, cache, proxy and DNS`,
         topology,
@@ -83,7 +84,7 @@ export function createCommercePlatform(
     }
   }
 
-  const edge = new EdgeStack(app, `${appName}-Edge`, {
+  const edge = new EdgeStack(app, edgeStackName(appName), {
     env: { account, region: topology.config.edgeRegion },
     description: `${appName} edge: CloudFront, WAF, site certificate and DNS`,
     topology,

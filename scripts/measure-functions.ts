@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
 import { API_DOMAINS } from '../lambda/shared/api-contract';
+import type { ApiEnvironment, AuthorizerEnvironment, PowertoolsEnvironment } from '../lambda/shared/environment';
 import { esbuildOptions } from '../lib/functions/esbuild-bundling';
 
 /**
@@ -68,24 +69,32 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a posit
 const root = path.join(__dirname, '..');
 const out = mkdtempSync(path.join(os.tmpdir(), 'commerce-bundles-'));
 
+/** What the stack tells the functions (the contract of lambda/shared/environment.ts). */
+const contract: ApiEnvironment & AuthorizerEnvironment & PowertoolsEnvironment = {
+  JURISDICTION: 'eu',
+  PRIMARY_REGION: 'eu-west-1',
+  DEPLOYMENT_MODEL: 'active-active',
+  EVENTUAL_TABLE: 'Commerce-eu-eventual',
+  CACHE_ENDPOINT: 'cache.invalid:6379',
+  DB_PROXY_ENDPOINT: 'proxy.invalid',
+  JURISDICTION_DIRECTORY: '{"byPrimaryRegion":{},"apiHosts":{}}',
+  USER_POOL_ID: 'eu-west-1_measure',
+  USER_POOL_CLIENT_ID: 'measure',
+  POWERTOOLS_SERVICE_NAME: 'measure',
+  POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
+};
+
 /** What a deployed function finds in its environment; clients are created, not connected. */
 const environment: NodeJS.ProcessEnv = {
+  ...contract,
+  // Set by the Lambda runtime.
   PATH: process.env.PATH,
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'measure',
   AWS_SECRET_ACCESS_KEY: 'measure',
   AWS_LAMBDA_FUNCTION_NAME: 'measure',
-  JURISDICTION: 'eu',
-  PRIMARY_REGION: 'eu-west-1',
-  EVENTUAL_TABLE: 'Commerce-eu-eventual',
-  CACHE_ENDPOINT: 'cache.invalid:6379',
-  DB_PROXY_ENDPOINT: 'proxy.invalid',
-  USER_POOL_ID: 'eu-west-1_measure',
-  USER_POOL_CLIENT_ID: 'measure',
-  POWERTOOLS_SERVICE_NAME: 'measure',
-  POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
+  // Quiet: the load is measured, not the log lines.
   POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_DEV: 'false',
 };
 
 const entries: Record<string, string> = {

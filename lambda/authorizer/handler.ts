@@ -1,7 +1,7 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwksNotAvailableInCacheError } from 'aws-jwt-verify/error';
 import { jurisdictionDirectoryFrom } from '../residency/jurisdiction-guard';
-import { requiredEnv } from '../shared/region-context';
+import { requiredEnv } from '../shared/environment';
 import { createTokenAuthorizer } from './token-authorizer';
 
 // aws-jwt-verify fetches and caches the pool's JWKS; one verifier per cold start.

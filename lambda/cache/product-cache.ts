@@ -1,6 +1,6 @@
 import { Cluster, Valkey } from 'iovalkey';
 import { trackConnection } from '../shared/connections';
-import { requiredEnv } from '../shared/region-context';
+import { type FunctionEnvironment, optionalEnv, requiredEnv } from '../shared/environment';
 
 /** How the functions reach the region's Valkey cache. */
 export interface CacheConnection {
@@ -34,7 +34,7 @@ type CacheClient = Pick<Valkey, 'get' | 'set' | 'del' | 'ping' | 'quit' | 'disco
  */
 export class ProductCache {
   /** `CACHE_ENDPOINT` (`host:port`); `CACHE_SERVERLESS=false` for a single local node. */
-  static fromEnvironment(env: NodeJS.ProcessEnv): ProductCache {
+  static fromEnvironment(env: FunctionEnvironment): ProductCache {
     const endpoint = requiredEnv(env, 'CACHE_ENDPOINT');
     const separator = endpoint.lastIndexOf(':');
     const port = Number(endpoint.slice(separator + 1));
@@ -42,7 +42,7 @@ export class ProductCache {
     return ProductCache.connect({
       host: endpoint.slice(0, separator),
       port,
-      serverless: env.CACHE_SERVERLESS !== 'false',
+      serverless: optionalEnv(env, 'CACHE_SERVERLESS') !== 'false',
     });
   }
 

@@ -5,6 +5,8 @@
  * platform in tests and against the deployed hostnames in the canary.
  */
 
+import { type FunctionEnvironment, optionalEnv, requiredEnv, type VariableName } from '../shared/environment';
+
 /** The part of `fetch` the walk uses; tests pass one that adds headers or stalls. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -194,14 +196,11 @@ export interface CanaryConfig {
   readonly stepTimeoutMs: number;
 }
 
-export function canaryConfigFrom(env: Readonly<Record<string, string | undefined>>): CanaryConfig {
-  const required = (name: string): string => {
-    const value = env[name]?.trim();
-    if (!value) throw new Error(`${name} is not set`);
-    return value;
-  };
+export function canaryConfigFrom(env: FunctionEnvironment): CanaryConfig {
+  const required = (name: VariableName) => requiredEnv(env, name);
   const targets = parseTargets(required('CANARY_TARGETS'));
-  const timeout = env.CANARY_STEP_TIMEOUT_MS ? Number(env.CANARY_STEP_TIMEOUT_MS) : DEFAULT_STEP_TIMEOUT_MS;
+  const timeoutText = optionalEnv(env, 'CANARY_STEP_TIMEOUT_MS');
+  const timeout = timeoutText ? Number(timeoutText) : DEFAULT_STEP_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout <= 0) throw new Error('CANARY_STEP_TIMEOUT_MS must be a positive integer');
   return {
     targets,

@@ -1,5 +1,6 @@
 import { ProductCache } from '../cache/product-cache';
 import { RecordingCardProcessor, UnconfiguredCardProcessor } from '../payments/card-processor';
+import { optionalEnv } from '../shared/environment';
 import { regionContextFrom } from '../shared/region-context';
 import { StrongStore } from '../stores/strong-store';
 import { createOrdersApi } from './orders-api';
@@ -9,7 +10,9 @@ import { createOrdersApi } from './orders-api';
 // refused (503), unless PAYMENT_PROCESSOR=recording asks for the local stand-in that
 // approves everything and moves no money.
 const payments =
-  process.env.PAYMENT_PROCESSOR === 'recording' ? new RecordingCardProcessor() : new UnconfiguredCardProcessor();
+  optionalEnv(process.env, 'PAYMENT_PROCESSOR') === 'recording'
+    ? new RecordingCardProcessor()
+    : new UnconfiguredCardProcessor();
 
 export const handler = createOrdersApi({
   context: regionContextFrom(process.env),

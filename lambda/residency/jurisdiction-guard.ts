@@ -5,6 +5,8 @@
  * any store. Pure, so the refusal is decided before a handler can read or write anything.
  */
 
+import { type FunctionEnvironment, optionalEnv } from '../shared/environment';
+
 /** Where each jurisdiction's user pool lives and where its users should go instead. */
 export interface JurisdictionDirectory {
   /** Primary region → jurisdiction name: a Cognito issuer URL names its pool's region. */
@@ -46,8 +48,8 @@ export function guardJurisdiction(
 }
 
 /** The directory from `JURISDICTION_DIRECTORY` (JSON the stack writes from the topology). */
-export function jurisdictionDirectoryFrom(env: NodeJS.ProcessEnv): JurisdictionDirectory {
-  const raw = env.JURISDICTION_DIRECTORY;
+export function jurisdictionDirectoryFrom(env: FunctionEnvironment): JurisdictionDirectory {
+  const raw = optionalEnv(env, 'JURISDICTION_DIRECTORY');
   if (!raw) return { byPrimaryRegion: {}, apiHosts: {} };
   const parsed = JSON.parse(raw) as JurisdictionDirectory;
   return { byPrimaryRegion: parsed.byPrimaryRegion ?? {}, apiHosts: parsed.apiHosts ?? {} };

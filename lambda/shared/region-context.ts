@@ -1,4 +1,5 @@
 import { type JurisdictionDirectory, jurisdictionDirectoryFrom } from '../residency/jurisdiction-guard';
+import { type FunctionEnvironment, optionalEnv, requiredEnv } from './environment';
 
 /** Which region and jurisdiction this copy of the code serves, read once per cold start. */
 export interface RegionContext {
@@ -14,20 +15,13 @@ export interface RegionContext {
   readonly directory?: JurisdictionDirectory;
 }
 
-export function regionContextFrom(env: NodeJS.ProcessEnv): RegionContext {
+export function regionContextFrom(env: FunctionEnvironment): RegionContext {
   const region = requiredEnv(env, 'AWS_REGION');
   const jurisdiction = requiredEnv(env, 'JURISDICTION');
   return {
     region,
     jurisdiction,
-    primaryRegion: env.PRIMARY_REGION || region,
+    primaryRegion: optionalEnv(env, 'PRIMARY_REGION') ?? region,
     directory: jurisdictionDirectoryFrom(env),
   };
-}
-
-/** Reads a variable the deployment must set; a missing one stops the cold start with its name. */
-export function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
 }

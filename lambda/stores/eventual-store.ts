@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from 
 import type { CartLine, CartLineReplica } from '../domain/cart-lines';
 import type { LikeCounter } from '../domain/like-counter';
 import type { ProfileRecord } from '../domain/profile-register';
-import { requiredEnv } from '../shared/region-context';
+import { type FunctionEnvironment, optionalEnv, requiredEnv } from '../shared/environment';
 
 /** A product's catalog entry, written by admins, read by everyone. */
 export interface ProductDetails {
@@ -32,8 +32,8 @@ export interface ProductDetails {
  */
 export class EventualStore {
   /** `EVENTUAL_TABLE`, and `DYNAMODB_ENDPOINT` only where a local DynamoDB stands in. */
-  static fromEnvironment(env: NodeJS.ProcessEnv): EventualStore {
-    const endpoint = env.DYNAMODB_ENDPOINT;
+  static fromEnvironment(env: FunctionEnvironment): EventualStore {
+    const endpoint = optionalEnv(env, 'DYNAMODB_ENDPOINT');
     const client = new DynamoDBClient(endpoint ? { endpoint, maxAttempts: 2 } : { maxAttempts: 3 });
     return new EventualStore(client, requiredEnv(env, 'EVENTUAL_TABLE'));
   }

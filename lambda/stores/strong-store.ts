@@ -6,7 +6,7 @@ import { canonicalOrderRequest, type InventoryRow, type PricedLine, planOrder } 
 import type { CardProcessor } from '../payments/card-processor';
 import { StrongStoreBusyError, StrongStoreUnavailableError } from '../shared/api-error';
 import { trackConnection } from '../shared/connections';
-import { requiredEnv } from '../shared/region-context';
+import { type FunctionEnvironment, optionalEnv, requiredEnv } from '../shared/environment';
 import { STRONG_STORE_SCHEMA } from './strong-schema';
 
 export interface StrongStoreConnection {
@@ -77,20 +77,21 @@ export class StrongStore {
    * connection signs in with a fresh IAM token (the proxy requires IAM auth and TLS);
    * `DB_PASSWORD` and `DB_TLS=false` are for a local PostgreSQL only.
    */
-  static fromEnvironment(env: NodeJS.ProcessEnv): StrongStore {
+  static fromEnvironment(env: FunctionEnvironment): StrongStore {
     const host = requiredEnv(env, 'DB_PROXY_ENDPOINT');
-    const port = Number(env.DB_PORT ?? 5432);
-    const user = env.DB_USER ?? 'commerce_app';
-    const signer = env.DB_PASSWORD
+    const port = Number(optionalEnv(env, 'DB_PORT') ?? 5432);
+    const user = optionalEnv(env, 'DB_USER') ?? 'commerce_app';
+    const password = optionalEnv(env, 'DB_PASSWORD');
+    const signer = password
       ? undefined
       : new Signer({ hostname: host, port, username: user, region: requiredEnv(env, 'AWS_REGION') });
     return StrongStore.connect({
       host,
       port,
       user,
-      database: env.DB_NAME ?? 'commerce',
-      password: signer ? () => signer.getAuthToken() : (env.DB_PASSWORD as string),
-      tls: env.DB_TLS !== 'false',
+      database: optionalEnv(env, 'DB_NAME') ?? 'commerce',
+      password: signer ? () => signer.getAuthToken() : (password ?? ''),
+      tls: optionalEnv(env, 'DB_TLS') !== 'false',
     });
   }
 

@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 import { API_DOMAINS, API_ROUTES, type ApiDomain } from '../../lambda/shared/api-contract';
+import type { ApiEnvironment, AuthorizerEnvironment, PowertoolsEnvironment } from '../../lambda/shared/environment';
 import { NodeFunction } from '../functions/node-function';
 import { RegionalNetwork } from '../network/regional-network';
 import { accessLogSettings, addContractRoute, statePermissionAccounts } from './http-api-conventions';
@@ -19,8 +20,8 @@ export { API_DOMAINS, API_ROUTES, type ApiDomain };
 
 export interface RegionalApiProps {
   readonly vpc: ec2.IVpc;
-  /** Environment every function gets (region, jurisdiction, store addresses). */
-  readonly environment: Readonly<Record<string, string>>;
+  /** Environment every API function gets: jurisdiction, store addresses, the directory. */
+  readonly environment: ApiEnvironment;
   /** The jurisdiction's Cognito user pool, whose tokens this API accepts. */
   readonly userPoolId: string;
   /** The app client whose tokens are accepted. */
@@ -100,8 +101,10 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
         securityGroups: [securityGroup],
         environment: {
           ...props.environment,
-          POWERTOOLS_SERVICE_NAME: `api-${domain}`,
-          POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
+          ...({
+            POWERTOOLS_SERVICE_NAME: `api-${domain}`,
+            POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
+          } satisfies PowertoolsEnvironment),
         },
       });
       acknowledgeExecutionRole(functions[domain]);
@@ -132,9 +135,9 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
       environment: {
         USER_POOL_ID: props.userPoolId,
         USER_POOL_CLIENT_ID: props.userPoolClientId,
-        JURISDICTION: props.environment.JURISDICTION ?? '',
-        JURISDICTION_DIRECTORY: props.environment.JURISDICTION_DIRECTORY ?? '',
-      },
+        JURISDICTION: props.environment.JURISDICTION,
+        JURISDICTION_DIRECTORY: props.environment.JURISDICTION_DIRECTORY,
+      } satisfies AuthorizerEnvironment,
     });
     acknowledgeAuthorizerRole(authorizerFunction);
     Validations.of(authorizerFunction.node.defaultChild as lambda.CfnFunction).acknowledge({

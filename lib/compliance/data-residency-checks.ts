@@ -1,9 +1,9 @@
 import { type CfnResource, Stack } from 'aws-cdk-lib';
 import { NagMessageLevel, NagPack, type NagPackProps, NagRuleCompliance, type NagRuleResult } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { eventualTableName, strongStoreIdentifier } from '../config/names';
 import { isEuRegion } from '../config/regions';
 import type { Topology } from '../config/topology';
-import { eventualTableName, strongStoreIdentifier } from '../stacks/stateful-stack';
 
 /** What the pack needs to know about the topology: where EU-pinned data lives and its names. */
 export interface ResidencyScope {
@@ -19,8 +19,8 @@ export function residencyScopeOf(topology: Topology): ResidencyScope {
   const pinned = topology.jurisdictions.filter((j) => j.residency === 'eu');
   return {
     euPinnedRegions: pinned.flatMap((j) => [...j.regions]),
-    euTableNames: pinned.map((j) => eventualTableName(topology, j)),
-    euGlobalClusters: pinned.map((j) => strongStoreIdentifier(topology, j)),
+    euTableNames: pinned.map((j) => eventualTableName(topology.config.appName, j.name)),
+    euGlobalClusters: pinned.map((j) => strongStoreIdentifier(topology.config.appName, j.name)),
   };
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { edgeStackName } from '../config/names';
 import { isEuRegion } from '../config/regions';
 import type { Topology } from '../config/topology';
 import { regionsIn, residencyScopeOf } from './data-residency-checks';
@@ -60,7 +61,7 @@ export function residencyReport(assemblyDir: string, topology: Topology): Reside
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     const region = artifact.environment?.split('/').pop() as string;
     const template = JSON.parse(readFileSync(path.join(assemblyDir, artifact.properties.templateFile), 'utf8'));
-    const isEdge = stack === `${topology.config.appName}-Edge`;
+    const isEdge = stack === edgeStackName(topology.config.appName);
     const servesRegion = topology.servingRegions.includes(region as never) && !isEdge;
     if (!isEdge && !servesRegion) {
       // Reading an assembly with another topology would file its data under "edge".

@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
+import type { CanaryEnvironment } from '../../lambda/shared/environment';
 
 /** One place the canary walks, e.g. the global hostname or this region's execute-api endpoint. */
 export interface ApiCanaryTarget {
@@ -167,7 +168,7 @@ export class ApiCanary extends Construct {
         USER_POOL_CLIENT_ID: props.userPoolClientId,
         USER_POOL_REGION: pool.region as string,
         CANARY_STEP_TIMEOUT_MS: String(stepTimeoutMs),
-      },
+      } satisfies CanaryEnvironment,
     });
     acknowledgeRole(this.role, {
       logs: nagResource(stack, logGroupArn),

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { eventualTableName } from '../config/names';
 import type { Topology } from '../config/topology';
-import { eventualTableName } from '../stacks/stateful-stack';
 
 export interface GlobalDashboardProps {
   readonly topology: Topology;
@@ -66,7 +66,10 @@ export class GlobalDashboard extends Construct {
               new cloudwatch.Metric({
                 namespace: 'AWS/DynamoDB',
                 metricName: 'ReplicationLatency',
-                dimensionsMap: { TableName: eventualTableName(topology, jurisdiction), ReceivingRegion: to },
+                dimensionsMap: {
+                  TableName: eventualTableName(topology.config.appName, jurisdiction.name),
+                  ReceivingRegion: to,
+                },
                 region: from,
                 statistic: 'Average',
                 period: minute,

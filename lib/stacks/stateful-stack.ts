@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { eventualTableName, strongStoreIdentifier } from '../config/names';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 import { EventualStore } from '../data/eventual-store';
 import { StrongStore } from '../data/strong-store';
@@ -56,7 +57,7 @@ export class StatefulStack extends Stack {
 
     this.strongStore = new StrongStore(this, 'StrongStore', {
       role: isPrimary ? 'primary' : 'secondary',
-      globalClusterIdentifier: strongStoreIdentifier(topology, jurisdiction),
+      globalClusterIdentifier: strongStoreIdentifier(topology.config.appName, jurisdiction.name),
       vpc: this.network.vpc,
       storageKey: this.dataKey,
     });
@@ -67,7 +68,7 @@ export class StatefulStack extends Stack {
 
     if (props.globalTableReplicaKeys) {
       this.eventualStore = new EventualStore(this, 'EventualStore', {
-        tableName: eventualTableName(topology, jurisdiction),
+        tableName: eventualTableName(topology.config.appName, jurisdiction.name),
         tableKey: this.dataKey,
         replicaKeyArns: Object.fromEntries(
           Object.entries(props.globalTableReplicaKeys).map(([replicaRegion, key]) => [replicaRegion, key.keyArn]),
@@ -80,14 +81,4 @@ export class StatefulStack extends Stack {
   override get availabilityZones(): string[] {
     return this.zones;
   }
-}
-
-/** Name of the jurisdiction's global table: the same in every region, so fixed. */
-export function eventualTableName(topology: Topology, jurisdiction: JurisdictionConfig): string {
-  return `${topology.config.appName}-${jurisdiction.name}-eventual`;
-}
-
-/** Identifier of the jurisdiction's Aurora global cluster. */
-export function strongStoreIdentifier(topology: Topology, jurisdiction: JurisdictionConfig): string {
-  return `${topology.config.appName.toLowerCase()}-${jurisdiction.name}-strong`;
 }

@@ -11,6 +11,7 @@ import { RegionalApi } from '../api/regional-api';
 import { WriterApi } from '../api/writer-api';
 import { RegionalCache } from '../cache/regional-cache';
 import { jurisdictionDirectory } from '../config/jurisdiction-directory';
+import { eventualTableName, strongStoreIdentifier } from '../config/names';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 import { STRONG_STORE_ENGINE } from '../data/strong-store';
 import { StrongStoreProxy } from '../data/strong-store-proxy';
@@ -21,7 +22,7 @@ import { OperationsKey } from '../operations/operations-key';
 import { RegionPromotion } from '../operations/region-promotion';
 import { RegionalMonitoring } from '../operations/regional-monitoring';
 import { ApiDnsRecords } from '../routing/api-dns-records';
-import { eventualTableName, type StatefulStack, strongStoreIdentifier } from './stateful-stack';
+import type { StatefulStack } from './stateful-stack';
 
 export interface StatelessStackProps extends StackProps {
   readonly topology: Topology;
@@ -79,7 +80,7 @@ export class StatelessStack extends Stack {
 
     // Replica of the jurisdiction's global table in this region, addressed by its fixed name.
     const eventualTable = dynamodb.TableV2.fromTableAttributes(this, 'EventualTable', {
-      tableName: eventualTableName(topology, jurisdiction),
+      tableName: eventualTableName(topology.config.appName, jurisdiction.name),
       encryptionKey: stateful.dataKey,
     });
 
@@ -162,7 +163,7 @@ export class StatelessStack extends Stack {
     if (jurisdiction.regions.length > 1) {
       this.promotion = new RegionPromotion(this, 'RegionPromotion', {
         stateMachineName: promotionWorkflowName(topology, region),
-        globalClusterIdentifier: strongStoreIdentifier(topology, jurisdiction),
+        globalClusterIdentifier: strongStoreIdentifier(topology.config.appName, jurisdiction.name),
         clusterArn: stateful.strongStore.cluster.clusterArn,
         jurisdictionRegions: jurisdiction.regions,
         writerHealthCheck: this.dns.writerHealthCheck,

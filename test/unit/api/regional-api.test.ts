@@ -2,10 +2,22 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { API_ROUTES, routeKeyOf } from '../../../lambda/shared/api-contract';
+import type { ApiEnvironment } from '../../../lambda/shared/environment';
 import { RegionalApi, type RegionalApiProps } from '../../../lib/api/regional-api';
 import { RegionalNetwork } from '../../../lib/network/regional-network';
 import { acknowledgedRules, isolatedVpc, oneStack, zonesOf } from '../../support/one-stack';
 import { resourcesOf } from '../../support/templates';
+
+/** What a stack tells every API function; values are examples. */
+const API_ENVIRONMENT: ApiEnvironment = {
+  JURISDICTION: 'eu',
+  PRIMARY_REGION: 'eu-west-1',
+  DEPLOYMENT_MODEL: 'active-active',
+  EVENTUAL_TABLE: 'T',
+  CACHE_ENDPOINT: 'cache.example:6379',
+  DB_PROXY_ENDPOINT: 'proxy.example',
+  JURISDICTION_DIRECTORY: '{"byPrimaryRegion":{}}',
+};
 
 const HOSTNAMES = ['api.shop.example.com', 'eu.api.shop.example.com'];
 const STRONG_ROUTES = API_ROUTES.filter((r) => r.strong).map(routeKeyOf);
@@ -26,7 +38,7 @@ function build(props: Partial<RegionalApiProps> = {}) {
     ),
     userPoolId: 'eu-west-1_AbCdEfGhI',
     userPoolClientId: 'webclient123',
-    environment: { JURISDICTION: 'eu', JURISDICTION_DIRECTORY: '{"byPrimaryRegion":{}}', EVENTUAL_TABLE: 'T' },
+    environment: API_ENVIRONMENT,
     ...props,
   });
   const template = Template.fromStack(stack);
@@ -235,7 +247,7 @@ describe('RegionalApi log key', () => {
       ),
       userPoolId: 'p',
       userPoolClientId: 'c',
-      environment: {},
+      environment: API_ENVIRONMENT,
     });
     // then
     const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
@@ -261,7 +273,7 @@ describe('RegionalApi log key', () => {
           ),
           userPoolId: 'p',
           userPoolClientId: 'c',
-          environment: {},
+          environment: API_ENVIRONMENT,
         }),
     ).toThrow('Test/Api: no logEncryptionKey given and the VPC was not built by a RegionalNetwork');
   });

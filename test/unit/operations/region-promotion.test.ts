@@ -1,9 +1,9 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import { strongStoreIdentifier } from '../../../lib/config/names';
 import { resolveTopology } from '../../../lib/config/topology';
 import { RegionPromotion } from '../../../lib/operations/region-promotion';
-import { strongStoreIdentifier } from '../../../lib/stacks/stateful-stack';
 import { promotionWorkflowName } from '../../../lib/stacks/stateless-stack';
 import { oneStack } from '../../support/one-stack';
 import { only, resourcesOf } from '../../support/templates';
@@ -17,7 +17,7 @@ function build(region: string) {
   const key = new kms.Key(stack, 'OperationsKey');
   new RegionPromotion(stack, 'RegionPromotion', {
     stateMachineName: promotionWorkflowName(topology, region),
-    globalClusterIdentifier: strongStoreIdentifier(topology, jurisdiction),
+    globalClusterIdentifier: strongStoreIdentifier(topology.config.appName, jurisdiction.name),
     clusterArn: `arn:aws:rds:${region}:123456789012:cluster:commerce-${region}`,
     jurisdictionRegions: jurisdiction.regions,
     writerHealthCheck: route53.HealthCheck.fromHealthCheckId(stack, 'WriterHealthCheck', 'hc-writer-1'),

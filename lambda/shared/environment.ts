@@ -1,0 +1,99 @@
+/**
+ * The environment contract between the CDK app, which sets these variables on each
+ * function, and the handlers, which read them once per cold start. Written once: `lib/`
+ * builds each function's environment as one of these types, so a misspelt or missing
+ * variable fails `tsc` and synthesis instead of a cold start; the handlers read them
+ * through `requiredEnv`/`optionalEnv`, which accept only names of this contract.
+ */
+
+/** What every API function is told by its stack. */
+export type ApiEnvironment = {
+  /** The jurisdiction this region serves, e.g. `eu`. */
+  readonly JURISDICTION: string;
+  /** The jurisdiction's primary region, where its Aurora writer normally is. */
+  readonly PRIMARY_REGION: string;
+  readonly DEPLOYMENT_MODEL: 'active-active' | 'active-passive';
+  /** The jurisdiction's DynamoDB global table. */
+  readonly EVENTUAL_TABLE: string;
+  /** `host:port` of the region's Valkey cache. */
+  readonly CACHE_ENDPOINT: string;
+  /** The region's RDS Proxy endpoint. */
+  readonly DB_PROXY_ENDPOINT: string;
+  /** JSON of `JurisdictionDirectory`: every jurisdiction's pool region and API host. */
+  readonly JURISDICTION_DIRECTORY: string;
+};
+
+/** What Powertools reads: each API function's service name and the metrics namespace. */
+export type PowertoolsEnvironment = {
+  readonly POWERTOOLS_SERVICE_NAME: string;
+  readonly POWERTOOLS_METRICS_NAMESPACE: string;
+};
+
+/** What the token authorizer is told. */
+export type AuthorizerEnvironment = {
+  readonly USER_POOL_ID: string;
+  readonly USER_POOL_CLIENT_ID: string;
+  readonly JURISDICTION: string;
+  readonly JURISDICTION_DIRECTORY: string;
+};
+
+/** What the API canary (a Synthetics script) is told. */
+export type CanaryEnvironment = {
+  /** JSON list of `{ "label", "baseUrl" }`. */
+  readonly CANARY_TARGETS: string;
+  readonly CANARY_SKU: string;
+  /** The secret holding the canary user's credentials. */
+  readonly CANARY_SECRET_ARN: string;
+  readonly USER_POOL_ID: string;
+  readonly USER_POOL_CLIENT_ID: string;
+  readonly USER_POOL_REGION: string;
+  readonly CANARY_STEP_TIMEOUT_MS: string;
+};
+
+/**
+ * Set by the local platform and the tests only, never by the CDK app: they point the
+ * stores at local engines and pick the stand-in card processor.
+ */
+export type LocalEnvironment = {
+  /** A DynamoDB API endpoint (dynalite) instead of the regional service. */
+  readonly DYNAMODB_ENDPOINT?: string;
+  /** `false`: a single plain-text Valkey node instead of ElastiCache Serverless. */
+  readonly CACHE_SERVERLESS?: 'false';
+  readonly DB_PORT?: string;
+  readonly DB_NAME?: string;
+  readonly DB_USER?: string;
+  /** A password instead of an IAM token per connection. */
+  readonly DB_PASSWORD?: string;
+  /** `false`: no TLS to a local PostgreSQL. */
+  readonly DB_TLS?: 'false';
+  /** `recording`: the stand-in processor that approves everything and moves no money. */
+  readonly PAYMENT_PROCESSOR?: 'recording';
+};
+
+/** Set by the Lambda runtime itself. */
+export type RuntimeEnvironment = {
+  readonly AWS_REGION: string;
+};
+
+export type VariableName = keyof (ApiEnvironment &
+  PowertoolsEnvironment &
+  AuthorizerEnvironment &
+  CanaryEnvironment &
+  LocalEnvironment &
+  RuntimeEnvironment);
+
+/** A process environment as the handlers read it: only the contract's names. */
+export type FunctionEnvironment = Readonly<Partial<Record<VariableName, string>>>;
+
+/** Reads a variable the deployment must set; a missing one stops the cold start with its name. */
+export function requiredEnv(env: FunctionEnvironment, name: VariableName): string {
+  const value = env[name]?.trim();
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+/** Reads a variable that may be absent. */
+export function optionalEnv(env: FunctionEnvironment, name: VariableName): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
