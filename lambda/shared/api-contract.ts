@@ -35,7 +35,7 @@ export const WRITER_HEALTH_PATH = '/api/health/writer';
 /** What Route 53 looks for in the writer health route's answer. */
 export const WRITER_HEALTH_MATCH = '"writer":true';
 
-export const API_ROUTES: readonly ApiRoute[] = [
+const CONTRACT_ROUTES = [
   { method: 'GET', path: '/api/health', domain: 'health', public: true },
   { method: 'GET', path: WRITER_HEALTH_PATH, domain: 'health', public: true, writerOnly: true },
   { method: 'GET', path: '/api/products/{sku}', domain: 'products', public: true },
@@ -50,7 +50,18 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'DELETE', path: '/api/me/cart/items/{sku}', domain: 'cart' },
   { method: 'POST', path: '/api/orders', domain: 'orders', strong: true },
   { method: 'GET', path: '/api/orders/{id}', domain: 'orders', strong: true },
-];
+] as const satisfies readonly ApiRoute[];
+
+export const API_ROUTES: readonly ApiRoute[] = CONTRACT_ROUTES;
+
+type ContractRoute = (typeof CONTRACT_ROUTES)[number];
+type KeyOf<R> = R extends ContractRoute ? `${R['method']} ${R['path']}` : never;
+
+/** `METHOD /path/{param}` of every route of the contract, as API Gateway hands it to the function. */
+export type RouteKey = KeyOf<ContractRoute>;
+
+/** The route keys one domain's function serves. */
+export type DomainRouteKey<D extends ApiDomain> = KeyOf<Extract<ContractRoute, { readonly domain: D }>>;
 
 /** `METHOD /path/{param}`, the route key API Gateway hands to the function. */
 export function routeKeyOf(route: ApiRoute): string {

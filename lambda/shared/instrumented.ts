@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { guardJurisdiction } from '../residency/jurisdiction-guard';
+import type { ApiDomain, DomainRouteKey } from './api-contract';
 import {
   ApiError,
   StrongStoreBusyError,
@@ -20,12 +21,16 @@ export type RouteHandler = (
   lambdaContext?: Partial<Context>,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export interface DomainApiProps {
+export interface DomainApiProps<D extends ApiDomain> {
   /** The domain, for logs, traces and error messages. */
-  readonly domain: string;
+  readonly domain: D;
   readonly context: RegionContext;
-  /** Route key (`METHOD /path/{param}`, as API Gateway sends it) → handler. */
-  readonly routes: Readonly<Record<string, RouteHandler>>;
+  /**
+   * A handler for every route of the domain in the contract, by route key
+   * (`METHOD /path/{param}`, as API Gateway sends it): a route missing here, or one the
+   * contract does not have, fails to compile.
+   */
+  readonly routes: Readonly<Record<DomainRouteKey<D>, RouteHandler>>;
   /** What the strong domain of this function is called in a 503, e.g. "Ordering". */
   readonly strongCapability?: string;
 }
@@ -37,7 +42,7 @@ export type DomainHandler = (event: ApiEvent, context?: Partial<Context>) => Pro
  * logging (with region, jurisdiction and route) and metrics, and turns
  * errors into the contract's error bodies. Unknown routes are 404; only a defect is a 500.
  */
-export function domainHandler(props: DomainApiProps): DomainHandler {
+export function domainHandler<D extends ApiDomain>(props: DomainApiProps<D>): DomainHandler {
   const log = rootLogger.createChild({
     persistentKeys: { region: props.context.region, jurisdiction: props.context.jurisdiction },
   });
@@ -47,7 +52,7 @@ export function domainHandler(props: DomainApiProps): DomainHandler {
     metrics.captureColdStartMetric();
     try {
       refuseOtherJurisdictions(event, props.context, log);
-      const route = props.routes[event.routeKey];
+      const route = (props.routes as Readonly<Record<string, RouteHandler>>)[event.routeKey];
       const response = route
         ? await route(event, log, lambdaContext)
         : errorResponse(404, 'NOT_FOUND', `No route ${event.routeKey} in the ${props.domain} API`);
@@ -66,7 +71,11 @@ export function domainHandler(props: DomainApiProps): DomainHandler {
   };
 }
 
-function failure(error: unknown, props: DomainApiProps, log: Logger): APIGatewayProxyStructuredResultV2 {
+function failure(
+  error: unknown,
+  props: Pick<DomainApiProps<ApiDomain>, 'context' | 'strongCapability'>,
+  log: Logger,
+): APIGatewayProxyStructuredResultV2 {
   if (error instanceof StrongStoreUnavailableError) {
     log.warn('strong store unreachable; answering read-only', { cause: String(error.cause) });
     metrics.addMetric('StrongStoreUnavailable', MetricUnit.Count, 1);
