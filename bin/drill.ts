@@ -9,7 +9,7 @@ import {
   runRegionDrill,
 } from '../local/drill';
 import { parseFlags } from './cli-flags';
-import { topologyFromFlags } from './topology-flags';
+import { topologyFromFlags } from './load-topology';
 
 const d = DRILL_DEFAULTS;
 const USAGE = `Usage: npm run drill -- [options]

@@ -3,7 +3,7 @@ import '../local/powertools-env';
 import { DEPLOYMENT_MODELS } from '../lib/config/topology';
 import { startLocalPlatform } from '../local/platform';
 import { parseFlags } from './cli-flags';
-import { topologyFromFlags } from './topology-flags';
+import { topologyFromFlags } from './load-topology';
 
 const USAGE = `Usage: npm run local -- [options]
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { residencyReport } from '../lib/compliance/residency-report';
-import { resolveTopology } from '../lib/config/topology';
+import type { Topology } from '../lib/config/topology';
+import { loadTopology } from './load-topology';
 
 const USAGE = `Usage: npm run residency                      (default topology: synthesizes, then reports)
        npx cdk synth -c config=my.json && npx tsx bin/residency-report.ts --config my.json [--out cdk.out]
@@ -29,18 +30,16 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-let overrides: Record<string, unknown> = {};
-if (values.config) {
-  try {
-    overrides = JSON.parse(readFileSync(path.resolve(values.config), 'utf8'));
-  } catch (error) {
-    fail(`cannot read topology config ${values.config}: ${(error as Error).message}`);
-  }
+let topology: Topology;
+try {
+  topology = loadTopology({ configFile: values.config });
+} catch (error) {
+  fail((error as Error).message);
 }
 const out = path.resolve(values.out ?? 'cdk.out');
 if (!existsSync(path.join(out, 'manifest.json'))) fail(`no cloud assembly in ${out}; run npm run synth first`);
 try {
-  const report = residencyReport(out, resolveTopology(overrides, values.config ?? 'defaults'));
+  const report = residencyReport(out, topology);
   console.log(report.text);
   process.exit(report.violations.length ? 1 : 0);
 } catch (error) {
