@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ProductCache } from '../lambda/cache/product-cache';
@@ -7,6 +6,7 @@ import { EventualStore } from '../lambda/stores/eventual-store';
 import { StrongStore } from '../lambda/stores/strong-store';
 import { jurisdictionDirectory } from '../lib/config/jurisdiction-directory';
 import type { Topology } from '../lib/config/topology';
+import { controlServer } from './control-server';
 import { DevTokenIssuer } from './dev-tokens';
 import { Distance, type DistanceOptions } from './distance';
 import { Edge } from './edge';
@@ -19,7 +19,7 @@ import {
   type ValkeyEngine,
 } from './engines';
 import { createEventualTable } from './eventual-table';
-import { closeServer, listen, readBody, send } from './http-io';
+import { closeServer, listen } from './http-io';
 import { regionalHandlers } from './regional-app';
 import { RegionalGateway } from './regional-gateway';
 import { Replicator } from './replicator';
@@ -228,173 +228,4 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     await stop();
     throw error;
   }
-}
-
-interface ControlDeps {
-  readonly topology: Topology;
-  readonly tokens: DevTokenIssuer;
-  readonly gateways: ReadonlyMap<string, RegionalGateway>;
-  readonly postgres: ReadonlyMap<string, PostgresEngine>;
-  readonly replicators: ReadonlyMap<string, Replicator>;
-  /** Each jurisdiction's card processor, which records every capture. */
-  readonly processors: ReadonlyMap<string, RecordingCardProcessor>;
-  /** Each jurisdiction's strong store as its primary region reaches it. */
-  readonly primaryStores: ReadonlyMap<string, StrongStore>;
-  readonly clocks: Map<string, Date>;
-  readonly edge: Edge;
-}
-
-/**
- * Dev-only controls (never part of the CDK app): tokens, regions down and up, a
- * jurisdiction's strong store stopped and started, replication paused and resumed, a
- * region's clock pinned (to replay the design's worked examples to the second), what
- * each jurisdiction's card processor captured (to count double charges) and a SKU's stock
- * as the strong store has it (no cache in between).
- */
-function controlServer(deps: ControlDeps): Server {
-  const routes: [string, RegExp, (match: RegExpExecArray, body: any) => Promise<[number, unknown]>][] = [
-    ['GET', /^\/$/, async () => [200, status(deps)]],
-    [
-      'POST',
-      /^\/tokens$/,
-      async (_m, body) => {
-        const jurisdiction = deps.topology.jurisdictions.find((j) => j.name === body?.jurisdiction);
-        if (!jurisdiction || typeof body?.sub !== 'string' || body.sub === '') {
-          return [
-            400,
-            problem('body', `send {"jurisdiction": one of ${names(deps)}, "sub": "<user id>", "admin"?: true}`),
-          ];
-        }
-        return [200, { token: deps.tokens.issue(jurisdiction.name, { sub: body.sub, admin: body.admin === true }) }];
-      },
-    ],
-    [
-      'POST',
-      /^\/regions\/([a-z0-9-]+)\/(down|up)$/,
-      async (m) => {
-        const gateway = deps.gateways.get(m[1] as string);
-        if (!gateway) return [404, problem('region', `no serving region ${m[1]}`)];
-        gateway.down = m[2] === 'down';
-        return [200, status(deps)];
-      },
-    ],
-    [
-      'POST',
-      /^\/regions\/([a-z0-9-]+)\/clock$/,
-      async (m, body) => {
-        if (!deps.gateways.has(m[1] as string)) return [404, problem('region', `no serving region ${m[1]}`)];
-        const at = new Date(body?.at);
-        if (typeof body?.at !== 'string' || Number.isNaN(at.getTime())) {
-          return [400, problem('at', 'send {"at": "<ISO 8601 time>"}')];
-        }
-        deps.clocks.set(m[1] as string, at);
-        return [200, { region: m[1], clock: at.toISOString() }];
-      },
-    ],
-    [
-      'DELETE',
-      /^\/regions\/([a-z0-9-]+)\/clock$/,
-      async (m) => {
-        deps.clocks.delete(m[1] as string);
-        return [200, { region: m[1], clock: 'real' }];
-      },
-    ],
-    [
-      'POST',
-      /^\/jurisdictions\/([a-z0-9-]+)\/strong-store\/(stop|start)$/,
-      async (m) => {
-        const engine = deps.postgres.get(m[1] as string);
-        if (!engine) return [404, problem('jurisdiction', `no jurisdiction ${m[1]}; have ${names(deps)}`)];
-        await (m[2] === 'stop' ? engine.stop() : engine.start());
-        return [200, { jurisdiction: m[1], strongStore: m[2] === 'stop' ? 'stopped' : 'running' }];
-      },
-    ],
-    [
-      'GET',
-      /^\/payments$/,
-      async () => [
-        200,
-        Object.fromEntries(
-          [...deps.processors.entries()].map(([j, processor]) => [j, { captures: processor.captures }]),
-        ),
-      ],
-    ],
-    [
-      'GET',
-      /^\/jurisdictions\/([a-z0-9-]+)\/inventory\/([A-Za-z0-9_.-]+)$/,
-      async (m) => {
-        const store = deps.primaryStores.get(m[1] as string);
-        if (!store) return [404, problem('jurisdiction', `no jurisdiction ${m[1]}; have ${names(deps)}`)];
-        const row = await store.getInventory(m[2] as string);
-        if (!row) return [404, problem('sku', `no inventory for ${m[2]} in ${m[1]}`)];
-        return [200, { jurisdiction: m[1], ...row }];
-      },
-    ],
-    [
-      'POST',
-      /^\/replication\/(pause|resume)$/,
-      async (m) => {
-        for (const replicator of deps.replicators.values()) {
-          if (m[1] === 'pause') replicator.pause();
-          else replicator.resume();
-        }
-        return [200, status(deps)];
-      },
-    ],
-  ];
-  return createServer((request: IncomingMessage, response: ServerResponse) => {
-    // Only local tools: a web page in the developer's browser (another Origin, or a
-    // rebound DNS name in Host) must not mint tokens or take regions down.
-    const host = request.headers.host ?? '';
-    if (request.headers.origin || !/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) {
-      return send(response, 403, problem('host', 'the controls answer local tools on 127.0.0.1 only'));
-    }
-    const path = new URL(request.url ?? '/', 'http://local').pathname;
-    const route = routes.find(([method, pattern]) => method === request.method && pattern.test(path));
-    if (!route)
-      return send(response, 404, problem('path', `no control ${request.method} ${path}; GET / lists the state`));
-    readBody(request)
-      .then(async (text) => {
-        let body: unknown;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          return send(response, 400, problem('body', 'body is not valid JSON'));
-        }
-        const [code, answer] = await route[2](route[1].exec(path) as RegExpExecArray, body);
-        send(response, code, answer);
-      })
-      .catch((error: unknown) => send(response, 500, problem('control', (error as Error).message)));
-  });
-}
-
-function status(deps: ControlDeps) {
-  return {
-    deploymentModel: deps.topology.deploymentModel,
-    regions: Object.fromEntries(
-      [...deps.gateways.entries()].map(([region, g]) => [
-        region,
-        {
-          url: g.url,
-          down: g.down,
-          healthyAtEdge: deps.edge.isHealthy(region),
-          clock: deps.clocks.get(region) ?? 'real',
-        },
-      ]),
-    ),
-    replication: Object.fromEntries(
-      [...deps.replicators.entries()].map(([j, r]) => [
-        j,
-        { paused: r.isPaused, backlog: r.backlog, delayMs: r.delayMs },
-      ]),
-    ),
-  };
-}
-
-function problem(field: string, message: string) {
-  return { error: { code: 'BAD_CONTROL_REQUEST', message, field } };
-}
-
-function names(deps: ControlDeps): string {
-  return deps.topology.jurisdictions.map((j) => j.name).join(', ');
 }

@@ -1,0 +1,207 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { RecordingCardProcessor } from '../lambda/payments/card-processor';
+import type { StrongStore } from '../lambda/stores/strong-store';
+import type { DeploymentModel, Topology } from '../lib/config/topology';
+import type { DevTokenIssuer } from './dev-tokens';
+import type { Edge } from './edge';
+import type { PostgresEngine } from './engines';
+import { readBody, send } from './http-io';
+import type { RegionalGateway } from './regional-gateway';
+import type { Replicator } from './replicator';
+
+/** What the controls act on: the running platform's parts, as `startLocalPlatform` wires them. */
+export interface ControlDeps {
+  readonly topology: Topology;
+  readonly tokens: DevTokenIssuer;
+  readonly gateways: ReadonlyMap<string, RegionalGateway>;
+  readonly postgres: ReadonlyMap<string, PostgresEngine>;
+  readonly replicators: ReadonlyMap<string, Replicator>;
+  /** Each jurisdiction's card processor, which records every capture. */
+  readonly processors: ReadonlyMap<string, RecordingCardProcessor>;
+  /** Each jurisdiction's strong store as its primary region reaches it. */
+  readonly primaryStores: ReadonlyMap<string, StrongStore>;
+  readonly clocks: Map<string, Date>;
+  readonly edge: Edge;
+}
+
+/** The platform's state: the answer to `GET /` and to every control that changes it. */
+export interface ControlStatus {
+  readonly deploymentModel: DeploymentModel;
+  readonly regions: Readonly<
+    Record<
+      string,
+      { readonly url: string; readonly down: boolean; readonly healthyAtEdge: boolean; readonly clock: Date | 'real' }
+    >
+  >;
+  readonly replication: Readonly<
+    Record<string, { readonly paused: boolean; readonly backlog: number; readonly delayMs: number }>
+  >;
+}
+
+/** The body of every refused control request; `field` names what was wrong. */
+export interface ControlProblem {
+  readonly error: { readonly code: 'BAD_CONTROL_REQUEST'; readonly message: string; readonly field: string };
+}
+
+/** A control's answer: the HTTP status and the JSON body. */
+type ControlAnswer = [number, unknown];
+/** A route: method, path pattern, and the handler given the path's match and the parsed body. */
+type ControlRoute = [string, RegExp, (match: RegExpExecArray, body: any) => Promise<ControlAnswer>];
+
+/**
+ * Dev-only controls (never part of the CDK app): tokens, regions down and up, a
+ * jurisdiction's strong store stopped and started, replication paused and resumed, a
+ * region's clock pinned (to replay the design's worked examples to the second), what
+ * each jurisdiction's card processor captured (to count double charges) and a SKU's stock
+ * as the strong store has it (no cache in between).
+ */
+export function controlServer(deps: ControlDeps): Server {
+  const routes = controlRoutes(deps);
+  return createServer((request: IncomingMessage, response: ServerResponse) => {
+    // Only local tools: a web page in the developer's browser (another Origin, or a
+    // rebound DNS name in Host) must not mint tokens or take regions down.
+    const host = request.headers.host ?? '';
+    if (request.headers.origin || !/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) {
+      return send(response, 403, problem('host', 'the controls answer local tools on 127.0.0.1 only'));
+    }
+    const path = new URL(request.url ?? '/', 'http://local').pathname;
+    const route = routes.find(([method, pattern]) => method === request.method && pattern.test(path));
+    if (!route)
+      return send(response, 404, problem('path', `no control ${request.method} ${path}; GET / lists the state`));
+    readBody(request)
+      .then(async (text) => {
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          return send(response, 400, problem('body', 'body is not valid JSON'));
+        }
+        const [code, answer] = await route[2](route[1].exec(path) as RegExpExecArray, body);
+        send(response, code, answer);
+      })
+      .catch((error: unknown) => send(response, 500, problem('control', (error as Error).message)));
+  });
+}
+
+function controlRoutes(deps: ControlDeps): ControlRoute[] {
+  return [
+    ['GET', /^\/$/, async () => [200, controlStatus(deps)]],
+    ['POST', /^\/tokens$/, async (_match, body) => issueToken(deps, body)],
+    ['POST', /^\/regions\/([a-z0-9-]+)\/(down|up)$/, async (match) => setRegionDown(deps, match)],
+    ['POST', /^\/regions\/([a-z0-9-]+)\/clock$/, async (match, body) => pinClock(deps, match, body)],
+    ['DELETE', /^\/regions\/([a-z0-9-]+)\/clock$/, async (match) => unpinClock(deps, match)],
+    [
+      'POST',
+      /^\/jurisdictions\/([a-z0-9-]+)\/strong-store\/(stop|start)$/,
+      async (match) => switchStrongStore(deps, match),
+    ],
+    ['GET', /^\/payments$/, async () => [200, capturesByJurisdiction(deps)]],
+    [
+      'GET',
+      /^\/jurisdictions\/([a-z0-9-]+)\/inventory\/([A-Za-z0-9_.-]+)$/,
+      async (match) => readInventory(deps, match),
+    ],
+    ['POST', /^\/replication\/(pause|resume)$/, async (match) => pauseReplication(deps, match)],
+  ];
+}
+
+/** `POST /tokens` `{jurisdiction, sub, admin?}`: a dev token for that user. */
+function issueToken(deps: ControlDeps, body: any): ControlAnswer {
+  const jurisdiction = deps.topology.jurisdictions.find((j) => j.name === body?.jurisdiction);
+  if (!jurisdiction || typeof body?.sub !== 'string' || body.sub === '') {
+    return [
+      400,
+      problem('body', `send {"jurisdiction": one of ${jurisdictionNames(deps)}, "sub": "<user id>", "admin"?: true}`),
+    ];
+  }
+  return [200, { token: deps.tokens.issue(jurisdiction.name, { sub: body.sub, admin: body.admin === true }) }];
+}
+
+/** `POST /regions/:region/down` or `/up`. */
+function setRegionDown(deps: ControlDeps, match: RegExpExecArray): ControlAnswer {
+  const gateway = deps.gateways.get(match[1] as string);
+  if (!gateway) return [404, problem('region', `no serving region ${match[1]}`)];
+  gateway.down = match[2] === 'down';
+  return [200, controlStatus(deps)];
+}
+
+/** `POST /regions/:region/clock` `{at}`: the region's functions see that time from now on. */
+function pinClock(deps: ControlDeps, match: RegExpExecArray, body: any): ControlAnswer {
+  if (!deps.gateways.has(match[1] as string)) return [404, problem('region', `no serving region ${match[1]}`)];
+  const at = new Date(body?.at);
+  if (typeof body?.at !== 'string' || Number.isNaN(at.getTime())) {
+    return [400, problem('at', 'send {"at": "<ISO 8601 time>"}')];
+  }
+  deps.clocks.set(match[1] as string, at);
+  return [200, { region: match[1], clock: at.toISOString() }];
+}
+
+/** `DELETE /regions/:region/clock`: back to the real time. */
+function unpinClock(deps: ControlDeps, match: RegExpExecArray): ControlAnswer {
+  deps.clocks.delete(match[1] as string);
+  return [200, { region: match[1], clock: 'real' }];
+}
+
+/** `POST /jurisdictions/:jurisdiction/strong-store/stop` or `/start`. */
+async function switchStrongStore(deps: ControlDeps, match: RegExpExecArray): Promise<ControlAnswer> {
+  const engine = deps.postgres.get(match[1] as string);
+  if (!engine) return [404, problem('jurisdiction', `no jurisdiction ${match[1]}; have ${jurisdictionNames(deps)}`)];
+  await (match[2] === 'stop' ? engine.stop() : engine.start());
+  return [200, { jurisdiction: match[1], strongStore: match[2] === 'stop' ? 'stopped' : 'running' }];
+}
+
+/** `GET /payments`: every capture of each jurisdiction's card processor. */
+function capturesByJurisdiction(deps: ControlDeps) {
+  return Object.fromEntries(
+    [...deps.processors.entries()].map(([j, processor]) => [j, { captures: processor.captures }]),
+  );
+}
+
+/** `GET /jurisdictions/:jurisdiction/inventory/:sku`: the stock as the primary's strong store has it. */
+async function readInventory(deps: ControlDeps, match: RegExpExecArray): Promise<ControlAnswer> {
+  const store = deps.primaryStores.get(match[1] as string);
+  if (!store) return [404, problem('jurisdiction', `no jurisdiction ${match[1]}; have ${jurisdictionNames(deps)}`)];
+  const row = await store.getInventory(match[2] as string);
+  if (!row) return [404, problem('sku', `no inventory for ${match[2]} in ${match[1]}`)];
+  return [200, { jurisdiction: match[1], ...row }];
+}
+
+/** `POST /replication/pause` or `/resume`: every jurisdiction's replicator at once. */
+function pauseReplication(deps: ControlDeps, match: RegExpExecArray): ControlAnswer {
+  for (const replicator of deps.replicators.values()) {
+    if (match[1] === 'pause') replicator.pause();
+    else replicator.resume();
+  }
+  return [200, controlStatus(deps)];
+}
+
+function controlStatus(deps: ControlDeps): ControlStatus {
+  return {
+    deploymentModel: deps.topology.deploymentModel,
+    regions: Object.fromEntries(
+      [...deps.gateways.entries()].map(([region, gateway]) => [
+        region,
+        {
+          url: gateway.url,
+          down: gateway.down,
+          healthyAtEdge: deps.edge.isHealthy(region),
+          clock: deps.clocks.get(region) ?? 'real',
+        },
+      ]),
+    ),
+    replication: Object.fromEntries(
+      [...deps.replicators.entries()].map(([j, replicator]) => [
+        j,
+        { paused: replicator.isPaused, backlog: replicator.backlog, delayMs: replicator.delayMs },
+      ]),
+    ),
+  };
+}
+
+function problem(field: string, message: string): ControlProblem {
+  return { error: { code: 'BAD_CONTROL_REQUEST', message, field } };
+}
+
+function jurisdictionNames(deps: ControlDeps): string {
+  return deps.topology.jurisdictions.map((j) => j.name).join(', ');
+}
