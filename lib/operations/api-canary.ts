@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -10,8 +7,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
 import type { CanaryEnvironment } from '../../lambda/shared/environment';
+import { BundledCanaryCode } from '../functions/bundled-canary-code';
 
 /** One place the canary walks, e.g. the global hostname or this region's execute-api endpoint. */
 export interface ApiCanaryTarget {
@@ -144,13 +141,11 @@ export class ApiCanary extends Construct {
     this.credentials.grantRead(this.role);
 
     const stepTimeoutMs = (props.stepTimeout ?? Duration.seconds(10)).toMilliseconds();
+    const code = new BundledCanaryCode({ entry: CANARY_ENTRY, scriptName: CANARY_SCRIPT });
     this.canary = new synthetics.Canary(this, 'Canary', {
       canaryName,
       runtime: synthetics.Runtime.SYNTHETICS_NODEJS_PUPPETEER_13_0,
-      test: synthetics.Test.custom({
-        code: synthetics.Code.fromAsset(bundleCanaryScript()),
-        handler: `${CANARY_SCRIPT}.handler`,
-      }),
+      test: synthetics.Test.custom({ code, handler: code.handler }),
       schedule: props.schedule ?? synthetics.Schedule.rate(Duration.minutes(5)),
       startAfterCreation: props.startAfterCreation ?? true,
       role: this.role,
@@ -273,42 +268,4 @@ function nagResource(stack: Stack, value: string): string {
     return JSON.stringify(node);
   };
   return flatten(stack.resolve(value));
-}
-
-let bundledDirectory: string | undefined;
-
-/**
- * Bundles `lambda/canary/handler.ts` with the local esbuild and writes it under the
- * system temporary directory, laid out as Synthetics Node.js canaries expect
- * (`nodejs/node_modules/api-walk.js`). The directory is named after the bundle's hash, so
- * repeated synths reuse one directory per version of the code instead of leaving one each.
- * The two AWS SDK clients it uses are bundled in: which SDK a Synthetics runtime ships
- * is not something the script should depend on.
- */
-export function bundleCanaryScript(): string {
-  if (bundledDirectory) return bundledDirectory;
-  const result = buildSync({
-    entryPoints: [CANARY_ENTRY],
-    outfile: `${CANARY_SCRIPT}.js`,
-    write: false,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    logLevel: 'warning',
-    legalComments: 'none',
-  });
-  const code = (result.outputFiles[0] as { contents: Uint8Array }).contents;
-  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-  const directory = path.join(os.tmpdir(), `api-canary-${hash}`);
-  const script = path.join(directory, 'nodejs', 'node_modules', `${CANARY_SCRIPT}.js`);
-  if (!fs.existsSync(script)) {
-    fs.mkdirSync(path.dirname(script), { recursive: true });
-    // Written aside and renamed, so a concurrent synth never sees half a file.
-    const partial = `${script}.${process.pid}.tmp`;
-    fs.writeFileSync(partial, code);
-    fs.renameSync(partial, script);
-  }
-  bundledDirectory = directory;
-  return directory;
 }

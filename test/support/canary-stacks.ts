@@ -15,8 +15,8 @@ export const CANARY_TARGETS = [
 ];
 
 /** The two stacks, with the feature flags of cdk.json (weak cross-stack references among them). */
-export function buildCanaryStacks(overrides: Partial<ApiCanaryProps> = {}) {
-  const app = new App({ context: CDK_JSON_CONTEXT });
+export function buildCanaryStacks(overrides: Partial<ApiCanaryProps> = {}, context: Record<string, unknown> = {}) {
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
   const env = { account: CANARY_ACCOUNT, region: CANARY_REGION };
   const stateful = new Stack(app, 'Stateful', { env });
   const dataKey = new kms.Key(stateful, 'DataKey', { enableKeyRotation: true });

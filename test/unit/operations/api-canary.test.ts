@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
-import { ApiCanary, bundleCanaryScript, CANARY_SCRIPT } from '../../../lib/operations/api-canary';
+import { ApiCanary, CANARY_SCRIPT } from '../../../lib/operations/api-canary';
 import {
   buildCanaryStacks,
   CANARY_ACCOUNT,
@@ -104,9 +104,17 @@ describe('ApiCanary', () => {
   });
 
   test('the asset holds the bundled script where Synthetics Node.js runtimes look for it', () => {
-    const script = path.join(bundleCanaryScript(), 'nodejs', 'node_modules', `${CANARY_SCRIPT}.js`);
+    const canaryResource = Object.values(template.findResources('AWS::Synthetics::Canary'))[0] as any;
+    const assetHash = (canaryResource.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+    const script = path.join(
+      (stateless.node.root as App).outdir,
+      `asset.${assetHash}`,
+      'nodejs',
+      'node_modules',
+      `${CANARY_SCRIPT}.js`,
+    );
     const text = fs.readFileSync(script, 'utf8');
-    expect(text).toContain('ADMIN_USER_PASSWORD_AUTH');
+    expect(text.includes('ADMIN_USER_PASSWORD_AUTH')).toBe(true);
     // Self-contained: the SDK clients are inside; the only module left outside is the
     // optional CRT signer, which the SDK loads in a try/catch for SigV4a only.
     const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] as string);
@@ -116,6 +124,16 @@ describe('ApiCanary', () => {
     // What Synthetics calls: an exported async handler.
     const loaded = require(script) as { handler?: unknown };
     expect(typeof loaded.handler).toBe('function');
+  });
+
+  test('a stack left out of bundling (cdk deploy of another stack) still synthesizes, with no bundle', () => {
+    // given, when
+    const skipped = build({}, { 'aws:cdk:bundling-stacks': [] });
+    // then
+    const canaryResource = Object.values(
+      Template.fromStack(skipped.stateless).findResources('AWS::Synthetics::Canary'),
+    )[0] as any;
+    expect(canaryResource.Properties.Code.Handler).toBe(`${CANARY_SCRIPT}.handler`);
   });
 
   test('artifacts go to a private, TLS-only bucket encrypted with the data key, expired after 30 days', () => {
