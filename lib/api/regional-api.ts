@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-import { API_DOMAINS, API_ROUTES, type ApiDomain } from '../../lambda/shared/api-contract';
+import { API_DOMAINS, API_ROUTES, type ApiDomain, type ApiRoute } from '../../lambda/shared/api-contract';
 import type { ApiEnvironment, AuthorizerEnvironment, PowertoolsEnvironment } from '../../lambda/shared/environment';
 import { NodeFunction } from '../functions/node-function';
 import { RegionalNetwork } from '../network/regional-network';
@@ -41,6 +41,11 @@ export interface RegionalApiProps {
    * @default this API serves strong routes itself
    */
   readonly strongRoutesHost?: string;
+  /**
+   * The routes to serve; the writer-only ones are left to the `WriterApi`.
+   * @default API_ROUTES, the contract
+   */
+  readonly routes?: readonly ApiRoute[];
   /**
    * Retention of function and access logs.
    * @default logs.RetentionDays.ONE_YEAR
@@ -151,20 +156,17 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
       identitySource: ['$request.header.Authorization'],
       resultsCacheTtl: Duration.minutes(5),
     });
-    const integrations = new Map<ApiDomain, apigwv2.HttpRouteIntegration>();
-    const forwardToWriter = props.strongRoutesHost
-      ? new HttpUrlIntegration('ForwardToWriterRegion', `https://${props.strongRoutesHost}`, {
-          parameterMapping: new apigwv2.ParameterMapping().overwritePath(apigwv2.MappingValue.requestPath()),
-        })
-      : undefined;
-    for (const route of API_ROUTES) {
+    // One integration per route: an integration is created under the first route bound to
+    // it, so a shared one would change its logical id whenever the route order changed.
+    const integrationOf = (route: ApiRoute): apigwv2.HttpRouteIntegration =>
+      route.strong && props.strongRoutesHost
+        ? new HttpUrlIntegration('ForwardToWriterRegion', `https://${props.strongRoutesHost}`, {
+            parameterMapping: new apigwv2.ParameterMapping().overwritePath(apigwv2.MappingValue.requestPath()),
+          })
+        : new HttpLambdaIntegration(`${pascal(route.domain)}Integration`, functions[route.domain]);
+    for (const route of props.routes ?? API_ROUTES) {
       if (route.writerOnly) continue;
-      let integration: apigwv2.HttpRouteIntegration | undefined = route.strong ? forwardToWriter : undefined;
-      integration ??= integrations.get(route.domain);
-      if (!integration) {
-        integration = new HttpLambdaIntegration(`${pascal(route.domain)}Integration`, functions[route.domain]);
-        integrations.set(route.domain, integration);
-      }
+      const integration = integrationOf(route);
       addContractRoute(
         this.httpApi,
         route,
@@ -176,15 +178,17 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
     statePermissionAccounts(this.httpApi);
 
     const domainNames: Record<string, apigwv2.DomainName> = {};
-    props.hostnames.forEach((hostname, index) => {
-      const domainName = new apigwv2.DomainName(this, `DomainName${index}`, {
+    // Ids from the host name, not its place in the list: reordering the names must not
+    // replace a custom domain (and its certificate binding) or its mapping.
+    for (const hostname of props.hostnames) {
+      const domainName = new apigwv2.DomainName(this, `DomainName-${hostname}`, {
         domainName: hostname,
         certificate: props.certificate,
         securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
       });
-      new apigwv2.ApiMapping(this, `ApiMapping${index}`, { api: this.httpApi, domainName, stage });
+      new apigwv2.ApiMapping(this, `ApiMapping-${hostname}`, { api: this.httpApi, domainName, stage });
       domainNames[hostname] = domainName;
-    });
+    }
     this.domainNames = domainNames;
   }
 

@@ -7,7 +7,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_ROUTES, type ApiDomain, WRITER_HEALTH_PATH } from '../../lambda/shared/api-contract';
+import { API_ROUTES, type ApiDomain, type ApiRoute, WRITER_HEALTH_PATH } from '../../lambda/shared/api-contract';
 import { accessLogSettings, addContractRoute, statePermissionAccounts } from './http-api-conventions';
 
 export { WRITER_HEALTH_PATH };
@@ -30,6 +30,11 @@ export interface WriterApiProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The contract's routes; this API serves the strong and writer-only ones.
+   * @default API_ROUTES
+   */
+  readonly routes?: readonly ApiRoute[];
 }
 
 /**
@@ -67,13 +72,9 @@ export class WriterApi extends Construct {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],
     });
-    const integrations = new Map<ApiDomain, HttpLambdaIntegration>();
-    for (const route of API_ROUTES.filter((r) => r.strong || r.writerOnly)) {
-      let integration = integrations.get(route.domain);
-      if (!integration) {
-        integration = new HttpLambdaIntegration(`${route.domain}Integration`, props.functions[route.domain]);
-        integrations.set(route.domain, integration);
-      }
+    // One integration per route, so that its logical id does not depend on the route order.
+    for (const route of (props.routes ?? API_ROUTES).filter((r) => r.strong || r.writerOnly)) {
+      const integration = new HttpLambdaIntegration(`${route.domain}Integration`, props.functions[route.domain]);
       addContractRoute(
         this.httpApi,
         route,

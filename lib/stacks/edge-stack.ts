@@ -100,10 +100,11 @@ export class EdgeStack extends Stack {
     });
 
     const target = route53.RecordTarget.fromAlias(new targets.CloudFrontTarget(this.distribution));
-    siteHosts.forEach((recordName, index) => {
-      new route53.ARecord(this, `SiteA${index}`, { zone, recordName, target });
-      new route53.AaaaRecord(this, `SiteAaaa${index}`, { zone, recordName, target });
-    });
+    // Ids from the host name, not its place in the list: reordering the names must not replace records.
+    for (const recordName of siteHosts) {
+      new route53.ARecord(this, `SiteA-${recordName}`, { zone, recordName, target });
+      new route53.AaaaRecord(this, `SiteAaaa-${recordName}`, { zone, recordName, target });
+    }
 
     this.globalDashboard = new GlobalDashboard(this, 'GlobalDashboard', { topology });
   }

@@ -278,3 +278,26 @@ describe('RegionalApi log key', () => {
     ).toThrow('Test/Api: no logEncryptionKey given and the VPC was not built by a RegionalNetwork');
   });
 });
+
+describe('RegionalApi logical ids', () => {
+  test('given the host names and the routes in another order, then no resource changes its logical id or properties', () => {
+    // given
+    const inOrder = build({ strongRoutesHost: 'writer.eu.api.shop.example.com' });
+    // when
+    const reordered = build({
+      strongRoutesHost: 'writer.eu.api.shop.example.com',
+      hostnames: [...HOSTNAMES].reverse(),
+      routes: [...API_ROUTES].reverse(),
+    });
+    // then
+    expect(reordered.template.toJSON().Resources).toEqual(inOrder.template.toJSON().Resources);
+  });
+
+  test('each route has its own integration, named after the route', () => {
+    // given, when
+    const { template } = build({ strongRoutesHost: 'writer.eu.api.shop.example.com' });
+    // then
+    const routes = API_ROUTES.filter((route) => !route.writerOnly);
+    expect(Object.keys(resourcesOf(template, 'AWS::ApiGatewayV2::Integration'))).toHaveLength(routes.length);
+  });
+});

@@ -2,7 +2,13 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { API_DOMAINS, API_ROUTES, type ApiDomain, routeKeyOf } from '../../../lambda/shared/api-contract';
+import {
+  API_DOMAINS,
+  API_ROUTES,
+  type ApiDomain,
+  type ApiRoute,
+  routeKeyOf,
+} from '../../../lambda/shared/api-contract';
 import { WRITER_HEALTH_PATH, WriterApi } from '../../../lib/api/writer-api';
 import { oneStack } from '../../support/one-stack';
 import { resourcesOf } from '../../support/templates';
@@ -96,5 +102,30 @@ describe('WriterApi', () => {
     const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).map((p) => p.Properties);
     expect(permissions.length).toBeGreaterThan(0);
     for (const permission of permissions) expect(permission?.SourceAccount).toBe('123456789012');
+  });
+});
+
+describe('WriterApi logical ids', () => {
+  test('given the routes in another order, then no resource changes its logical id or properties', () => {
+    // given
+    const build = (routes: readonly ApiRoute[]) => {
+      const { stack } = oneStack({ region: 'eu-west-1' });
+      const fn = (name: string) =>
+        lambda.Function.fromFunctionArn(stack, name, `arn:aws:lambda:eu-west-1:123456789012:function:${name}`);
+      new WriterApi(stack, 'WriterApi', {
+        hostname: 'writer.eu.api.shop.example.com',
+        certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:eu-west-1:1:certificate/c'),
+        functions: Object.fromEntries(API_DOMAINS.map((domain) => [domain, fn(domain)])) as Record<
+          ApiDomain,
+          lambda.IFunction
+        >,
+        authorizerFunction: fn('authorizer'),
+        logEncryptionKey: new kms.Key(stack, 'OperationsKey'),
+        routes,
+      });
+      return Template.fromStack(stack).toJSON().Resources;
+    };
+    // when, then
+    expect(build([...API_ROUTES].reverse())).toEqual(build(API_ROUTES));
   });
 });
