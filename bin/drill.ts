@@ -1,13 +1,9 @@
 #!/usr/bin/env node
 import '../local/powertools-env';
 import { DEPLOYMENT_MODELS } from '../lib/config/topology';
-import {
-  DRILL_DEFAULTS,
-  DrillOptionsError,
-  formatDrillTable,
-  type RegionDrillOptions,
-  runRegionDrill,
-} from '../local/drill';
+import { DRILL_DEFAULTS, DrillOptionsError, type RegionDrillOptions } from '../local/drill/options';
+import { formatDrillTable } from '../local/drill/report';
+import { runRegionDrill } from '../local/drill/run';
 import { parseFlags } from './cli-flags';
 import { topologyFromFlags } from './load-topology';
 

@@ -1,13 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
-import {
-  formatDrillTable,
-  isSwitchErrorKind,
-  type RegionDrillOptions,
-  type RegionDrillResult,
-  runRegionDrill,
-} from '../../../local/drill';
+import type { RegionDrillOptions } from '../../../local/drill/options';
+import { formatDrillTable, isSwitchErrorKind, type RegionDrillResult } from '../../../local/drill/report';
+import { runRegionDrill } from '../../../local/drill/run';
 
 // The local drill: a region taken down under load from every continent and brought back,
 // on the whole local platform (real PostgreSQL, DynamoDB endpoints, Valkey). Each drill

@@ -1,10 +1,7 @@
 import { resolveTopology } from '../../../lib/config/topology';
-import {
-  DrillOptionsError,
-  missingEventualWrites,
-  type RegionDrillOptions,
-  runRegionDrill,
-} from '../../../local/drill';
+import { missingEventualWrites } from '../../../local/drill/audit';
+import { DrillOptionsError, type RegionDrillOptions } from '../../../local/drill/options';
+import { runRegionDrill } from '../../../local/drill/run';
 
 // What the drill decides without a platform: its read-back arithmetic, and the options it
 // refuses before anything starts. The drills themselves are in test/integration/local/drill.test.ts.

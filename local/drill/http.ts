@@ -1,0 +1,67 @@
+import type { LocalPlatform } from '../platform';
+
+/** An HTTP answer: its status, the edge's and the region's headers, and the body (JSON parsed, else text). */
+export interface Answer {
+  readonly status: number;
+  /** The region the edge sent the request to. */
+  readonly routedTo: string | null;
+  /** The region whose functions answered. */
+  readonly servedBy: string | null;
+  readonly body: any;
+}
+
+/** No answer at all: `timeout`, or `connection <code>`. */
+export interface NoAnswer {
+  readonly kind: string;
+}
+
+export interface CallInit {
+  readonly method: string;
+  readonly headers?: Record<string, string>;
+  /** Sent as JSON. */
+  readonly body?: unknown;
+}
+
+/** One HTTP call; a failure to get any answer comes back as an error kind instead. */
+export async function call(url: string, init: CallInit, timeoutMs: number): Promise<Answer | NoAnswer> {
+  try {
+    const response = await fetch(url, {
+      method: init.method,
+      headers: {
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: kept as text.
+    }
+    return {
+      status: response.status,
+      routedTo: response.headers.get('x-edge-routed-to'),
+      servedBy: response.headers.get('x-served-by-region'),
+      body,
+    };
+  } catch (error) {
+    const failure = error as Error & { cause?: { code?: string } };
+    if (failure.name === 'TimeoutError' || failure.name === 'AbortError') return { kind: 'timeout' };
+    // ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET, ...: one word, so kinds group.
+    return { kind: `connection ${failure.cause?.code ?? 'failed'}` };
+  }
+}
+
+export const isAnswer = (result: Answer | NoAnswer): result is Answer => 'status' in result;
+
+/** The platform's dev controls, over HTTP like any local tool; throws on anything but 200. */
+export async function control(platform: LocalPlatform, method: string, path: string, body?: unknown): Promise<any> {
+  const answer = await call(`${platform.controlUrl}${path}`, { method, body }, 10_000);
+  if (!isAnswer(answer) || answer.status !== 200) {
+    throw new Error(`control ${method} ${path} failed: ${JSON.stringify(answer)}`);
+  }
+  return answer.body;
+}
