@@ -31,14 +31,15 @@ export function createCartApi(deps: CartApiDependencies): DomainHandler {
         const { userId } = callerOf(event);
         const item = valid(checkInput(cartAddSchema, jsonBody(event)));
         const { details } = await deps.eventual.getProduct(item.sku);
-        if (!details) throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${item.sku} in this catalog`, 'sku');
+        if (!details)
+          throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${item.sku} in this catalog`, { field: 'sku' });
         const { line } = await deps.eventual.getCartLine(userId, item.sku, region);
         if (lineQuantity(line) + item.quantity > MAX_CART_LINE_QUANTITY) {
           throw new ApiError(
             400,
             'INVALID_INPUT',
             `quantity would take ${item.sku} above ${MAX_CART_LINE_QUANTITY} in the cart`,
-            'quantity',
+            { field: 'quantity' },
           );
         }
         // An atomic ADD on this region's replica (`addToLine`), so concurrent adds all count.
@@ -57,7 +58,9 @@ export function createCartApi(deps: CartApiDependencies): DomainHandler {
             return json(200, await cartView(userId));
           }
         }
-        throw new ApiError(409, 'CART_CONTENDED', `The ${sku} line kept changing while removing it; try again`, 'sku');
+        throw new ApiError(409, 'CART_CONTENDED', `The ${sku} line kept changing while removing it; try again`, {
+          field: 'sku',
+        });
       },
     },
   });

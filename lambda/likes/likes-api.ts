@@ -73,7 +73,8 @@ export function createLikesApi(deps: LikesApiDependencies): DomainHandler {
         if (cached)
           return json(200, { sku, likes: (JSON.parse(cached) as { likes: number }).likes }, { 'x-cache': 'hit' });
         const { details, likes } = await deps.eventual.getProduct(sku);
-        if (!details) throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${sku} in this catalog`, 'sku');
+        if (!details)
+          throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${sku} in this catalog`, { field: 'sku' });
         return json(200, { sku, likes: likeTotal(likes) }, { 'x-cache': 'miss' });
       },
       'POST /api/products/{sku}/likes': async (event, log, lambdaContext) => {
@@ -84,26 +85,21 @@ export function createLikesApi(deps: LikesApiDependencies): DomainHandler {
         requireNoBody(event);
         const idempotencyKey = header(event, 'idempotency-key');
         if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-          throw new ApiError(
-            400,
-            'INVALID_INPUT',
-            'Idempotency-Key must be 1-128 letters, digits or _.:-',
-            'Idempotency-Key',
-          );
+          throw new ApiError(400, 'INVALID_INPUT', 'Idempotency-Key must be 1-128 letters, digits or _.:-', {
+            field: 'Idempotency-Key',
+          });
         }
         const { details } = await deps.eventual.getProduct(sku);
-        if (!details) throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${sku} in this catalog`, 'sku');
+        if (!details)
+          throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${sku} in this catalog`, { field: 'sku' });
         try {
           if (idempotencyKey) await addLikeOnce({ userId: caller.userId, sku, idempotencyKey });
           else await addLike({ sku });
         } catch (error) {
           if (error instanceof IdempotencyAlreadyInProgressError) {
-            throw new ApiError(
-              409,
-              'REQUEST_IN_PROGRESS',
-              'A like with this Idempotency-Key is still being recorded',
-              'Idempotency-Key',
-            );
+            throw new ApiError(409, 'REQUEST_IN_PROGRESS', 'A like with this Idempotency-Key is still being recorded', {
+              field: 'Idempotency-Key',
+            });
           }
           throw error;
         }

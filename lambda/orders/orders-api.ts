@@ -42,7 +42,7 @@ export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
             400,
             'INVALID_INPUT',
             'Idempotency-Key header is required: 1-128 letters, digits or _.:-, new for each order',
-            'Idempotency-Key',
+            { field: 'Idempotency-Key' },
           );
         }
         const request = valid(checkOrderRequest(jsonBody(event)));
@@ -62,9 +62,7 @@ export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
               503,
               'PAYMENT_UNAVAILABLE',
               'Payments cannot be taken right now; nothing was charged or reserved. Retry later.',
-              undefined,
-              undefined,
-              { 'retry-after': String(STRONG_STORE_RETRY_AFTER_SECONDS) },
+              { headers: { 'retry-after': String(STRONG_STORE_RETRY_AFTER_SECONDS) } },
             );
           });
         if (outcome.kind === 'key-reused') {
@@ -72,7 +70,7 @@ export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
             422,
             'IDEMPOTENCY_KEY_REUSED',
             'This Idempotency-Key was used for a different order; use a new key for a new order',
-            'Idempotency-Key',
+            { field: 'Idempotency-Key' },
           );
         }
         const { response, replayed } = outcome;
@@ -85,11 +83,11 @@ export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
         const { userId } = callerOf(event);
         const id = pathParameter(event, 'id');
         if (id === undefined || !ORDER_ID_PATTERN.test(id)) {
-          throw new ApiError(400, 'INVALID_INPUT', 'id must be an order id (a UUID)', 'id');
+          throw new ApiError(400, 'INVALID_INPUT', 'id must be an order id (a UUID)', { field: 'id' });
         }
         // Someone else's order is "not found" too: its existence is not the caller's business.
         const order = await deps.strong.getOrder(userId, id);
-        if (!order) throw new ApiError(404, 'ORDER_NOT_FOUND', `No order ${id} of yours`, 'id');
+        if (!order) throw new ApiError(404, 'ORDER_NOT_FOUND', `No order ${id} of yours`, { field: 'id' });
         return json(200, order);
       },
     },

@@ -99,7 +99,7 @@ async function loadProduct(deps: ProductsApiDependencies, sku: string, log: Logg
       },
     ),
   ]);
-  if (!details) throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${sku} in this catalog`, 'sku');
+  if (!details) throw new ApiError(404, 'PRODUCT_NOT_FOUND', `No product ${sku} in this catalog`, { field: 'sku' });
   return {
     sku,
     name: details.name,

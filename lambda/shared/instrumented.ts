@@ -130,7 +130,6 @@ function refuseOtherJurisdictions(event: ApiEvent, context: RegionContext, log: 
     421,
     'WRONG_JURISDICTION',
     `This region serves the ${context.jurisdiction} jurisdiction only and touched no data. ${where}`,
-    'authorization',
-    verdict.homeJurisdiction ? { homeJurisdiction: verdict.homeJurisdiction } : {},
+    { field: 'authorization', details: verdict.homeJurisdiction ? { homeJurisdiction: verdict.homeJurisdiction } : {} },
   );
 }

@@ -15,7 +15,9 @@ export function callerOf(event: ApiEvent): Caller {
   const claims = verifiedClaims(event);
   const userId = claims?.sub;
   if (typeof userId !== 'string' || userId === '') {
-    throw new ApiError(401, 'UNAUTHENTICATED', 'Sign in first: this route needs a valid token.', 'authorization');
+    throw new ApiError(401, 'UNAUTHENTICATED', 'Sign in first: this route needs a valid token.', {
+      field: 'authorization',
+    });
   }
   return { userId, groups: groupsOf(claims?.['cognito:groups']) };
 }
@@ -48,16 +50,18 @@ export function jsonBody(event: ApiEvent): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
-    throw new ApiError(413, 'BODY_TOO_LARGE', `body must be at most ${MAX_BODY_BYTES} bytes`, 'body');
+    throw new ApiError(413, 'BODY_TOO_LARGE', `body must be at most ${MAX_BODY_BYTES} bytes`, { field: 'body' });
   }
   const contentType = header(event, 'content-type');
   if (contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(contentType)) {
-    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json', 'content-type');
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json', {
+      field: 'content-type',
+    });
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new ApiError(400, 'MALFORMED_JSON', 'body is not valid JSON', 'body');
+    throw new ApiError(400, 'MALFORMED_JSON', 'body is not valid JSON', { field: 'body' });
   }
 }
 
@@ -76,7 +80,7 @@ export function pathParameter(event: ApiEvent, name: string): string | undefined
 /** The value of a check, or a 400 naming the field. */
 export function valid<T>(checked: Checked<T>): T {
   if (checked.ok) return checked.value;
-  throw new ApiError(400, 'INVALID_INPUT', checked.problem.message, checked.problem.field);
+  throw new ApiError(400, 'INVALID_INPUT', checked.problem.message, { field: checked.problem.field });
 }
 
 /** Routes that take no body accept none or an empty JSON object, nothing else. */
@@ -84,6 +88,6 @@ export function requireNoBody(event: ApiEvent): void {
   const body = jsonBody(event);
   if (body === undefined) return;
   if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length > 0) {
-    throw new ApiError(400, 'INVALID_INPUT', 'body must be empty for this route', 'body');
+    throw new ApiError(400, 'INVALID_INPUT', 'body must be empty for this route', { field: 'body' });
   }
 }
