@@ -167,9 +167,9 @@ type Pace = z.output<typeof paceSchema>;
 function runSchema(pace: Pace) {
   return z
     .object({
-      // Long enough for the edge to notice: the failed checks, and one interval either side.
+      // Long enough for the edge to mark the region down: its failed checks and two intervals more.
       downMs: numberOption('downMs', { min: pace.healthIntervalMs * (pace.healthFailureThreshold + 2), max: 60_000 }),
-      // Long enough for every client to have been answered a few times.
+      // Long enough for two requests from every client.
       warmupMs: numberOption('warmupMs', { min: Math.ceil(2000 / pace.rate), max: 60_000 }),
       clientsPerContinent: numberOption('clientsPerContinent', { min: 1, max: 50, unit: 'clients' }),
       // Capped so that one user's cart line stays under the API's 999 per SKU.

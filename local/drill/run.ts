@@ -30,7 +30,8 @@ export async function runRegionDrill(options: RegionDrillOptions = {}): Promise<
   // Every read-back has a deadline too.
   const replicas = new ReplicaReader(platform, settings.requestTimeoutMs);
   try {
-    const drill: Drill = { settings, platform, replicas, wall, progress, platformStartedAt };
+    const jurisdictions = settings.topology.jurisdictions.map((j) => j.name);
+    const drill: Drill = { settings, platform, replicas, wall, progress, platformStartedAt, jurisdictions };
     return await drillOnPlatform(drill);
   } finally {
     replicas.close();
@@ -46,6 +47,8 @@ interface Drill {
   readonly wall: DrillWall;
   readonly progress: (line: string) => void;
   readonly platformStartedAt: number;
+  /** The topology's jurisdictions, by name. */
+  readonly jurisdictions: readonly string[];
 }
 
 async function startPlatform(
@@ -102,31 +105,17 @@ async function drillOnPlatform(drill: Drill): Promise<RegionDrillResult> {
   progress(`platform up in ${wall.secondsAt(drill.platformStartedAt)} s; edge ${platform.edgeUrl}`);
   await createDrillProducts(drill);
   await waitForProductsEverywhere(drill);
-  const jurisdictions = settings.topology.jurisdictions.map((j) => j.name);
-  const clients = await createClients(platform, settings.clientsPerContinent, jurisdictions);
-  const load = new DrillLoad({
-    edgeUrl: platform.edgeUrl,
-    clients,
-    jurisdictions,
-    region: settings.region,
-    settings,
-    timeLeft: () => wall.timeLeft(),
-  });
-  const loadStartedAt = clock();
-  progress(
-    `load: ${clients.length} clients (${settings.clientsPerContinent} per continent) x ${settings.rate}/s, ` +
-      `cap ${settings.maxRequests} requests`,
-  );
-  load.start();
-  const outage = await runOutage(drill, load, clients, jurisdictions);
+  const clients = await createClients(platform, settings.clientsPerContinent, drill.jurisdictions);
+  const { load, loadStartedAt } = startLoad(drill, clients);
+  const { convergence, ...outage } = await runOutage(drill, load, clients);
   const loadEndedAt = clock();
   progress(`load ended at ${wall.secondsAt(loadEndedAt)} s after ${load.sent} requests`);
-  const convergedAfter = await outage.convergence;
+  const convergedAfter = await convergence;
   const readBack = await readBackWrites(drill.replicas, load, clients, {
     requestTimeoutMs: settings.requestTimeoutMs,
     wall,
   });
-  const record: DrillRecord = {
+  return drillResult({
     ...outage,
     settings,
     clients,
@@ -138,8 +127,7 @@ async function drillOnPlatform(drill: Drill): Promise<RegionDrillResult> {
     platformStartedAt: drill.platformStartedAt,
     loadStartedAt,
     loadEndedAt,
-  };
-  return drillResult(record);
+  });
 }
 
 /** Setup: one product per jurisdiction with ample stock, created through the edge in its primary. */
@@ -168,6 +156,26 @@ async function waitForProductsEverywhere({ replicas, wall }: Drill): Promise<voi
   if (!replicated) throw new Error('the drill products did not reach every region within 10 s');
 }
 
+/** The clients' load, started; and when it started. */
+function startLoad(drill: Drill, clients: readonly DrillClient[]): { load: DrillLoad; loadStartedAt: number } {
+  const { settings, platform, wall } = drill;
+  const load = new DrillLoad({
+    edgeUrl: platform.edgeUrl,
+    clients,
+    jurisdictions: drill.jurisdictions,
+    region: settings.region,
+    settings,
+    timeLeft: () => wall.timeLeft(),
+  });
+  const loadStartedAt = clock();
+  drill.progress(
+    `load: ${clients.length} clients (${settings.clientsPerContinent} per continent) x ${settings.rate}/s, ` +
+      `cap ${settings.maxRequests} requests`,
+  );
+  load.start();
+  return { load, loadStartedAt };
+}
+
 /** What the outage phases leave for the figures. */
 type Outage = Pick<DrillRecord, 'regionBeforeDown' | 'onRegion' | 'edge' | 'replicationBacklogAtReturn'> & {
   /** Seconds from the return until each jurisdiction agreed, once the watch ends. */
@@ -179,12 +187,7 @@ type Outage = Pick<DrillRecord, 'regionBeforeDown' | 'onRegion' | 'edge' | 'repl
  * However the phases end, the load and the edge watch stop with them; if they failed, the
  * convergence watch gives up.
  */
-async function runOutage(
-  drill: Drill,
-  load: DrillLoad,
-  clients: readonly DrillClient[],
-  jurisdictions: readonly string[],
-): Promise<Outage> {
+async function runOutage(drill: Drill, load: DrillLoad, clients: readonly DrillClient[]): Promise<Outage> {
   const { settings, platform, wall } = drill;
   // The edge's view of the region, watched through the controls from the down on.
   const edgeWatch = watchEdgeHealth(platform, settings.region, load, () => wall.timeLeft());
@@ -202,7 +205,7 @@ async function runOutage(
       replicas: drill.replicas,
       load,
       clients,
-      jurisdictions,
+      jurisdictions: drill.jurisdictions,
       timeoutMs: Math.max(0, Math.min(settings.convergeTimeoutMs, wall.timeLeft())),
       abandoned: () => abandoned,
     });
