@@ -2,11 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ProductCache } from '../lambda/cache/product-cache';
 import { RecordingCardProcessor } from '../lambda/payments/card-processor';
+import type { JurisdictionDirectory } from '../lambda/residency/jurisdiction-guard';
 import { EventualStore } from '../lambda/stores/eventual-store';
 import { StrongStore } from '../lambda/stores/strong-store';
 import { jurisdictionDirectory } from '../lib/config/jurisdiction-directory';
 import type { Topology } from '../lib/config/topology';
-import { controlServer } from './control-server';
+import { type ControlDeps, controlServer } from './control-server';
 import { DevTokenIssuer } from './dev-tokens';
 import { Distance, type DistanceOptions } from './distance';
 import { Edge } from './edge';
@@ -82,150 +83,231 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     cleanups.length = 0;
   };
   try {
-    const tokens = new DevTokenIssuer();
-    const directory = { ...jurisdictionDirectory(topology), localIssuers: true };
+    const parts = newParts(options, distance, cleanups);
     // Every port first, so a busy one is reported before any engine starts.
-    const gateways = new Map<string, RegionalGateway>();
-    const clocks = new Map<string, Date>();
-    let offset = 10;
-    for (const jurisdiction of topology.jurisdictions) {
-      for (const region of topology.deployOrder(jurisdiction)) {
-        const gateway = new RegionalGateway({
-          context: { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion, directory },
-          tokens,
-          distance,
-          primaryUrl: () => gateways.get(jurisdiction.primaryRegion)?.url,
-        });
-        gateways.set(region, gateway);
-        cleanups.push(() => gateway.close());
-        await gateway.listen(port(offset++));
-      }
-    }
-    const regionUrls = Object.fromEntries([...gateways.entries()].map(([region, g]) => [region, g.url]));
-    const edge = new Edge({
-      topology,
-      distance,
-      regionUrls: () => regionUrls,
-      healthIntervalMs: options.healthIntervalMs,
-      failureThreshold: options.healthFailureThreshold,
-    });
-    cleanups.push(() => edge.close());
-    const edgeUrl = await edge.listen(port(0));
-    const replicators = new Map<string, Replicator>();
-    const postgres = new Map<string, PostgresEngine>();
-    const processors = new Map<string, RecordingCardProcessor>();
-    const primaryStores = new Map<string, StrongStore>();
-    const control = controlServer({
-      topology,
-      tokens,
-      gateways,
-      postgres,
-      replicators,
-      processors,
-      primaryStores,
-      clocks,
-      edge,
-    });
+    await listenGateways(parts, port);
+    const { edge, url: edgeUrl } = await listenEdge(parts, port(0));
+    const control = controlServer({ ...controlledParts(parts), edge });
     cleanups.push(() => closeServer(control));
     const controlUrl = await listen(control, port(1), 'local controls');
 
-    const valkey: ValkeyEngine = await startValkey();
-    cleanups.push(() => valkey.close());
-    const dynamo = new Map<string, DynamoEngine>();
-    // Wait for every start to settle, so a failed one leaves none running unseen.
-    const started = await Promise.allSettled([
-      ...topology.jurisdictions.map(async (j) => {
-        const engine = await startPostgres();
-        cleanups.push(() => engine.destroy());
-        postgres.set(j.name, engine);
-      }),
-      ...topology.servingRegions.map(async (region) => {
-        const engine = await startDynamo();
-        cleanups.push(() => engine.close());
-        dynamo.set(region, engine);
-      }),
-    ]);
-    const failed = started.find((result) => result.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-
-    for (const jurisdiction of topology.jurisdictions) {
-      const pg = postgres.get(jurisdiction.name) as PostgresEngine;
-      const database = await pg.createDatabase(`commerce_${jurisdiction.name}`);
-      const payments = new RecordingCardProcessor();
-      processors.set(jurisdiction.name, payments);
-      const tableName = `${topology.config.appName}-${jurisdiction.name}-eventual`;
-      const replicas = [];
-      for (const region of topology.deployOrder(jurisdiction)) {
-        const client = new DynamoDBClient({
-          endpoint: (dynamo.get(region) as DynamoEngine).endpoint,
-          region,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        });
-        await createEventualTable(client, tableName);
-        replicas.push({ region, documents: DynamoDBDocumentClient.from(client), tableName });
-        const strong = StrongStore.connect({
-          host: pg.host,
-          port: pg.port,
-          user: pg.user,
-          password: pg.password,
-          database,
-          tls: false,
-          maxConnections: 10,
-          connectTimeoutMs: 5000,
-        });
-        if (region === jurisdiction.primaryRegion) {
-          await strong.migrate();
-          primaryStores.set(jurisdiction.name, strong);
-        }
-        const context = {
-          region,
-          jurisdiction: jurisdiction.name,
-          primaryRegion: jurisdiction.primaryRegion,
-          directory,
-        };
-        const cache = ProductCache.connect({ host: valkey.host, port: valkey.port, keyPrefix: `${region}:` });
-        cleanups.push(() => Promise.all([strong.close(), cache.close()]));
-        const stores = { eventual: new EventualStore(client, tableName), strong, cache, payments };
-        const clock = () => clocks.get(region) ?? new Date();
-        (gateways.get(region) as RegionalGateway).handlers = regionalHandlers(
-          context,
-          stores,
-          clock,
-          options.cacheTtlSeconds,
-        );
-      }
-      const replicator = new Replicator({
-        jurisdiction: jurisdiction.name,
-        replicas,
-        delayMs: options.replicationDelayMs,
-        onError: options.onReplicationError ?? ((error) => console.warn(`replication (${jurisdiction.name}):`, error)),
-      });
-      replicators.set(jurisdiction.name, replicator);
-    }
-
-    for (const replicator of replicators.values()) {
+    const valkey = await startEngines(parts);
+    for (const jurisdiction of topology.jurisdictions) await wireJurisdiction(parts, jurisdiction, valkey);
+    for (const replicator of parts.replicators.values()) {
       replicator.start();
       cleanups.push(() => replicator.stop());
     }
     edge.startHealthChecks();
-
-    return {
-      edgeUrl,
-      controlUrl,
-      regions: [...gateways.entries()].map(([region, g]) => {
-        const jurisdiction = topology.jurisdictionOf(region as never).name;
-        return {
-          region,
-          jurisdiction,
-          url: g.url,
-          dynamoEndpoint: (dynamo.get(region) as DynamoEngine).endpoint,
-          tableName: `${topology.config.appName}-${jurisdiction}-eventual`,
-        };
-      }),
-      stop,
-    };
+    return { edgeUrl, controlUrl, regions: regionHandles(parts), stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * The platform's parts as the start builds them up, shared by its steps. The maps are
+ * filled as the engines start; `cleanups` undo every step, in reverse, on stop.
+ */
+interface PlatformParts {
+  readonly options: LocalPlatformOptions;
+  readonly topology: Topology;
+  readonly distance: Distance;
+  readonly cleanups: (() => Promise<unknown>)[];
+  readonly tokens: DevTokenIssuer;
+  readonly directory: JurisdictionDirectory;
+  readonly gateways: Map<string, RegionalGateway>;
+  /** Pinned clocks, per region. */
+  readonly clocks: Map<string, Date>;
+  readonly replicators: Map<string, Replicator>;
+  readonly postgres: Map<string, PostgresEngine>;
+  readonly dynamo: Map<string, DynamoEngine>;
+  readonly processors: Map<string, RecordingCardProcessor>;
+  readonly primaryStores: Map<string, StrongStore>;
+}
+
+function newParts(
+  options: LocalPlatformOptions,
+  distance: Distance,
+  cleanups: (() => Promise<unknown>)[],
+): PlatformParts {
+  const { topology } = options;
+  return {
+    options,
+    topology,
+    distance,
+    cleanups,
+    tokens: new DevTokenIssuer(),
+    directory: { ...jurisdictionDirectory(topology), localIssuers: true },
+    gateways: new Map(),
+    clocks: new Map(),
+    replicators: new Map(),
+    postgres: new Map(),
+    dynamo: new Map(),
+    processors: new Map(),
+    primaryStores: new Map(),
+  };
+}
+
+/** Each serving region's API, listening (without handlers until its stores are wired). */
+async function listenGateways(parts: PlatformParts, port: (offset: number) => number): Promise<void> {
+  const { topology, gateways, tokens, distance, directory } = parts;
+  let offset = 10;
+  for (const jurisdiction of topology.jurisdictions) {
+    for (const region of topology.deployOrder(jurisdiction)) {
+      const gateway = new RegionalGateway({
+        context: { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion, directory },
+        tokens,
+        distance,
+        primaryUrl: () => gateways.get(jurisdiction.primaryRegion)?.url,
+      });
+      gateways.set(region, gateway);
+      parts.cleanups.push(() => gateway.close());
+      await gateway.listen(port(offset++));
+    }
+  }
+}
+
+async function listenEdge(parts: PlatformParts, port: number): Promise<{ edge: Edge; url: string }> {
+  const regionUrls = Object.fromEntries([...parts.gateways.entries()].map(([region, g]) => [region, g.url]));
+  const edge = new Edge({
+    topology: parts.topology,
+    distance: parts.distance,
+    regionUrls: () => regionUrls,
+    healthIntervalMs: parts.options.healthIntervalMs,
+    failureThreshold: parts.options.healthFailureThreshold,
+  });
+  parts.cleanups.push(() => edge.close());
+  return { edge, url: await edge.listen(port) };
+}
+
+function controlledParts(parts: PlatformParts): Omit<ControlDeps, 'edge'> {
+  const { topology, tokens, gateways, postgres, replicators, processors, primaryStores, clocks } = parts;
+  return { topology, tokens, gateways, postgres, replicators, processors, primaryStores, clocks };
+}
+
+/** Valkey, a PostgreSQL server per jurisdiction and a DynamoDB endpoint per region. */
+async function startEngines(parts: PlatformParts): Promise<ValkeyEngine> {
+  const { topology, cleanups } = parts;
+  const valkey: ValkeyEngine = await startValkey();
+  cleanups.push(() => valkey.close());
+  // Wait for every start to settle, so a failed one leaves none running unseen.
+  const started = await Promise.allSettled([
+    ...topology.jurisdictions.map(async (j) => {
+      const engine = await startPostgres();
+      cleanups.push(() => engine.destroy());
+      parts.postgres.set(j.name, engine);
+    }),
+    ...topology.servingRegions.map(async (region) => {
+      const engine = await startDynamo();
+      cleanups.push(() => engine.close());
+      parts.dynamo.set(region, engine);
+    }),
+  ]);
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return valkey;
+}
+
+type Jurisdiction = Topology['jurisdictions'][number];
+
+/**
+ * A jurisdiction's database and card processor, its regions wired over them, and a
+ * replicator between its regions.
+ */
+async function wireJurisdiction(parts: PlatformParts, jurisdiction: Jurisdiction, valkey: ValkeyEngine): Promise<void> {
+  const pg = parts.postgres.get(jurisdiction.name) as PostgresEngine;
+  const database = await pg.createDatabase(`commerce_${jurisdiction.name}`);
+  const payments = new RecordingCardProcessor();
+  parts.processors.set(jurisdiction.name, payments);
+  const shared: JurisdictionStores = {
+    jurisdiction,
+    pg,
+    database,
+    payments,
+    valkey,
+    tableName: `${parts.topology.config.appName}-${jurisdiction.name}-eventual`,
+  };
+  const replicas: ReplicaTable[] = [];
+  for (const region of parts.topology.deployOrder(jurisdiction)) replicas.push(await wireRegion(parts, shared, region));
+  const replicator = new Replicator({
+    jurisdiction: jurisdiction.name,
+    replicas,
+    delayMs: parts.options.replicationDelayMs,
+    onError:
+      parts.options.onReplicationError ?? ((error) => console.warn(`replication (${jurisdiction.name}):`, error)),
+  });
+  parts.replicators.set(jurisdiction.name, replicator);
+}
+
+/** What a jurisdiction's regions share. */
+interface JurisdictionStores {
+  readonly jurisdiction: Jurisdiction;
+  readonly pg: PostgresEngine;
+  readonly database: string;
+  readonly payments: RecordingCardProcessor;
+  readonly valkey: ValkeyEngine;
+  readonly tableName: string;
+}
+
+type ReplicaTable = ConstructorParameters<typeof Replicator>[0]['replicas'][number];
+
+/**
+ * A region's eventual table, its connection to the jurisdiction's strong store (migrated
+ * from the primary), its cache keyspace, and its API's handlers over them.
+ */
+async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, region: string): Promise<ReplicaTable> {
+  const { jurisdiction, pg, database, payments, valkey, tableName } = shared;
+  const client = new DynamoDBClient({
+    endpoint: (parts.dynamo.get(region) as DynamoEngine).endpoint,
+    region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await createEventualTable(client, tableName);
+  const replica = { region, documents: DynamoDBDocumentClient.from(client), tableName };
+  const strong = StrongStore.connect({
+    host: pg.host,
+    port: pg.port,
+    user: pg.user,
+    password: pg.password,
+    database,
+    tls: false,
+    maxConnections: 10,
+    connectTimeoutMs: 5000,
+  });
+  if (region === jurisdiction.primaryRegion) {
+    await strong.migrate();
+    parts.primaryStores.set(jurisdiction.name, strong);
+  }
+  const context = {
+    region,
+    jurisdiction: jurisdiction.name,
+    primaryRegion: jurisdiction.primaryRegion,
+    directory: parts.directory,
+  };
+  const cache = ProductCache.connect({ host: valkey.host, port: valkey.port, keyPrefix: `${region}:` });
+  parts.cleanups.push(() => Promise.all([strong.close(), cache.close()]));
+  const stores = { eventual: new EventualStore(client, tableName), strong, cache, payments };
+  const clock = () => parts.clocks.get(region) ?? new Date();
+  (parts.gateways.get(region) as RegionalGateway).handlers = regionalHandlers(
+    context,
+    stores,
+    clock,
+    parts.options.cacheTtlSeconds,
+  );
+  return replica;
+}
+
+function regionHandles(parts: PlatformParts): LocalRegionHandle[] {
+  const { topology } = parts;
+  return [...parts.gateways.entries()].map(([region, g]) => {
+    const jurisdiction = topology.jurisdictionOf(region as never).name;
+    return {
+      region,
+      jurisdiction,
+      url: g.url,
+      dynamoEndpoint: (parts.dynamo.get(region) as DynamoEngine).endpoint,
+      tableName: `${topology.config.appName}-${jurisdiction}-eventual`,
+    };
+  });
 }
