@@ -7,7 +7,7 @@ import { runRegionDrill } from '../local/drill/run';
 import { parseFlags } from './cli-flags';
 import { topologyFromFlags } from './load-topology';
 
-const d = DRILL_DEFAULTS;
+const defaults = DRILL_DEFAULTS;
 const USAGE = `Usage: npm run drill -- [options]
 
 Starts the local platform on 127.0.0.1, puts a steady load on it from clients in the
@@ -17,22 +17,22 @@ acknowledged writes lost (must be 0; read back from every region of the jurisdic
 seconds until the jurisdiction's regions agreed again. Then a line of JSON. Exits 1 if an
 acknowledged write was lost or the regions did not converge, 2 on a bad flag.
 
-  --region <r>                     region to take down (default ${d.region})
+  --region <r>                     region to take down (default ${defaults.region})
   --model <m>                      ${DEPLOYMENT_MODELS.join(' | ')} (default: the config's)
   --config <file>                  topology JSON merged over the defaults (as cdk -c config=)
-  --down-ms <n>                    how long the region stays down (default ${d.downMs})
-  --warmup-ms <n>                  load before the down (default ${d.warmupMs})
-  --clients-per-continent <n>      clients in each of Americas, Europe, Asia (default ${d.clientsPerContinent})
-  --rate <x>                       requests per second per client (default ${d.rate})
-  --max-requests <n>               hard cap on the clients' requests (default ${d.maxRequests})
-  --max-wall-ms <n>                hard cap on the whole drill, start and stop included (default ${d.maxWallMs})
-  --health-interval-ms <n>         edge health-check interval (default ${d.healthIntervalMs})
-  --health-failure-threshold <n>   failed checks in a row that fail a region over (default ${d.healthFailureThreshold})
-  --replication-delay-ms <n>       delay before a write reaches the jurisdiction's other regions (default ${d.replicationDelayMs})
-  --distance-scale <x>             multiply the published inter-region round trips (default ${d.distanceScale})
-  --request-timeout-ms <n>         longest wait for one client request (default ${d.requestTimeoutMs})
-  --return-timeout-ms <n>          longest wait after the return for the clients to be back (default ${d.returnTimeoutMs})
-  --converge-timeout-ms <n>        longest wait after the return for the regions to agree (default ${d.convergeTimeoutMs})
+  --down-ms <n>                    how long the region stays down (default ${defaults.downMs})
+  --warmup-ms <n>                  load before the down (default ${defaults.warmupMs})
+  --clients-per-continent <n>      clients in each of Americas, Europe, Asia (default ${defaults.clientsPerContinent})
+  --rate <x>                       requests per second per client (default ${defaults.rate})
+  --max-requests <n>               hard cap on the clients' requests (default ${defaults.maxRequests})
+  --max-wall-ms <n>                hard cap on the whole drill, start and stop included (default ${defaults.maxWallMs})
+  --health-interval-ms <n>         edge health-check interval (default ${defaults.healthIntervalMs})
+  --health-failure-threshold <n>   failed checks in a row that fail a region over (default ${defaults.healthFailureThreshold})
+  --replication-delay-ms <n>       delay before a write reaches the jurisdiction's other regions (default ${defaults.replicationDelayMs})
+  --distance-scale <x>             multiply the published inter-region round trips (default ${defaults.distanceScale})
+  --request-timeout-ms <n>         longest wait for one client request (default ${defaults.requestTimeoutMs})
+  --return-timeout-ms <n>          longest wait after the return for the clients to be back (default ${defaults.returnTimeoutMs})
+  --converge-timeout-ms <n>        longest wait after the return for the regions to agree (default ${defaults.convergeTimeoutMs})
   --quiet                          no progress lines on stderr
   --help                           this text`;
 
