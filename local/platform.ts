@@ -87,7 +87,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // Every port first, so a busy one is reported before any engine starts.
     await listenGateways(parts, port);
     const { edge, url: edgeUrl } = await listenEdge(parts, port(0));
-    const control = controlServer({ ...controlledParts(parts), edge });
+    const control = controlServer({ ...parts, edge });
     cleanups.push(() => closeServer(control));
     const controlUrl = await listen(control, port(1), 'local controls');
 
@@ -105,25 +105,22 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   }
 }
 
+/** The controls' view of the platform, with the maps writable: the start fills them. */
+type Writable<Deps> = {
+  readonly [Key in keyof Deps]: Deps[Key] extends ReadonlyMap<infer K, infer V> ? Map<K, V> : Deps[Key];
+};
+
 /**
- * The platform's parts as the start builds them up, shared by its steps. The maps are
- * filled as the engines start; `cleanups` undo every step, in reverse, on stop.
+ * The platform's parts as the start builds them up, shared by its steps: what the controls
+ * act on, and more. The maps are filled as the engines start; `cleanups` undo every step,
+ * in reverse, on stop.
  */
-interface PlatformParts {
+interface PlatformParts extends Writable<Omit<ControlDeps, 'edge'>> {
   readonly options: LocalPlatformOptions;
-  readonly topology: Topology;
   readonly distance: Distance;
   readonly cleanups: (() => Promise<unknown>)[];
-  readonly tokens: DevTokenIssuer;
   readonly directory: JurisdictionDirectory;
-  readonly gateways: Map<string, RegionalGateway>;
-  /** Pinned clocks, per region. */
-  readonly clocks: Map<string, Date>;
-  readonly replicators: Map<string, Replicator>;
-  readonly postgres: Map<string, PostgresEngine>;
   readonly dynamo: Map<string, DynamoEngine>;
-  readonly processors: Map<string, RecordingCardProcessor>;
-  readonly primaryStores: Map<string, StrongStore>;
 }
 
 function newParts(
@@ -179,11 +176,6 @@ async function listenEdge(parts: PlatformParts, port: number): Promise<{ edge: E
   });
   parts.cleanups.push(() => edge.close());
   return { edge, url: await edge.listen(port) };
-}
-
-function controlledParts(parts: PlatformParts): Omit<ControlDeps, 'edge'> {
-  const { topology, tokens, gateways, postgres, replicators, processors, primaryStores, clocks } = parts;
-  return { topology, tokens, gateways, postgres, replicators, processors, primaryStores, clocks };
 }
 
 /** Valkey, a PostgreSQL server per jurisdiction and a DynamoDB endpoint per region. */
