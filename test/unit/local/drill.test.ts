@@ -55,6 +55,10 @@ test.each<[string, RegionDrillOptions, string, RegExp]>([
   ['half a client', { clientsPerContinent: 1.5 }, 'clientsPerContinent', /whole number/],
   ['a wall cap below the drill', { maxWallMs: 10_000, downMs: 9000 }, 'maxWallMs', /warmupMs \+ downMs/],
   ['an unknown option', { bogus: 1 } as never, 'bogus', /is not a drill option/],
+  ['an unknown option beside a bad value', { downMs: 'x', bogus: 1 } as never, 'bogus', /is not a drill option/],
+  ['options that are not an object', null as never, 'options', /must be an object/],
+  ['a warm-up shorter than two requests', { rate: 0.5, warmupMs: 3000 }, 'warmupMs', /must be from 4000 to 60000/],
+  ['a progress callback that is not one', { onProgress: 'loud' as never }, 'onProgress', /must be a function/],
 ])('bad options: %s is refused, naming the field, before anything starts', async (_what, options, field, message) => {
   const started = Date.now();
   const error = await runRegionDrill(options).catch((e: unknown) => e);
