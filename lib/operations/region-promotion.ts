@@ -109,7 +109,50 @@ export class RegionPromotion extends Construct {
       iamResources: [globalClusterArn, ...clusterArnsOfJurisdiction],
     });
 
-    // The writer's region is another one, reachable only by a call made from there.
+    const askCurrentWriter = this.askCurrentWriter(clusterArnsOfJurisdiction, switchover, failover);
+    const waitForWriter = this.waitForTheSwitch(props, describe, healthCheckArn, done);
+    for (const call of [switchover, failover]) call.next(waitForWriter);
+
+    const start = sfn.Pass.jsonata(this, 'ReadMode', {
+      assign: { mode: "{% $exists($states.input.mode) ? $states.input.mode : 'auto' %}" },
+    });
+    const first = describe('DescribeGlobalCluster');
+    start.next(first);
+    first.next(
+      sfn.Choice.jsonata(this, 'AlreadyWriter')
+        .when(sfn.Condition.jsonata(`{% $writerArn = '${props.clusterArn}' %}`), done)
+        .when(sfn.Condition.jsonata("{% $mode = 'switchover' %}"), switchover)
+        .when(sfn.Condition.jsonata("{% $mode = 'failover' %}"), failover)
+        .when(sfn.Condition.jsonata("{% $mode = 'auto' %}"), askCurrentWriter)
+        .otherwise(badInput),
+    );
+
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      queryLanguage: sfn.QueryLanguage.JSONATA,
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
+      timeout: props.timeout ?? Duration.hours(1),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      comment: 'Promote this region to the Aurora global writer; see docs/runbook.md',
+    });
+    this.acknowledgeFindings(clusterArnsOfJurisdiction);
+    this.encryptHandlerLogs(props.logEncryptionKey);
+  }
+
+  /**
+   * The writer's region is another one, reachable only by a call made from there: a
+   * healthy writer is switched over (no data loss), an unreachable one failed over.
+   */
+  private askCurrentWriter(
+    clusterArnsOfJurisdiction: string[],
+    switchover: tasks.CallAwsService,
+    failover: tasks.CallAwsService,
+  ): tasks.CallAwsServiceCrossRegion {
     const askCurrentWriter = tasks.CallAwsServiceCrossRegion.jsonata(this, 'DescribeCurrentWriter', {
       region: "{% $split($writerArn, ':')[3] %}",
       service: 'rds',
@@ -143,7 +186,16 @@ export class RegionPromotion extends Construct {
     );
     askCurrentWriter.addCatch(failover, { errors: ['States.ALL'] });
     askCurrentWriter.next(pickByWriterHealth);
+    return askCurrentWriter;
+  }
 
+  /** After a switchover or failover: wait until this region is the writer and Route 53 sees it. */
+  private waitForTheSwitch(
+    props: RegionPromotionProps,
+    describe: (name: string) => tasks.CallAwsService,
+    healthCheckArn: string,
+    done: sfn.Succeed,
+  ): sfn.Wait {
     const waitForWriter = sfn.Wait.jsonata(this, 'WaitForWriter', {
       time: sfn.WaitTime.duration(Duration.seconds(20)),
     });
@@ -170,7 +222,6 @@ export class RegionPromotion extends Construct {
         waitForHealthCheck,
       )
       .otherwise(waitForWriter);
-    for (const call of [switchover, failover]) call.next(waitForWriter);
     waitForWriter.next(checkWriter);
     checkWriter.next(switched);
     waitForHealthCheck.next(healthCheckStatus);
@@ -180,35 +231,7 @@ export class RegionPromotion extends Construct {
         .otherwise(waitForHealthCheck),
     );
 
-    const start = sfn.Pass.jsonata(this, 'ReadMode', {
-      assign: { mode: "{% $exists($states.input.mode) ? $states.input.mode : 'auto' %}" },
-    });
-    const first = describe('DescribeGlobalCluster');
-    start.next(first);
-    first.next(
-      sfn.Choice.jsonata(this, 'AlreadyWriter')
-        .when(sfn.Condition.jsonata(`{% $writerArn = '${props.clusterArn}' %}`), done)
-        .when(sfn.Condition.jsonata("{% $mode = 'switchover' %}"), switchover)
-        .when(sfn.Condition.jsonata("{% $mode = 'failover' %}"), failover)
-        .when(sfn.Condition.jsonata("{% $mode = 'auto' %}"), askCurrentWriter)
-        .otherwise(badInput),
-    );
-
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      encryptionKey: props.logEncryptionKey,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: props.stateMachineName,
-      queryLanguage: sfn.QueryLanguage.JSONATA,
-      definitionBody: sfn.DefinitionBody.fromChainable(start),
-      timeout: props.timeout ?? Duration.hours(1),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      comment: 'Promote this region to the Aurora global writer; see docs/runbook.md',
-    });
-    this.acknowledgeFindings(clusterArnsOfJurisdiction);
-    this.encryptHandlerLogs(props.logEncryptionKey);
+    return waitForWriter;
   }
 
   /** CDK's cross-region handler makes its own log group; it gets the same key as the workflow's. */

@@ -90,77 +90,23 @@ export class RegionalMonitoring extends Construct {
       });
     }
 
-    const minute = Duration.minutes(1);
-    const requests = props.httpApi.metricCount({ period: minute, statistic: 'Sum' });
-    const serverErrors = props.httpApi.metricServerError({ period: minute, statistic: 'Sum' });
-    const errorRate = new cloudwatch.MathExpression({
-      expression: 'IF(requests > 0, 100 * errors / requests, 0)',
-      usingMetrics: { requests, errors: serverErrors },
-      label: '5xx %',
-      period: minute,
-    });
-    const p99 = props.httpApi.metricLatency({ period: Duration.minutes(5), statistic: 'p99', label: 'p99 ms' });
-    const functionNames = Object.keys(props.functions);
-    const sumOver = (label: string, metricOf: (fn: lambda.IFunction) => cloudwatch.Metric) =>
-      new cloudwatch.MathExpression({
-        expression: functionNames.map((_, i) => `FILL(m${i}, 0)`).join(' + '),
-        usingMetrics: Object.fromEntries(
-          functionNames.map((name, i) => [`m${i}`, metricOf(props.functions[name] as lambda.IFunction)]),
-        ),
-        label,
-        period: minute,
-      });
-    const functionErrors = sumOver('errors, all functions', (fn) => fn.metricErrors({ period: minute }));
-    const functionThrottles = sumOver('throttles, all functions', (fn) => fn.metricThrottles({ period: minute }));
+    const metrics = regionalMetrics(props);
+    this.addAlarms(metrics, props.thresholds);
+    this.dashboard = this.addDashboard(props, metrics);
+  }
 
-    const replicationLatency = Object.fromEntries(
-      props.replicaRegions.map((receivingRegion) => [
-        receivingRegion,
-        new cloudwatch.Metric({
-          namespace: 'AWS/DynamoDB',
-          metricName: 'ReplicationLatency',
-          dimensionsMap: { TableName: props.eventualTableName, ReceivingRegion: receivingRegion },
-          statistic: 'Average',
-          period: minute,
-          label: `to ${receivingRegion} (ms)`,
-        }),
-      ]),
-    );
-    const auroraLag = new cloudwatch.Metric({
-      namespace: 'AWS/RDS',
-      metricName: 'AuroraGlobalDBReplicationLag',
-      dimensionsMap: { DBClusterIdentifier: props.strongStoreClusterIdentifier },
-      statistic: 'Maximum',
-      period: minute,
-      label: 'Aurora global lag (ms)',
-    });
-    const cacheThrottled = new cloudwatch.Metric({
-      namespace: 'AWS/ElastiCache',
-      metricName: 'ThrottledCmds',
-      dimensionsMap: { clusterId: props.cacheName },
-      statistic: 'Sum',
-      period: minute,
-      label: 'throttled commands',
-    });
-    const proxyMetric = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/RDS',
-        metricName,
-        dimensionsMap: { ProxyName: props.databaseProxyName },
-        // Published per instance behind the proxy: the sum is the proxy's.
-        statistic: 'Sum',
-        period: minute,
-      });
-    const proxyConnections = new cloudwatch.MathExpression({
-      expression: 'IF(allowed > 0, 100 * used / allowed, 0)',
-      usingMetrics: {
-        used: proxyMetric('DatabaseConnections'),
-        allowed: proxyMetric('MaxDatabaseConnectionsAllowed'),
-      },
-      label: 'proxy connections %',
-      period: minute,
-    });
-
+  private addAlarms(metrics: RegionalMetrics, thresholds: RegionalMonitoringProps['thresholds']): void {
+    const t = thresholds;
+    const {
+      errorRate,
+      p99,
+      functionErrors,
+      functionThrottles,
+      replicationLatency,
+      auroraLag,
+      cacheThrottled,
+      proxyConnections,
+    } = metrics;
     this.alarm('Api5xxRate', errorRate, t.api5xxPercent, `API 5xx above ${t.api5xxPercent}% of requests`);
     this.alarm('ApiP99Latency', p99, t.apiP99LatencyMs, `API p99 latency above ${t.apiP99LatencyMs} ms`);
     this.alarm('FunctionErrors', functionErrors, t.lambdaErrors, `function errors at or above ${t.lambdaErrors}/min`);
@@ -196,15 +142,29 @@ export class RegionalMonitoring extends Construct {
       t.proxyConnectionsPercent,
       `RDS Proxy holds over ${t.proxyConnectionsPercent}% of its connections`,
     );
+  }
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+  private addDashboard(props: RegionalMonitoringProps, metrics: RegionalMetrics): cloudwatch.Dashboard {
+    const region = Stack.of(this).region;
+    const {
+      minute,
+      requests,
+      errorRate,
+      p99,
+      functionNames,
+      replicationLatency,
+      auroraLag,
+      cacheThrottled,
+      proxyConnections,
+    } = metrics;
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       // Named: the runbook sends the on-call engineer to it by name.
       dashboardName: `${props.appName}-${region}`,
       defaultInterval: Duration.hours(3),
     });
     const perFunction = (metricOf: (fn: lambda.IFunction) => cloudwatch.Metric) =>
       functionNames.map((name) => metricOf(props.functions[name] as lambda.IFunction).with({ label: name }));
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown: `# ${props.appName} — ${region} (${props.jurisdiction})\nAlarms publish to the region's alarm topic; see docs/runbook.md.`,
         width: 24,
@@ -242,6 +202,7 @@ export class RegionalMonitoring extends Construct {
         width: 12,
       }),
     );
+    return dashboard;
   }
 
   /** An alarm when a canary's runs succeed less than `canarySuccessPercent` of the time. */
@@ -284,3 +245,93 @@ export class RegionalMonitoring extends Construct {
     this.alarmsByName.set(name, alarm);
   }
 }
+
+/** The metrics the region's alarms and dashboard read. */
+function regionalMetrics(props: RegionalMonitoringProps) {
+  const minute = Duration.minutes(1);
+  const requests = props.httpApi.metricCount({ period: minute, statistic: 'Sum' });
+  const serverErrors = props.httpApi.metricServerError({ period: minute, statistic: 'Sum' });
+  const errorRate = new cloudwatch.MathExpression({
+    expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+    usingMetrics: { requests, errors: serverErrors },
+    label: '5xx %',
+    period: minute,
+  });
+  const p99 = props.httpApi.metricLatency({ period: Duration.minutes(5), statistic: 'p99', label: 'p99 ms' });
+  const functionNames = Object.keys(props.functions);
+  const sumOver = (label: string, metricOf: (fn: lambda.IFunction) => cloudwatch.Metric) =>
+    new cloudwatch.MathExpression({
+      expression: functionNames.map((_, i) => `FILL(m${i}, 0)`).join(' + '),
+      usingMetrics: Object.fromEntries(
+        functionNames.map((name, i) => [`m${i}`, metricOf(props.functions[name] as lambda.IFunction)]),
+      ),
+      label,
+      period: minute,
+    });
+  const functionErrors = sumOver('errors, all functions', (fn) => fn.metricErrors({ period: minute }));
+  const functionThrottles = sumOver('throttles, all functions', (fn) => fn.metricThrottles({ period: minute }));
+
+  const replicationLatency = Object.fromEntries(
+    props.replicaRegions.map((receivingRegion) => [
+      receivingRegion,
+      new cloudwatch.Metric({
+        namespace: 'AWS/DynamoDB',
+        metricName: 'ReplicationLatency',
+        dimensionsMap: { TableName: props.eventualTableName, ReceivingRegion: receivingRegion },
+        statistic: 'Average',
+        period: minute,
+        label: `to ${receivingRegion} (ms)`,
+      }),
+    ]),
+  );
+  const auroraLag = new cloudwatch.Metric({
+    namespace: 'AWS/RDS',
+    metricName: 'AuroraGlobalDBReplicationLag',
+    dimensionsMap: { DBClusterIdentifier: props.strongStoreClusterIdentifier },
+    statistic: 'Maximum',
+    period: minute,
+    label: 'Aurora global lag (ms)',
+  });
+  const cacheThrottled = new cloudwatch.Metric({
+    namespace: 'AWS/ElastiCache',
+    metricName: 'ThrottledCmds',
+    dimensionsMap: { clusterId: props.cacheName },
+    statistic: 'Sum',
+    period: minute,
+    label: 'throttled commands',
+  });
+  const proxyMetric = (metricName: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/RDS',
+      metricName,
+      dimensionsMap: { ProxyName: props.databaseProxyName },
+      // Published per instance behind the proxy: the sum is the proxy's.
+      statistic: 'Sum',
+      period: minute,
+    });
+  const proxyConnections = new cloudwatch.MathExpression({
+    expression: 'IF(allowed > 0, 100 * used / allowed, 0)',
+    usingMetrics: {
+      used: proxyMetric('DatabaseConnections'),
+      allowed: proxyMetric('MaxDatabaseConnectionsAllowed'),
+    },
+    label: 'proxy connections %',
+    period: minute,
+  });
+
+  return {
+    minute,
+    requests,
+    errorRate,
+    p99,
+    functionNames,
+    functionErrors,
+    functionThrottles,
+    replicationLatency,
+    auroraLag,
+    cacheThrottled,
+    proxyConnections,
+  };
+}
+
+type RegionalMetrics = ReturnType<typeof regionalMetrics>;

@@ -3,6 +3,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
@@ -102,11 +103,40 @@ export class StatelessStack extends Stack {
         JURISDICTION_DIRECTORY: JSON.stringify(jurisdictionDirectory(topology)),
       },
     });
+    this.grantStores(eventualTable, stateful.dataKey);
+    this.cache.allowFrom(this.api);
+    this.databaseProxy.allowFrom(this.api);
+    this.addServiceEndpoints(vpc);
 
-    // Least privilege per domain: each function gets the items and stores its handler
-    // touches, no more. Items are scoped by partition-key prefix (see EventualStore).
+    const operationsKey = new OperationsKey(this, 'OperationsKey').key;
+    this.writerApi = new WriterApi(this, 'WriterApi', {
+      logEncryptionKey: operationsKey,
+      hostname: writerHostname,
+      certificate,
+      functions: this.api.functions,
+      authorizerFunction: this.api.authorizerFunction,
+    });
+    this.dns = new ApiDnsRecords(this, 'Dns', {
+      topology,
+      jurisdiction,
+      region,
+      zone,
+      domainNames: this.api.domainNames,
+      healthCheckHost: this.api.executeApiHost,
+      writer: { domainName: this.writerApi.domainName, healthCheckHost: this.writerApi.executeApiHost },
+    });
+    this.monitoring = this.addMonitoring(props, operationsKey, eventualTable.tableName);
+    this.promotion = this.addPromotion(props, operationsKey);
+    this.canaries = this.addCanaries(props, operationsKey);
+    this.drills = this.addDrills(props, eventualTable.tableName);
+  }
+
+  /**
+   * Least privilege per domain: each function gets the items and stores its handler
+   * touches, no more. Items are scoped by partition-key prefix (see EventualStore).
+   */
+  private grantStores(eventualTable: dynamodb.ITableV2, key: kms.IKey): void {
     const fn = this.api.functions;
-    const key = stateful.dataKey;
     grantItems(fn.health, eventualTable, ['GetItem'], ['HEALTH']);
     key.grantDecrypt(fn.health);
     grantItems(fn.products, eventualTable, ['Query', 'UpdateItem'], ['PRODUCT#*']);
@@ -120,48 +150,33 @@ export class StatelessStack extends Stack {
       acknowledgeTableKeyGrant(writer);
     }
     for (const strongUser of [fn.health, fn.products, fn.orders]) this.databaseProxy.grantConnect(strongUser);
+  }
 
-    this.cache.allowFrom(this.api);
-    this.databaseProxy.allowFrom(this.api);
-    this.addServiceEndpoints(vpc);
-
-    const operationsKey = new OperationsKey(this, 'OperationsKey').key;
-    this.writerApi = new WriterApi(this, 'WriterApi', {
-      logEncryptionKey: operationsKey,
-      hostname: writerHostname,
-      certificate,
-      functions: this.api.functions,
-      authorizerFunction: this.api.authorizerFunction,
-    });
-
-    this.dns = new ApiDnsRecords(this, 'Dns', {
-      topology,
-      jurisdiction,
-      region,
-      zone,
-      domainNames: this.api.domainNames,
-      healthCheckHost: this.api.executeApiHost,
-      writer: { domainName: this.writerApi.domainName, healthCheckHost: this.writerApi.executeApiHost },
-    });
-
-    const { appName } = topology.config;
-    this.monitoring = new RegionalMonitoring(this, 'Monitoring', {
-      appName,
+  private addMonitoring(props: StatelessStackProps, operationsKey: kms.IKey, eventualTableName: string) {
+    const { topology, jurisdiction, stateful } = props;
+    const region = this.region;
+    return new RegionalMonitoring(this, 'Monitoring', {
+      appName: topology.config.appName,
       encryptionKey: operationsKey,
       jurisdiction: jurisdiction.name,
       thresholds: topology.operations.alarmThresholds,
       alarmEmails: topology.operations.alarmEmails,
       httpApi: this.api.httpApi,
       functions: { ...this.api.functions, authorizer: this.api.authorizerFunction },
-      eventualTableName: eventualTable.tableName,
+      eventualTableName,
       replicaRegions: jurisdiction.regions.filter((other) => other !== region),
       strongStoreClusterIdentifier: stateful.strongStore.cluster.clusterIdentifier,
       cacheName: this.cache.cache.serverlessCacheName,
       databaseProxyName: this.databaseProxy.proxy.dbProxyName,
     });
+  }
 
+  /** Present when the jurisdiction has another region to take the writer from. */
+  private addPromotion(props: StatelessStackProps, operationsKey: kms.IKey): RegionPromotion | undefined {
+    const { topology, jurisdiction, stateful } = props;
+    const region = this.region;
     if (jurisdiction.regions.length > 1) {
-      this.promotion = new RegionPromotion(this, 'RegionPromotion', {
+      return new RegionPromotion(this, 'RegionPromotion', {
         stateMachineName: promotionWorkflowName(topology, region),
         globalClusterIdentifier: strongStoreIdentifier(topology.config.appName, jurisdiction.name),
         clusterArn: stateful.strongStore.cluster.clusterArn,
@@ -170,7 +185,12 @@ export class StatelessStack extends Stack {
         logEncryptionKey: operationsKey,
       });
     }
+    return undefined;
+  }
 
+  private addCanaries(props: StatelessStackProps, operationsKey: kms.IKey): Record<string, ApiCanary> {
+    const { topology, userDirectory } = props;
+    const region = this.region;
     // Two canaries take turns (so they never sign their shared user in at the same
     // moment): one through the site's global hostname, as shoppers come, one through
     // this region's own endpoint, which fails when the region does.
@@ -199,13 +219,17 @@ export class StatelessStack extends Stack {
         canary.metricSuccessPercent({ period: Duration.minutes(interval) }),
       );
     }
-    this.canaries = canaries;
+    return canaries;
+  }
 
+  private addDrills(props: StatelessStackProps, eventualTableName: string): FaultDrills {
+    const { topology, stateful } = props;
+    const region = this.region;
     const alarm = (name: Parameters<RegionalMonitoring['alarmNamed']>[0]) => this.monitoring.alarmNamed(name);
-    this.drills = new FaultDrills(this, 'FaultDrills', {
-      subnets: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnets,
-      eventualTableName: eventualTable.tableName,
-      namePrefix: `${appName}-${region}`,
+    return new FaultDrills(this, 'FaultDrills', {
+      subnets: stateful.network.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnets,
+      eventualTableName,
+      namePrefix: `${topology.config.appName}-${region}`,
       promotion: this.promotion && {
         stateMachine: this.promotion.stateMachine,
         stateMachineName: promotionWorkflowName(topology, region),

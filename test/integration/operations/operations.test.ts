@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { API_ROUTES } from '../../../lambda/shared/api-contract';
 import { FAULT_DRILLS } from '../../../lib/operations/fault-drills';
 import { REGIONAL_ALARMS } from '../../../lib/operations/regional-monitoring';
 import { type BuiltPlatform, buildPlatform, type Resources, resourcesOf } from '../../support/platform';
@@ -160,9 +161,11 @@ describe.each(REGIONS)('operations of %s', (region) => {
     const integrations = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Integration')).map(
       (r) => r.Properties as Props,
     );
-    expect(integrations.filter((i) => i.IntegrationType === 'HTTP_PROXY').map((i) => i.IntegrationUri)).toEqual([
-      `https://${writerHost}`,
-    ]);
+    // One forwarding integration per strong route, each to the writer hostname.
+    const strongRoutes = API_ROUTES.filter((route) => route.strong).length;
+    expect(integrations.filter((i) => i.IntegrationType === 'HTTP_PROXY').map((i) => i.IntegrationUri)).toEqual(
+      Array(strongRoutes).fill(`https://${writerHost}`),
+    );
     const checks = Object.entries(resourcesOf(template, 'AWS::Route53::HealthCheck'));
     const [writerCheckId] =
       checks.find(([, c]) => (c.Properties as Props).HealthCheckConfig.ResourcePath === '/api/health/writer') ?? [];
