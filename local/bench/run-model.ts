@@ -1,5 +1,6 @@
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Topology } from '../../lib/config/topology';
 import { callControl } from '../control-client';
 import { Distance, type DistanceOptions } from '../distance';
 import {
@@ -8,6 +9,7 @@ import {
   FLOWS,
   type FlowInput,
   type FlowName,
+  type FlowOutcome,
   isOrderAnswer,
   placeOrder,
   request,
@@ -104,6 +106,61 @@ interface Cell {
  * captures); then everything stopped.
  */
 export async function runModel(model: BenchModel, options: ModelRunOptions): Promise<ModelResult> {
+  const replicationPhaseMs = checkRunOptions(options);
+  const topology = topologyOf(model);
+  const distance = Distance.fromReferenceTable(options.distance);
+  const platform = await PlatformProcess.start({
+    label: options.label,
+    topology: model.overrides,
+    replicationDelayMs: options.replicationDelayMs,
+    distance: options.distance,
+  });
+  try {
+    const { urls } = platform;
+    const homes = Object.fromEntries(CLIENT_LOCATIONS.map((l) => [l, homeJurisdiction(topology, l, distance)]));
+    const initialStock = checkoutStock(topology, homes, options);
+    options.log(`${options.label}: seeding the catalog and ${SHOPPERS_PER_LOCATION} shoppers per location`);
+    await seed(urls, topology.jurisdictions, initialStock);
+    const run: FlowRun = {
+      options,
+      client: new ShopperClient(urls.edgeUrl),
+      homes,
+      shoppers: await signInShoppers(urls, homes),
+      ledgers: new Map(topology.jurisdictions.map((j) => [j.name, newLedger()])),
+      retries: [],
+    };
+
+    options.log(`${options.label}: warming up for ${options.warmupMs / 1000} s`);
+    await driveFlows(run, 'warmup', options.warmupMs);
+    const cells = newCells();
+    options.log(`${options.label}: measuring for ${options.durationMs / 1000} s`);
+    await driveFlows(run, 'measure', options.durationMs, cells);
+    options.log(`${options.label}: observing replication for ${replicationPhaseMs / 1000} s under the same load`);
+    const probing = { done: false };
+    const lagProbes = probeReplication(urls, topology, probing);
+    await driveFlows(run, 'replication', replicationPhaseMs);
+    probing.done = true;
+    const replication = await lagProbes;
+    await Promise.all(run.retries);
+    const checkout = await auditCheckout(urls, topology.jurisdictions, initialStock, run.ledgers);
+
+    return {
+      label: options.label,
+      model: model.name,
+      description: model.description,
+      regions: topology.jurisdictions.map((j) => ({ jurisdiction: j.name, regions: topology.deployOrder(j) })),
+      homes,
+      cells: [...cells.values()].map(cellResult),
+      replication,
+      checkout,
+    };
+  } finally {
+    await platform.stop();
+  }
+}
+
+/** Refuses rates and phases that are not above 0, naming the run and the field; the replication phase. */
+function checkRunOptions(options: ModelRunOptions): number {
   for (const flow of FLOW_NAMES) {
     const rate = options.rates[flow];
     if (!(rate > 0)) throw new Error(`runModel ${options.label}: rates["${flow}"] must be above 0, got ${rate}`);
@@ -116,149 +173,157 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
   ] as const) {
     if (!(value > 0)) throw new Error(`runModel ${options.label}: ${field} must be above 0, got ${value}`);
   }
-  const topology = topologyOf(model);
-  const distance = Distance.fromReferenceTable(options.distance);
-  const platform = await PlatformProcess.start({
-    label: options.label,
-    topology: model.overrides,
-    replicationDelayMs: options.replicationDelayMs,
-    distance: options.distance,
-  });
-  try {
-    const { urls } = platform;
-    const client = new ShopperClient(urls.edgeUrl);
-    const homes = Object.fromEntries(CLIENT_LOCATIONS.map((l) => [l, homeJurisdiction(topology, l, distance)]));
-    const plannedCheckouts = (jurisdiction: string) =>
-      CLIENT_LOCATIONS.filter((l) => homes[l] === jurisdiction).length *
-      Math.round((options.durationMs / 1000) * options.rates.checkout);
-    const initialStock: Record<string, number> = {};
-    for (const jurisdiction of topology.jurisdictions) {
-      initialStock[jurisdiction.name] = Math.floor(plannedCheckouts(jurisdiction.name) * CHECKOUT_STOCK_SHARE);
-    }
-    options.log(`${options.label}: seeding the catalog and ${SHOPPERS_PER_LOCATION} shoppers per location`);
-    await seed(urls, topology.jurisdictions, initialStock);
-    const shoppers: Record<string, Shopper[]> = {};
-    for (const location of CLIENT_LOCATIONS) {
-      shoppers[location] = await Promise.all(
-        Array.from({ length: SHOPPERS_PER_LOCATION }, async (_, i) => ({
-          location,
-          token: await token(urls, homes[location] as string, `shopper-${location}-${i}`),
-        })),
-      );
-    }
-    const ledgers = new Map(topology.jurisdictions.map((j) => [j.name, newLedger()]));
-    const retries: Promise<void>[] = [];
+  return replicationPhaseMs;
+}
 
-    const drive = async (phase: Phase, durationMs: number, cells?: Map<string, Cell>) => {
-      const loops = CLIENT_LOCATIONS.length * FLOW_NAMES.length;
-      await Promise.all(
-        CLIENT_LOCATIONS.flatMap((location, l) =>
-          FLOW_NAMES.map((flow, f) =>
-            openLoop({
-              ratePerSecond: options.rates[flow],
-              durationMs,
-              // Loops spread evenly over each one's interval: steady arrivals, not 15 at once.
-              phaseMs: ((l * FLOW_NAMES.length + f) / loops) * (1000 / options.rates[flow]),
-              run: async (index, intendedStart) => {
-                const input: FlowInput = {
-                  shopper: shoppers[location]?.[index % SHOPPERS_PER_LOCATION] as Shopper,
-                  client,
-                  key: `${phase}.${location}.${flow.replace(/ /g, '-')}.${index}`,
-                  sku: CATALOG[index % CATALOG.length] as string,
-                  // Unmeasured checkouts buy from the deep catalog, leaving the measured stock whole.
-                  checkoutSku: phase === 'measure' ? CHECKOUT_SKU : (CATALOG[0] as string),
-                };
-                const outcome = await FLOWS[flow](input).catch((error: unknown) => ({
-                  answers: [] as Answer[],
-                  error: (error as Error).message,
-                }));
-                const elapsedMs = performance.now() - intendedStart;
-                if (flow === 'checkout') {
-                  const ledger = ledgers.get(homes[location] as string) as OrderLedger;
-                  const answer = outcome.answers[0];
-                  noteOrder(ledger, phase, answer);
-                  if (phase === 'measure') {
-                    ledger.attempts += 1;
-                    if (answer?.status === 409 && !outcome.error) ledger.soldOut += 1;
-                  }
-                  if (index % RETRY_EVERY === 0 && answer && !outcome.error) {
-                    retries.push(checkRetry(input, answer, ledger, phase));
-                  }
-                }
-                const cell = cells?.get(`${location}|${flow}`);
-                if (!cell) return;
-                // A failed flow is counted, not timed: a page that broke off after one call
-                // would pull the percentiles down.
-                if (outcome.error) {
-                  cell.errors += 1;
-                  if (cell.errorSamples.length < 3) cell.errorSamples.push(outcome.error);
-                } else {
-                  record(cell.latency, elapsedMs);
-                }
-                for (const answer of outcome.answers) {
-                  cell.requests += 1;
-                  cell.trips += answer.trips;
-                  cell.maxTrips = Math.max(cell.maxTrips, answer.trips);
-                }
-              },
-            }),
-          ),
-        ),
-      );
-    };
+/** Stock of the checkout SKU per jurisdiction: a share of the checkouts planned there, so it sells out. */
+function checkoutStock(topology: Topology, homes: Record<string, string>, options: ModelRunOptions) {
+  const plannedCheckouts = (jurisdiction: string) =>
+    CLIENT_LOCATIONS.filter((l) => homes[l] === jurisdiction).length *
+    Math.round((options.durationMs / 1000) * options.rates.checkout);
+  const initialStock: Record<string, number> = {};
+  for (const jurisdiction of topology.jurisdictions) {
+    initialStock[jurisdiction.name] = Math.floor(plannedCheckouts(jurisdiction.name) * CHECKOUT_STOCK_SHARE);
+  }
+  return initialStock;
+}
 
-    options.log(`${options.label}: warming up for ${options.warmupMs / 1000} s`);
-    await drive('warmup', options.warmupMs);
-    const cells = new Map<string, Cell>();
-    for (const location of CLIENT_LOCATIONS) {
-      for (const flow of FLOW_NAMES) {
-        cells.set(`${location}|${flow}`, {
-          location,
-          flow,
-          latency: newHistogram(),
-          errors: 0,
-          errorSamples: [],
-          requests: 0,
-          trips: 0,
-          maxTrips: 0,
-        });
-      }
-    }
-    options.log(`${options.label}: measuring for ${options.durationMs / 1000} s`);
-    await drive('measure', options.durationMs, cells);
-    options.log(`${options.label}: observing replication for ${replicationPhaseMs / 1000} s under the same load`);
-    const probing = { done: false };
-    const lagProbes = probeReplication(urls, topology, probing);
-    await drive('replication', replicationPhaseMs);
-    probing.done = true;
-    const replication = await lagProbes;
-    await Promise.all(retries);
-    const checkout = await auditCheckout(urls, topology.jurisdictions, initialStock, ledgers);
+async function signInShoppers(urls: PlatformUrls, homes: Record<string, string>): Promise<Record<string, Shopper[]>> {
+  const shoppers: Record<string, Shopper[]> = {};
+  for (const location of CLIENT_LOCATIONS) {
+    const home = homes[location];
+    if (!home) throw new Error(`no home jurisdiction for ${location}`);
+    shoppers[location] = await Promise.all(
+      Array.from({ length: SHOPPERS_PER_LOCATION }, async (_, i) => ({
+        location,
+        token: await token(urls, home, `shopper-${location}-${i}`),
+      })),
+    );
+  }
+  return shoppers;
+}
 
-    return {
-      label: options.label,
-      model: model.name,
-      description: model.description,
-      regions: topology.jurisdictions.map((j) => ({ jurisdiction: j.name, regions: topology.deployOrder(j) })),
-      homes,
-      cells: [...cells.values()].map(
-        (cell): CellResult => ({
-          location: cell.location,
-          flow: cell.flow,
-          latency: summarize(cell.latency),
-          errors: cell.errors,
-          errorSamples: cell.errorSamples,
-          requests: cell.requests,
-          tripsPerRequestMax: cell.maxTrips,
-          tripsPerRequestMean: cell.requests ? Math.round((cell.trips / cell.requests) * 100) / 100 : 0,
+/** What every flow call of a model's run shares. */
+interface FlowRun {
+  readonly options: ModelRunOptions;
+  readonly client: ShopperClient;
+  readonly homes: Record<string, string>;
+  readonly shoppers: Record<string, Shopper[]>;
+  readonly ledgers: Map<string, OrderLedger>;
+  /** Retries of checkouts, checked when the run ends. */
+  readonly retries: Promise<void>[];
+}
+
+/** Every flow from every location at its constant rate for `durationMs`, timed into `cells` if given. */
+async function driveFlows(run: FlowRun, phase: Phase, durationMs: number, cells?: Map<string, Cell>) {
+  const { rates } = run.options;
+  const loops = CLIENT_LOCATIONS.length * FLOW_NAMES.length;
+  await Promise.all(
+    CLIENT_LOCATIONS.flatMap((location, l) =>
+      FLOW_NAMES.map((flow, f) =>
+        openLoop({
+          ratePerSecond: rates[flow],
+          durationMs,
+          // Loops spread evenly over each one's interval: steady arrivals, not 15 at once.
+          phaseMs: ((l * FLOW_NAMES.length + f) / loops) * (1000 / rates[flow]),
+          run: (index, intendedStart) =>
+            runFlow(run, { phase, location, flow, index, intendedStart }, cells?.get(`${location}|${flow}`)),
         }),
       ),
-      replication,
-      checkout,
-    };
-  } finally {
-    await platform.stop();
+    ),
+  );
+}
+
+interface FlowCall {
+  readonly phase: Phase;
+  readonly location: string;
+  readonly flow: FlowName;
+  readonly index: number;
+  readonly intendedStart: number;
+}
+
+async function runFlow(run: FlowRun, call: FlowCall, cell: Cell | undefined): Promise<void> {
+  const { phase, location, flow, index } = call;
+  const shopper = run.shoppers[location]?.[index % SHOPPERS_PER_LOCATION];
+  if (!shopper) throw new Error(`no shopper ${index} at ${location}`);
+  const input: FlowInput = {
+    shopper,
+    client: run.client,
+    key: `${phase}.${location}.${flow.replace(/ /g, '-')}.${index}`,
+    sku: CATALOG[index % CATALOG.length] ?? CHECKOUT_SKU,
+    // Unmeasured checkouts buy from the deep catalog, leaving the measured stock whole.
+    checkoutSku: phase === 'measure' ? CHECKOUT_SKU : (CATALOG[0] ?? CHECKOUT_SKU),
+  };
+  const outcome = await FLOWS[flow](input).catch(
+    (error: unknown): FlowOutcome => ({ answers: [], error: (error as Error).message }),
+  );
+  const elapsedMs = performance.now() - call.intendedStart;
+  if (flow === 'checkout') noteCheckout(run, call, input, outcome);
+  if (cell) recordOutcome(cell, outcome, elapsedMs);
+}
+
+function noteCheckout(run: FlowRun, call: FlowCall, input: FlowInput, outcome: FlowOutcome) {
+  const ledger = run.ledgers.get(run.homes[call.location] ?? '');
+  if (!ledger) throw new Error(`no ledger for the home of ${call.location}`);
+  const answer = outcome.answers[0];
+  noteOrder(ledger, call.phase, answer);
+  if (call.phase === 'measure') {
+    ledger.attempts += 1;
+    if (answer?.status === 409 && !outcome.error) ledger.soldOut += 1;
   }
+  if (call.index % RETRY_EVERY === 0 && answer && !outcome.error) {
+    run.retries.push(checkRetry(input, answer, ledger, call.phase));
+  }
+}
+
+/**
+ * A failed flow is counted, not timed: a page that broke off after one call would pull the
+ * percentiles down.
+ */
+function recordOutcome(cell: Cell, outcome: FlowOutcome, elapsedMs: number): void {
+  if (outcome.error) {
+    cell.errors += 1;
+    if (cell.errorSamples.length < 3) cell.errorSamples.push(outcome.error);
+  } else {
+    record(cell.latency, elapsedMs);
+  }
+  for (const answer of outcome.answers) {
+    cell.requests += 1;
+    cell.trips += answer.trips;
+    cell.maxTrips = Math.max(cell.maxTrips, answer.trips);
+  }
+}
+
+function newCells(): Map<string, Cell> {
+  const cells = new Map<string, Cell>();
+  for (const location of CLIENT_LOCATIONS) {
+    for (const flow of FLOW_NAMES) {
+      cells.set(`${location}|${flow}`, {
+        location,
+        flow,
+        latency: newHistogram(),
+        errors: 0,
+        errorSamples: [],
+        requests: 0,
+        trips: 0,
+        maxTrips: 0,
+      });
+    }
+  }
+  return cells;
+}
+
+function cellResult(cell: Cell): CellResult {
+  return {
+    location: cell.location,
+    flow: cell.flow,
+    latency: summarize(cell.latency),
+    errors: cell.errors,
+    errorSamples: cell.errorSamples,
+    requests: cell.requests,
+    tripsPerRequestMax: cell.maxTrips,
+    tripsPerRequestMean: cell.requests ? Math.round((cell.trips / cell.requests) * 100) / 100 : 0,
+  };
 }
 
 function control(urls: PlatformUrls, method: string, path: string, body?: unknown): Promise<any> {
