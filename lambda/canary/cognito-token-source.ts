@@ -16,7 +16,7 @@ import { totp } from './totp';
  * username, password and secret are read from a Secrets Manager secret.
  */
 
-export const NOT_ENROLLED = 'canary user not enrolled: see docs/runbook.md (Canary user)';
+export const NOT_ENROLLED = 'canary user not enrolled: see docs/operations.md (Canary user)';
 
 /** What the secret holds, as JSON. */
 export interface CanaryCredentials {
@@ -106,7 +106,7 @@ export class CognitoTokenSource {
       } else if (challenge === 'MFA_SETUP') {
         throw new Error(`${NOT_ENROLLED} (the user has no authenticator registered: Cognito asks for MFA_SETUP)`);
       } else {
-        throw new Error(`canary sign-in stopped at Cognito challenge ${challenge ?? '(none)'}; see docs/runbook.md`);
+        throw new Error(`canary sign-in stopped at Cognito challenge ${challenge ?? '(none)'}; see docs/operations.md`);
       }
       answer = await this.clients.cognito.send(
         new AdminRespondToAuthChallengeCommand({

@@ -188,7 +188,7 @@ export class ApiCanary extends Construct {
    */
   private createCredentialsSecret(): secretsmanager.Secret {
     const secret = new secretsmanager.Secret(this, 'Credentials', {
-      description: 'Canary user of the API canary: {"username", "password", "totpSecret"}; see docs/runbook.md',
+      description: 'Canary user of the API canary: {"username", "password", "totpSecret"}; see docs/operations.md',
       // The password is generated here, to be set on the user at enrolment; the username
       // and TOTP secret are filled in then.
       generateSecretString: {

@@ -35,7 +35,7 @@ export interface FaultDrillsProps {
 /**
  * AWS Fault Injection Service experiment templates for the region-failure drills. They
  * are only templates: nothing here starts them (`aws fis start-experiment`, see
- * docs/runbook.md), and each stops itself when one of its stop-condition alarms fires.
+ * docs/operations.md), and each stops itself when one of its stop-condition alarms fires.
  *
  * * `NetworkIsolation`: every isolated subnet of the region loses all connectivity,
  *   so the region's functions reach no store and its health check fails;

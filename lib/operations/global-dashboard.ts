@@ -86,7 +86,7 @@ export class GlobalDashboard extends Construct {
     });
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `# ${topology.config.appName} — all regions\nOne line per region. Per-region detail: dashboards \`${topology.config.appName}-<region>\`. Runbook: docs/runbook.md.`,
+        markdown: `# ${topology.config.appName} — all regions\nOne line per region. Per-region detail: dashboards \`${topology.config.appName}-<region>\`. Runbook: docs/operations.md.`,
         width: 24,
         height: 2,
       }),

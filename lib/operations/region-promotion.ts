@@ -138,7 +138,7 @@ export class RegionPromotion extends Construct {
       timeout: props.timeout ?? Duration.hours(1),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      comment: 'Promote this region to the Aurora global writer; see docs/runbook.md',
+      comment: 'Promote this region to the Aurora global writer; see docs/operations.md',
     });
     this.acknowledgeFindings(clusterArnsOfJurisdiction);
     this.encryptHandlerLogs(props.logEncryptionKey);

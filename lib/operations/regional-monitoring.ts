@@ -166,7 +166,7 @@ export class RegionalMonitoring extends Construct {
       functionNames.map((name) => metricOf(props.functions[name] as lambda.IFunction).with({ label: name }));
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `# ${props.appName} — ${region} (${props.jurisdiction})\nAlarms publish to the region's alarm topic; see docs/runbook.md.`,
+        markdown: `# ${props.appName} — ${region} (${props.jurisdiction})\nAlarms publish to the region's alarm topic; see docs/operations.md.`,
         width: 24,
         height: 2,
       }),
@@ -215,7 +215,7 @@ export class RegionalMonitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       // A canary that stopped reporting is as alarming as one that fails.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription: `${Stack.of(this).region}: canary ${name} succeeded in under ${threshold}% of its runs. Runbook: docs/runbook.md#canary`,
+      alarmDescription: `${Stack.of(this).region}: canary ${name} succeeded in under ${threshold}% of its runs. Runbook: docs/operations.md#canary`,
     });
     alarm.addAlarmAction(new actions.SnsAction(this.topic));
     alarm.addOkAction(new actions.SnsAction(this.topic));
@@ -238,7 +238,7 @@ export class RegionalMonitoring extends Construct {
       evaluationPeriods: this.evaluationPeriods,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${Stack.of(this).region}: ${what}. Runbook: docs/runbook.md#${name.toLowerCase().replace(/-.*/, '')}`,
+      alarmDescription: `${Stack.of(this).region}: ${what}. Runbook: docs/operations.md#${name.toLowerCase().replace(/-.*/, '')}`,
     });
     alarm.addAlarmAction(new actions.SnsAction(this.topic));
     alarm.addOkAction(new actions.SnsAction(this.topic));

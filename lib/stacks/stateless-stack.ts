@@ -265,7 +265,7 @@ export class StatelessStack extends Stack {
   }
 }
 
-/** The product every canary views and puts in its cart; created at enrolment (docs/runbook.md). */
+/** The product every canary views and puts in its cart; created at enrolment (docs/operations.md). */
 export const CANARY_SKU = 'CANARY-1';
 
 /** The promotion workflow's name, which the runbook uses: `<app>-promote-<region>`. */

@@ -166,7 +166,7 @@ describe('CognitoTokenSource', () => {
 
 describe('helpers', () => {
   test('the not-enrolled message points at the runbook', () => {
-    expect(NOT_ENROLLED).toBe('canary user not enrolled: see docs/runbook.md (Canary user)');
+    expect(NOT_ENROLLED).toBe('canary user not enrolled: see docs/operations.md (Canary user)');
     expect(parseCredentials(JSON.stringify(CREDENTIALS))).toEqual(CREDENTIALS);
     expect(() => parseCredentials('{"username":"u","password":"p"}')).toThrow('the secret has no totpSecret');
   });
