@@ -17,7 +17,22 @@ export interface OpenLoopOptions {
    * arrivals. Measure latency from `intendedStart`, not from when the call began.
    */
   readonly run: (index: number, intendedStart: number) => Promise<void>;
+  /**
+   * Where time comes from.
+   * @default the real clock: `performance.now`, timers, `setImmediate`
+   */
+  readonly clock?: LoopClock;
 }
+
+/** The loop's view of time, so that tests can run it on a virtual clock. */
+export interface LoopClock {
+  now(): number;
+  sleep(ms: number): Promise<unknown>;
+  /** Lets other work run, e.g. `setImmediate`. */
+  nextTurn(): Promise<unknown>;
+}
+
+const REAL_CLOCK: LoopClock = { now: () => performance.now(), sleep, nextTurn };
 
 /**
  * A constant arrival rate (an open loop, as wrk2 and k6's constant-arrival-rate drive
@@ -32,15 +47,16 @@ export async function openLoop(options: OpenLoopOptions): Promise<number> {
   if (!(durationMs > 0)) throw new Error(`openLoop: durationMs must be above 0, got ${durationMs}`);
   const intervalMs = 1000 / ratePerSecond;
   const starts = Math.max(1, Math.round((durationMs / 1000) * ratePerSecond));
-  const origin = performance.now() + (options.phaseMs ?? 0);
+  const clock = options.clock ?? REAL_CLOCK;
+  const origin = clock.now() + (options.phaseMs ?? 0);
   const inFlight: Promise<void>[] = [];
   for (let index = 0; index < starts; index++) {
     const intendedStart = origin + index * intervalMs;
-    const wait = intendedStart - performance.now();
-    if (wait > 1) await sleep(wait - 1);
+    const wait = intendedStart - clock.now();
+    if (wait > 1) await clock.sleep(wait - 1);
     // A timer can fire a little early (it counts from the loop's cached clock); a call
     // started early would be timed short.
-    while (performance.now() < intendedStart) await nextTurn();
+    while (clock.now() < intendedStart) await clock.nextTurn();
     inFlight.push(run(index, intendedStart));
   }
   await Promise.allSettled(inFlight);

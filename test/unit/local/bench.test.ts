@@ -1,6 +1,6 @@
 import { FLOW_NAMES, type FlowName } from '../../../local/bench/flows';
 import { BENCH_MODELS, CLIENT_LOCATIONS } from '../../../local/bench/models';
-import { openLoop } from '../../../local/bench/open-loop';
+import { type LoopClock, openLoop } from '../../../local/bench/open-loop';
 import { percentileIntervalRanks } from '../../../local/bench/percentile-interval';
 import { compareRuns, markdownTable, renderMarkdown, renderSvg, targets } from '../../../local/bench/report';
 import type { BenchResult, CellResult, ModelResult } from '../../../local/bench/results';
@@ -8,24 +8,60 @@ import { auditCharges, type ModelRunOptions, runModel } from '../../../local/ben
 
 describe('open loop', () => {
   test('starts each call at its intended time even while earlier calls are still running', async () => {
+    // given a virtual clock whose timers fire exactly when due (so the test does not
+    // depend on how loaded the machine is), and calls that never finish on their own
+    let now = 1000;
+    const clock: LoopClock = {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      nextTurn: async () => {
+        now += 0.25;
+      },
+    };
+    const starts: { index: number; intended: number; at: number }[] = [];
     const releases: (() => void)[] = [];
-    const startedAt: number[] = [];
+    // when
+    const loop = openLoop({
+      ratePerSecond: 50,
+      durationMs: 200,
+      clock,
+      run: (index, intended) => {
+        starts.push({ index, intended, at: now });
+        return new Promise<void>((resolve) => releases.push(resolve));
+      },
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    // then: every start happened although nothing has finished (a closed loop would have made one),
+    expect(starts.map((start) => start.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // at evenly spaced intended times, never before them and within one turn after
+    starts.forEach((start, index) => {
+      expect(start.intended).toBe(1000 + index * 20);
+      expect(start.at).toBeGreaterThanOrEqual(start.intended);
+      expect(start.at - start.intended).toBeLessThanOrEqual(0.25);
+    });
+    for (const release of releases) release();
+    await expect(loop).resolves.toBe(10);
+  });
+
+  test('on the real clock, starts are never early and all happen while earlier calls still run', async () => {
+    const releases: (() => void)[] = [];
+    const lateness: number[] = [];
     const loop = openLoop({
       ratePerSecond: 50,
       durationMs: 200,
       run: (_index, intendedStart) => {
-        startedAt.push(performance.now() - intendedStart);
+        lateness.push(performance.now() - intendedStart);
         return new Promise<void>((resolve) => releases.push(resolve));
       },
     });
-    // Nothing has finished, yet every start happened: a closed loop would have made one.
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(startedAt).toHaveLength(10);
-    // Never before its intended time; late by no more than a loaded machine's timer slip.
-    for (const lateness of startedAt) {
-      expect(lateness).toBeGreaterThanOrEqual(0);
-      expect(lateness).toBeLessThan(50);
+    // However loaded the machine, all ten start before any call is released.
+    for (let waited = 0; lateness.length < 10 && waited < 5000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    expect(lateness).toHaveLength(10);
+    for (const late of lateness) expect(late).toBeGreaterThanOrEqual(0);
     for (const release of releases) release();
     await expect(loop).resolves.toBe(10);
   });
