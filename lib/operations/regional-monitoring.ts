@@ -97,26 +97,21 @@ export class RegionalMonitoring extends Construct {
 
   private addAlarms(metrics: RegionalMetrics, thresholds: RegionalMonitoringProps['thresholds']): void {
     const t = thresholds;
-    const {
-      errorRate,
-      p99,
-      functionErrors,
-      functionThrottles,
-      replicationLatency,
-      auroraLag,
-      cacheThrottled,
-      proxyConnections,
-    } = metrics;
-    this.alarm('Api5xxRate', errorRate, t.api5xxPercent, `API 5xx above ${t.api5xxPercent}% of requests`);
-    this.alarm('ApiP99Latency', p99, t.apiP99LatencyMs, `API p99 latency above ${t.apiP99LatencyMs} ms`);
-    this.alarm('FunctionErrors', functionErrors, t.lambdaErrors, `function errors at or above ${t.lambdaErrors}/min`);
+    this.alarm('Api5xxRate', metrics.errorRate, t.api5xxPercent, `API 5xx above ${t.api5xxPercent}% of requests`);
+    this.alarm('ApiP99Latency', metrics.p99, t.apiP99LatencyMs, `API p99 latency above ${t.apiP99LatencyMs} ms`);
+    this.alarm(
+      'FunctionErrors',
+      metrics.functionErrors,
+      t.lambdaErrors,
+      `function errors at or above ${t.lambdaErrors}/min`,
+    );
     this.alarm(
       'FunctionThrottles',
-      functionThrottles,
+      metrics.functionThrottles,
       t.lambdaThrottles,
       `function throttles at or above ${t.lambdaThrottles}/min`,
     );
-    for (const [receivingRegion, metric] of Object.entries(replicationLatency)) {
+    for (const [receivingRegion, metric] of Object.entries(metrics.replicationLatency)) {
       this.alarm(
         `ReplicationLatencyTo-${receivingRegion}`,
         metric,
@@ -126,19 +121,19 @@ export class RegionalMonitoring extends Construct {
     }
     this.alarm(
       'AuroraReplicationLag',
-      auroraLag,
+      metrics.auroraLag,
       t.auroraReplicationLagMs,
       `Aurora global replication lag above ${t.auroraReplicationLagMs} ms`,
     );
     this.alarm(
       'CacheThrottling',
-      cacheThrottled,
+      metrics.cacheThrottled,
       t.cacheThrottledCommands,
       `cache throttled ${t.cacheThrottledCommands}+ commands/min`,
     );
     this.alarm(
       'ProxyConnections',
-      proxyConnections,
+      metrics.proxyConnections,
       t.proxyConnectionsPercent,
       `RDS Proxy holds over ${t.proxyConnectionsPercent}% of its connections`,
     );
@@ -146,24 +141,13 @@ export class RegionalMonitoring extends Construct {
 
   private addDashboard(props: RegionalMonitoringProps, metrics: RegionalMetrics): cloudwatch.Dashboard {
     const region = Stack.of(this).region;
-    const {
-      minute,
-      requests,
-      errorRate,
-      p99,
-      functionNames,
-      replicationLatency,
-      auroraLag,
-      cacheThrottled,
-      proxyConnections,
-    } = metrics;
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       // Named: the runbook sends the on-call engineer to it by name.
       dashboardName: `${props.appName}-${region}`,
       defaultInterval: Duration.hours(3),
     });
     const perFunction = (metricOf: (fn: lambda.IFunction) => cloudwatch.Metric) =>
-      functionNames.map((name) => metricOf(props.functions[name] as lambda.IFunction).with({ label: name }));
+      metrics.functionNames.map((name) => metricOf(props.functions[name] as lambda.IFunction).with({ label: name }));
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown: `# ${props.appName} — ${region} (${props.jurisdiction})\nAlarms publish to the region's alarm topic; see docs/operations.md.`,
@@ -171,17 +155,17 @@ export class RegionalMonitoring extends Construct {
         height: 2,
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarmsByName.values()], width: 24 }),
-      new cloudwatch.GraphWidget({ title: 'API requests', left: [requests], width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'API 5xx %', left: [errorRate], width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'API p99 latency', left: [p99], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'API requests', left: [metrics.requests], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'API 5xx %', left: [metrics.errorRate], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'API p99 latency', left: [metrics.p99], width: 8 }),
       new cloudwatch.GraphWidget({
         title: 'Function errors',
-        left: perFunction((fn) => fn.metricErrors({ period: minute })),
+        left: perFunction((fn) => fn.metricErrors({ period: metrics.minute })),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Function throttles',
-        left: perFunction((fn) => fn.metricThrottles({ period: minute })),
+        left: perFunction((fn) => fn.metricThrottles({ period: metrics.minute })),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
@@ -191,14 +175,14 @@ export class RegionalMonitoring extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Replication: global table, Aurora',
-        left: Object.values(replicationLatency),
-        right: [auroraLag],
+        left: Object.values(metrics.replicationLatency),
+        right: [metrics.auroraLag],
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: 'Saturation: cache, proxy',
-        left: [cacheThrottled],
-        right: [proxyConnections],
+        left: [metrics.cacheThrottled],
+        right: [metrics.proxyConnections],
         width: 12,
       }),
     );
