@@ -148,15 +148,22 @@ export function parseCredentials(text: string | undefined): CanaryCredentials {
     throw new Error(`${NOT_ENROLLED} (the secret is not JSON)`);
   }
   const record = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const missing = ['username', 'password', 'totpSecret'].filter(
-    (field) => typeof record[field] !== 'string' || (record[field] as string).trim() === '',
-  );
-  if (missing.length > 0) throw new Error(`${NOT_ENROLLED} (the secret has no ${missing.join(', ')})`);
-  return {
-    username: record.username as string,
-    password: record.password as string,
-    totpSecret: record.totpSecret as string,
+  const fields = {
+    username: nonBlank(record.username),
+    password: nonBlank(record.password),
+    totpSecret: nonBlank(record.totpSecret),
   };
+  const { username, password, totpSecret } = fields;
+  if (username === undefined || password === undefined || totpSecret === undefined) {
+    const missing = Object.entries(fields).flatMap(([field, value]) => (value === undefined ? [field] : []));
+    throw new Error(`${NOT_ENROLLED} (the secret has no ${missing.join(', ')})`);
+  }
+  return { username, password, totpSecret };
+}
+
+/** The value if it is a string with more than white space in it. */
+function nonBlank(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
 /** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>` → region. */

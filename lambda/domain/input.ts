@@ -58,7 +58,8 @@ export type Checked<T> =
 export function checkInput<T>(schema: z.ZodMiniType<T>, input: unknown): Checked<T> {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
-  const issue = result.error.issues[0] as z.core.$ZodIssue;
+  const [issue] = result.error.issues;
+  if (!issue) throw new Error('the input failed its schema with no issue reported');
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
   const field = fieldName(path) || 'body';
   return { ok: false, problem: { field, message: `${field} ${describe(issue)}` } };

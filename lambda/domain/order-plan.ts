@@ -43,15 +43,22 @@ export function planOrder(request: OrderRequest, inventory: readonly InventoryRo
     if (line.quantity > available) shortages.push({ sku: line.sku, requested: line.quantity, available });
   }
   if (shortages.length > 0) return { kind: 'short', shortages };
-  const currencies = [...new Set(request.lines.map((line) => (rows.get(line.sku) as InventoryRow).currency))];
+  const rowOf = (sku: string): InventoryRow => {
+    const row = rows.get(sku);
+    if (!row) throw new Error(`no inventory row for SKU ${sku}`);
+    return row;
+  };
+  const currencies = [...new Set(request.lines.map((line) => rowOf(line.sku).currency))];
   if (currencies.length > 1) return { kind: 'mixed-currency', currencies };
+  const [currency] = currencies;
+  if (currency === undefined) throw new Error('an order has no lines to price');
   const lines = request.lines.map((line) => ({
     sku: line.sku,
     quantity: line.quantity,
-    unitPriceCents: (rows.get(line.sku) as InventoryRow).priceCents,
+    unitPriceCents: rowOf(line.sku).priceCents,
   }));
   const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
-  return { kind: 'ok', lines, totalCents, currency: currencies[0] as string };
+  return { kind: 'ok', lines, totalCents, currency };
 }
 
 /**

@@ -28,8 +28,8 @@ export function homeJurisdictionOf(issuer: unknown, directory: JurisdictionDirec
   if (typeof issuer !== 'string') return undefined;
   const local = directory.localIssuers ? LOCAL_ISSUER.exec(issuer) : null;
   if (local) return local[1];
-  const cognito = COGNITO_ISSUER.exec(issuer);
-  return cognito ? directory.byPrimaryRegion[cognito[1] as string] : undefined;
+  const region = COGNITO_ISSUER.exec(issuer)?.[1];
+  return region === undefined ? undefined : directory.byPrimaryRegion[region];
 }
 
 export type GuardVerdict =

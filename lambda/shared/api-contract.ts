@@ -89,9 +89,9 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
     if (template.length !== segments.length) continue;
     const pathParameters: Record<string, string> = {};
     const matches = template.every((part, index) => {
-      const segment = segments[index] as string;
+      const segment = segments[index];
       if (part.startsWith('{') && part.endsWith('}')) {
-        if (segment === '') return false;
+        if (!segment) return false;
         pathParameters[part.slice(1, -1)] = decodeSegment(segment);
         return true;
       }
