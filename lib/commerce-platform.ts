@@ -4,6 +4,7 @@ import { ControlTowerChecks } from './compliance/control-tower-checks';
 import { DataResidencyChecks, residencyScopeOf } from './compliance/data-residency-checks';
 import { PlatformChecks } from './compliance/platform-checks';
 import { edgeStackName, statefulStackName, statelessStackName } from './config/names';
+import type { AwsRegion } from './config/regions';
 import type { Topology } from './config/topology';
 import { EdgeStack } from './stacks/edge-stack';
 import { StatefulStack } from './stacks/stateful-stack';
@@ -50,8 +51,9 @@ export function createCommercePlatform(
 
   for (const jurisdiction of topology.jurisdictions) {
     const order = topology.deployOrder(jurisdiction);
-    const tableHome = order[order.length - 1] as string;
-    let previous: StatefulStack | undefined;
+    const tableHome = order.at(-1);
+    // This jurisdiction's stateful stacks in deploy order, each with its region.
+    const deployed: (readonly [AwsRegion, StatefulStack])[] = [];
     for (const region of order) {
       const stack = new StatefulStack(app, statefulStackName(appName, region), {
         env: { account, region },
@@ -60,26 +62,32 @@ export function createCommercePlatform(
         jurisdiction,
         globalTableReplicaKeys:
           region === tableHome
-            ? Object.fromEntries(order.slice(0, -1).map((other) => [other, (stateful[other] as StatefulStack).dataKey]))
+            ? Object.fromEntries(deployed.map(([other, otherStack]) => [other, otherStack.dataKey]))
             : undefined,
       });
+      const previous = deployed.at(-1)?.[1];
       if (previous) stack.addStackDependency(previous, 'stateful stacks of a jurisdiction deploy in order');
       stateful[region] = stack;
-      previous = stack;
+      deployed.push([region, stack]);
     }
 
-    const primary = stateful[jurisdiction.primaryRegion] as StatefulStack;
-    for (const region of order) {
+    const tableStack = deployed.at(-1)?.[1];
+    if (!tableStack) throw new Error(`jurisdiction ${jurisdiction.name} has no regions`);
+    const userDirectory = deployed.find(([region]) => region === jurisdiction.primaryRegion)?.[1].userDirectory;
+    if (!userDirectory) {
+      throw new Error(`jurisdiction ${jurisdiction.name} has no user directory in ${jurisdiction.primaryRegion}`);
+    }
+    for (const [region, regionStateful] of deployed) {
       const stack = new StatelessStack(app, statelessStackName(appName, region), {
         env: { account, region },
         description: `${appName} ${jurisdiction.name} jurisdiction, ${region}: API, cache, proxy and DNS`,
         topology,
         jurisdiction,
-        stateful: stateful[region] as StatefulStack,
-        userDirectory: primary.userDirectory as NonNullable<StatefulStack['userDirectory']>,
+        stateful: regionStateful,
+        userDirectory,
       });
       // The global table is addressed by name, so state the dependency on its stack.
-      stack.addStackDependency(previous as StatefulStack, 'the global table must exist before its functions');
+      stack.addStackDependency(tableStack, 'the global table must exist before its functions');
       stateless[region] = stack;
     }
   }

@@ -110,7 +110,9 @@ export class ControlTowerChecks implements IPolicyValidationPluginBeta1 {
           templatePaths: [...job.data],
         } as IPolicyValidationContextBeta1),
       );
-      const byTemplate = new Map(templates.map((template) => [template.templatePath, [] as PolicyViolationBeta1[]]));
+      const byTemplate = new Map<string, PolicyViolationBeta1[]>(
+        templates.map((template) => [template.templatePath, []]),
+      );
       for (const violation of reports.flatMap((report) => report.violations)) {
         for (const [templatePath, violatingResources] of groupByTemplate(violation, templateOfSlice)) {
           byTemplate.get(templatePath)?.push({ ...violation, violatingResources });

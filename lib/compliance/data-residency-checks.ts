@@ -35,10 +35,13 @@ const S3_REGIONAL_HOST = new RegExp(`\\.s3[.-]${REGION}\\.amazonaws\\.com`, 'g')
  */
 export function regionsIn(value: unknown, home: string): Set<string> {
   const found = new Set<string>();
+  const addWritten = (text: string): void => {
+    for (const pattern of [ARN_REGION, S3_REGIONAL_HOST])
+      for (const [, region] of text.matchAll(pattern)) if (region) found.add(region);
+  };
   const visit = (v: unknown): void => {
     if (typeof v === 'string') {
-      for (const pattern of [ARN_REGION, S3_REGIONAL_HOST])
-        for (const m of v.matchAll(pattern)) found.add(m[1] as string);
+      addWritten(v);
       return;
     }
     if (Array.isArray(v)) {
@@ -64,8 +67,7 @@ export function regionsIn(value: unknown, home: string): Set<string> {
         const text = parts
           .map((p) => (typeof p === 'string' ? p : JSON.stringify(p) === '{"Ref":"AWS::Region"}' ? home : '\u0000'))
           .join('');
-        for (const pattern of [ARN_REGION, S3_REGIONAL_HOST])
-          for (const m of text.matchAll(pattern)) found.add(m[1] as string);
+        addWritten(text);
         parts.filter((p) => typeof p === 'object').forEach(visit);
         return;
       }

@@ -59,7 +59,8 @@ export function residencyReport(assemblyDir: string, topology: Topology): Reside
   const resources: ReportedResource[] = [];
   for (const [stack, artifact] of Object.entries(manifest.artifacts)) {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
-    const region = artifact.environment?.split('/').pop() as string;
+    const region = artifact.environment?.split('/').at(-1);
+    if (region === undefined) throw new Error(`stack ${stack} has no environment in the cloud assembly manifest`);
     const template = JSON.parse(readFileSync(path.join(assemblyDir, artifact.properties.templateFile), 'utf8'));
     const isEdge = stack === edgeStackName(topology.config.appName);
     const servesRegion = topology.servingRegions.includes(region as never) && !isEdge;

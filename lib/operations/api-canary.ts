@@ -262,9 +262,13 @@ function nagResource(stack: Stack, value: string): string {
     if (typeof node === 'string') return node;
     const record = node as Record<string, unknown>;
     if (typeof record?.Ref === 'string') return `<${record.Ref}>`;
-    if (Array.isArray(record?.['Fn::GetAtt'])) return `<${(record['Fn::GetAtt'] as string[]).join('.')}>`;
-    const join = record?.['Fn::Join'] as [string, unknown[]] | undefined;
-    if (Array.isArray(join)) return join[1].map(flatten).join(join[0]);
+    const getAtt = record?.['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+    const join = record?.['Fn::Join'];
+    if (Array.isArray(join)) {
+      const [separator, parts] = join;
+      if (typeof separator === 'string' && Array.isArray(parts)) return parts.map(flatten).join(separator);
+    }
     return JSON.stringify(node);
   };
   return flatten(stack.resolve(value));

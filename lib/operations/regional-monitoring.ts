@@ -147,7 +147,7 @@ export class RegionalMonitoring extends Construct {
       defaultInterval: Duration.hours(3),
     });
     const perFunction = (metricOf: (fn: lambda.IFunction) => cloudwatch.Metric) =>
-      metrics.functionNames.map((name) => metricOf(props.functions[name] as lambda.IFunction).with({ label: name }));
+      metrics.functions.map(([name, fn]) => metricOf(fn).with({ label: name }));
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown: `# ${props.appName} — ${region} (${props.jurisdiction})\nAlarms publish to the region's alarm topic; see docs/operations.md.`,
@@ -242,13 +242,11 @@ function regionalMetrics(props: RegionalMonitoringProps) {
     period: minute,
   });
   const p99 = props.httpApi.metricLatency({ period: Duration.minutes(5), statistic: 'p99', label: 'p99 ms' });
-  const functionNames = Object.keys(props.functions);
+  const functions = Object.entries(props.functions);
   const sumOver = (label: string, metricOf: (fn: lambda.IFunction) => cloudwatch.Metric) =>
     new cloudwatch.MathExpression({
-      expression: functionNames.map((_, i) => `FILL(m${i}, 0)`).join(' + '),
-      usingMetrics: Object.fromEntries(
-        functionNames.map((name, i) => [`m${i}`, metricOf(props.functions[name] as lambda.IFunction)]),
-      ),
+      expression: functions.map((_, i) => `FILL(m${i}, 0)`).join(' + '),
+      usingMetrics: Object.fromEntries(functions.map(([, fn], i) => [`m${i}`, metricOf(fn)])),
       label,
       period: minute,
     });
@@ -308,7 +306,7 @@ function regionalMetrics(props: RegionalMonitoringProps) {
     requests,
     errorRate,
     p99,
-    functionNames,
+    functions,
     functionErrors,
     functionThrottles,
     replicationLatency,

@@ -60,11 +60,13 @@ export class StatelessStack extends Stack {
     const region = this.region;
 
     const zone = route53.PublicHostedZone.fromHostedZoneAttributes(this, 'Zone', topology.config.hostedZone);
-    const hostnames = [topology.apiHostname, topology.jurisdictionApiHostname(jurisdiction)];
+    const apiHostname = topology.apiHostname;
+    const jurisdictionHostname = topology.jurisdictionApiHostname(jurisdiction);
+    const hostnames = [apiHostname, jurisdictionHostname];
     const writerHostname = topology.jurisdictionWriterHostname(jurisdiction);
     const certificate = new acm.Certificate(this, 'ApiCertificate', {
-      domainName: hostnames[0] as string,
-      subjectAlternativeNames: [...hostnames.slice(1), writerHostname],
+      domainName: apiHostname,
+      subjectAlternativeNames: [jurisdictionHostname, writerHostname],
       validation: acm.CertificateValidation.fromDns(zone),
     });
 
