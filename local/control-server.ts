@@ -65,7 +65,7 @@ export function controlServer(deps: ControlDeps): Server {
       return send(response, 403, problem('host', 'the controls answer local tools on 127.0.0.1 only'));
     }
     const path = new URL(request.url ?? '/', 'http://local').pathname;
-    const route = routes.find(([method, pattern]) => method === request.method && pattern.test(path));
+    const route = routeOf(routes, request.method, path);
     if (!route)
       return send(response, 404, problem('path', `no control ${request.method} ${path}; GET / lists the state`));
     readBody(request)
@@ -76,11 +76,27 @@ export function controlServer(deps: ControlDeps): Server {
         } catch {
           return send(response, 400, problem('body', 'body is not valid JSON'));
         }
-        const [code, answer] = await route[2](route[1].exec(path) as RegExpExecArray, body);
+        const [code, answer] = await route.handle(route.match, body);
         send(response, code, answer);
       })
       .catch((error: unknown) => send(response, 500, problem('control', (error as Error).message)));
   });
+}
+
+/** The route for a request, with the match of its path pattern. */
+function routeOf(routes: readonly ControlRoute[], method: string | undefined, path: string) {
+  for (const [routeMethod, pattern, handle] of routes) {
+    const match = routeMethod === method ? pattern.exec(path) : null;
+    if (match) return { handle, match };
+  }
+  return undefined;
+}
+
+/** Capture group `index` of a route's path pattern, which every match of that pattern has. */
+function captured(match: RegExpExecArray, index: number): string {
+  const value = match[index];
+  if (value === undefined) throw new Error(`the control path ${match[0]} has no capture group ${index}`);
+  return value;
 }
 
 function controlRoutes(deps: ControlDeps): ControlRoute[] {
@@ -119,35 +135,40 @@ function issueToken(deps: ControlDeps, body: any): ControlAnswer {
 
 /** `POST /regions/:region/down` or `/up`. */
 function setRegionDown(deps: ControlDeps, match: RegExpExecArray): ControlAnswer {
-  const gateway = deps.gateways.get(match[1] as string);
-  if (!gateway) return [404, problem('region', `no serving region ${match[1]}`)];
-  gateway.down = match[2] === 'down';
+  const region = captured(match, 1);
+  const gateway = deps.gateways.get(region);
+  if (!gateway) return [404, problem('region', `no serving region ${region}`)];
+  gateway.down = captured(match, 2) === 'down';
   return [200, controlStatus(deps)];
 }
 
 /** `POST /regions/:region/clock` `{at}`: the region's functions see that time from now on. */
 function pinClock(deps: ControlDeps, match: RegExpExecArray, body: any): ControlAnswer {
-  if (!deps.gateways.has(match[1] as string)) return [404, problem('region', `no serving region ${match[1]}`)];
+  const region = captured(match, 1);
+  if (!deps.gateways.has(region)) return [404, problem('region', `no serving region ${region}`)];
   const at = new Date(body?.at);
   if (typeof body?.at !== 'string' || Number.isNaN(at.getTime())) {
     return [400, problem('at', 'send {"at": "<ISO 8601 time>"}')];
   }
-  deps.clocks.set(match[1] as string, at);
-  return [200, { region: match[1], clock: at.toISOString() }];
+  deps.clocks.set(region, at);
+  return [200, { region, clock: at.toISOString() }];
 }
 
 /** `DELETE /regions/:region/clock`: back to the real time. */
 function unpinClock(deps: ControlDeps, match: RegExpExecArray): ControlAnswer {
-  deps.clocks.delete(match[1] as string);
-  return [200, { region: match[1], clock: 'real' }];
+  const region = captured(match, 1);
+  deps.clocks.delete(region);
+  return [200, { region, clock: 'real' }];
 }
 
 /** `POST /jurisdictions/:jurisdiction/strong-store/stop` or `/start`. */
 async function switchStrongStore(deps: ControlDeps, match: RegExpExecArray): Promise<ControlAnswer> {
-  const engine = deps.postgres.get(match[1] as string);
-  if (!engine) return [404, problem('jurisdiction', `no jurisdiction ${match[1]}; have ${jurisdictionNames(deps)}`)];
-  await (match[2] === 'stop' ? engine.stop() : engine.start());
-  return [200, { jurisdiction: match[1], strongStore: match[2] === 'stop' ? 'stopped' : 'running' }];
+  const [jurisdiction, stop] = [captured(match, 1), captured(match, 2) === 'stop'];
+  const engine = deps.postgres.get(jurisdiction);
+  if (!engine)
+    return [404, problem('jurisdiction', `no jurisdiction ${jurisdiction}; have ${jurisdictionNames(deps)}`)];
+  await (stop ? engine.stop() : engine.start());
+  return [200, { jurisdiction, strongStore: stop ? 'stopped' : 'running' }];
 }
 
 /** `GET /payments`: every capture of each jurisdiction's card processor. */
@@ -159,17 +180,18 @@ function capturesByJurisdiction(deps: ControlDeps) {
 
 /** `GET /jurisdictions/:jurisdiction/inventory/:sku`: the stock as the primary's strong store has it. */
 async function readInventory(deps: ControlDeps, match: RegExpExecArray): Promise<ControlAnswer> {
-  const store = deps.primaryStores.get(match[1] as string);
-  if (!store) return [404, problem('jurisdiction', `no jurisdiction ${match[1]}; have ${jurisdictionNames(deps)}`)];
-  const row = await store.getInventory(match[2] as string);
-  if (!row) return [404, problem('sku', `no inventory for ${match[2]} in ${match[1]}`)];
-  return [200, { jurisdiction: match[1], ...row }];
+  const [jurisdiction, sku] = [captured(match, 1), captured(match, 2)];
+  const store = deps.primaryStores.get(jurisdiction);
+  if (!store) return [404, problem('jurisdiction', `no jurisdiction ${jurisdiction}; have ${jurisdictionNames(deps)}`)];
+  const row = await store.getInventory(sku);
+  if (!row) return [404, problem('sku', `no inventory for ${sku} in ${jurisdiction}`)];
+  return [200, { jurisdiction, ...row }];
 }
 
 /** `POST /replication/pause` or `/resume`: every jurisdiction's replicator at once. */
 function pauseReplication(deps: ControlDeps, match: RegExpExecArray): ControlAnswer {
   for (const replicator of deps.replicators.values()) {
-    if (match[1] === 'pause') replicator.pause();
+    if (captured(match, 1) === 'pause') replicator.pause();
     else replicator.resume();
   }
   return [200, controlStatus(deps)];

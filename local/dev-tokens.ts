@@ -43,7 +43,8 @@ export class DevTokenIssuer {
     if (!claims || typeof claims.iss !== 'string' || !claims.iss.startsWith('local://')) return undefined;
     if (typeof claims.exp !== 'number' || claims.exp < Date.now() / 1000) return undefined;
     if (typeof claims.sub !== 'string') return undefined;
-    const groups = Array.isArray(claims['cognito:groups']) ? (claims['cognito:groups'] as string[]) : undefined;
+    const claimed = claims['cognito:groups'];
+    const groups = Array.isArray(claimed) && claimed.every((g) => typeof g === 'string') ? claimed : undefined;
     return { sub: claims.sub, iss: claims.iss, ...(groups ? { groups } : {}) };
   }
 

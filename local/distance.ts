@@ -44,6 +44,7 @@ export class Distance {
   }
 
   private readonly rtt = new Map<string, number>();
+  private readonly known = new Set<string>();
   readonly scale: number;
   readonly enabled: boolean;
 
@@ -51,6 +52,7 @@ export class Distance {
     for (const { a, b, rtt } of table.pairs) {
       this.rtt.set(`${a}|${b}`, rtt);
       this.rtt.set(`${b}|${a}`, rtt);
+      this.known.add(a).add(b);
     }
     this.scale = options.scale ?? 1;
     this.enabled = options.enabled ?? true;
@@ -59,7 +61,7 @@ export class Distance {
 
   /** Regions the table knows. */
   get regions(): string[] {
-    return [...new Set([...this.rtt.keys()].map((key) => key.split('|')[0] as string))].sort();
+    return [...this.known].sort();
   }
 
   knows(region: string): boolean {

@@ -15,6 +15,7 @@ import {
   send,
   tripsHeader,
 } from './http-io';
+import { required } from './required';
 
 /** How long one health check may take, as Route 53 allows a few seconds per check. */
 const HEALTH_CHECK_TIMEOUT_MS = 2000;
@@ -141,7 +142,7 @@ export class Edge {
       throw error;
     }
     const trips = await this.props.distance.travel(clientRegion, region);
-    const target = this.props.regionUrls()[region] as string;
+    const target = required(this.props.regionUrls(), region, 'URL for region');
     const method = request.method ?? 'GET';
     const upstream = await exchange(`${target}${url.pathname}${url.search}`, method, headers, body);
     if (!upstream) {

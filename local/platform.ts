@@ -24,6 +24,7 @@ import { closeServer, listen } from './http-io';
 import { regionalHandlers } from './regional-app';
 import { RegionalGateway } from './regional-gateway';
 import { Replicator } from './replicator';
+import { required } from './required';
 
 export interface LocalPlatformOptions {
   readonly topology: Topology;
@@ -208,7 +209,7 @@ type Jurisdiction = Topology['jurisdictions'][number];
  * replicator between its regions.
  */
 async function wireJurisdiction(parts: PlatformParts, jurisdiction: Jurisdiction, valkey: ValkeyEngine): Promise<void> {
-  const pg = parts.postgres.get(jurisdiction.name) as PostgresEngine;
+  const pg = required(parts.postgres, jurisdiction.name, 'PostgreSQL engine for jurisdiction');
   const database = await pg.createDatabase(`commerce_${jurisdiction.name}`);
   const payments = new RecordingCardProcessor();
   parts.processors.set(jurisdiction.name, payments);
@@ -251,7 +252,7 @@ type ReplicaTable = ConstructorParameters<typeof Replicator>[0]['replicas'][numb
 async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, region: string): Promise<ReplicaTable> {
   const { jurisdiction, pg, database, payments, valkey, tableName } = shared;
   const client = new DynamoDBClient({
-    endpoint: (parts.dynamo.get(region) as DynamoEngine).endpoint,
+    endpoint: required(parts.dynamo, region, 'DynamoDB engine for region').endpoint,
     region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
@@ -281,7 +282,7 @@ async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, regi
   parts.cleanups.push(() => Promise.all([strong.close(), cache.close()]));
   const stores = { eventual: new EventualStore(client, tableName), strong, cache, payments };
   const clock = () => parts.clocks.get(region) ?? new Date();
-  (parts.gateways.get(region) as RegionalGateway).handlers = regionalHandlers(
+  required(parts.gateways, region, 'gateway for region').handlers = regionalHandlers(
     context,
     stores,
     clock,
@@ -298,7 +299,7 @@ function regionHandles(parts: PlatformParts): LocalRegionHandle[] {
       region,
       jurisdiction,
       url: g.url,
-      dynamoEndpoint: (parts.dynamo.get(region) as DynamoEngine).endpoint,
+      dynamoEndpoint: required(parts.dynamo, region, 'DynamoDB engine for region').endpoint,
       tableName: `${topology.config.appName}-${jurisdiction}-eventual`,
     };
   });

@@ -23,6 +23,15 @@ export interface ReplicatorOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** A replica with what the replicator keeps for it. */
+interface Replica {
+  readonly table: ReplicaTable;
+  /** Each item as last seen there (canonical JSON), or as the replicator wrote it. */
+  readonly seen: Map<string, string>;
+  /** Keys written since the last poll read them. */
+  readonly written: Set<string>;
+}
+
 interface Pending {
   readonly key: string;
   readonly value: string | null;
@@ -65,12 +74,9 @@ export function writtenKeys(commandName: string, input: any, tableName: string):
 export class Replicator {
   readonly delayMs: number;
   private readonly pollMs: number;
-  /** Per region, each item as last seen there (canonical JSON), or as the replicator wrote it. */
-  private readonly seen = new Map<string, Map<string, string>>();
   /** Per item, the value that won: what every region must end with. */
   private readonly winners = new Map<string, string | null>();
-  /** Per region, keys written since the last poll read them. */
-  private readonly written = new Map<string, Set<string>>();
+  private readonly replicas: readonly Replica[];
   /** Regions whose table has been scanned once. */
   private readonly scanned = new Set<string>();
   private pending: Pending[] = [];
@@ -82,10 +88,7 @@ export class Replicator {
   constructor(private readonly options: ReplicatorOptions) {
     this.delayMs = options.delayMs ?? 500;
     this.pollMs = options.pollMs ?? 100;
-    for (const replica of options.replicas) {
-      this.seen.set(replica.region, new Map());
-      this.written.set(replica.region, new Set());
-    }
+    this.replicas = options.replicas.map((table) => ({ table, seen: new Map(), written: new Set() }));
   }
 
   private captureName(region: string): string {
@@ -103,11 +106,10 @@ export class Replicator {
 
   start(): void {
     // One replica has no other to deliver to: reading it would only cost CPU.
-    if (this.options.replicas.length < 2 || !this.stopped) return;
+    if (this.replicas.length < 2 || !this.stopped) return;
     // Writes made while stopped were not captured: read every table whole once more.
     this.scanned.clear();
-    for (const replica of this.options.replicas) {
-      const written = this.written.get(replica.region) as Set<string>;
+    for (const { table: replica, written } of this.replicas) {
       replica.documents.middlewareStack.add(
         (next, context) => async (args) => {
           try {
@@ -127,7 +129,7 @@ export class Replicator {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.polling;
-    for (const replica of this.options.replicas)
+    for (const { table: replica } of this.replicas)
       replica.documents.middlewareStack.remove(this.captureName(replica.region));
   }
 
@@ -150,9 +152,9 @@ export class Replicator {
 
   private async poll(): Promise<void> {
     const now = Date.now();
-    for (const replica of this.options.replicas) {
-      const seen = this.seen.get(replica.region) as Map<string, string>;
-      for (const [key, value] of await this.changedItems(replica, seen)) {
+    for (const replica of this.replicas) {
+      const { seen } = replica;
+      for (const [key, value] of await this.changedItems(replica)) {
         if ((seen.get(key) ?? null) === value) continue;
         if (value === null) seen.delete(key);
         else seen.set(key, value);
@@ -172,8 +174,7 @@ export class Replicator {
 
   private async deliver(key: string, value: string | null): Promise<void> {
     const [pk, sk] = JSON.parse(key) as [string, string];
-    for (const replica of this.options.replicas) {
-      const seen = this.seen.get(replica.region) as Map<string, string>;
+    for (const { table: replica, seen } of this.replicas) {
       if ((seen.get(key) ?? null) === value) continue;
       // The region wrote the item since its last scan: that newer local write wins, and the
       // next poll picks it up and carries it to the others.
@@ -190,8 +191,7 @@ export class Replicator {
   }
 
   /** Each item that may have changed in the replica, with its value now (null: deleted). */
-  private async changedItems(replica: ReplicaTable, seen: Map<string, string>): Promise<Map<string, string | null>> {
-    const written = this.written.get(replica.region) as Set<string>;
+  private async changedItems({ table: replica, seen, written }: Replica): Promise<Map<string, string | null>> {
     const keys = [...written];
     written.clear();
     try {

@@ -51,6 +51,7 @@ export function topologyOf(model: BenchModel): Topology {
  * EU shopper is an EU-home user wherever the topology has an EU jurisdiction.
  */
 export function homeJurisdiction(topology: Topology, location: string, distance: Distance): string {
-  const nearest = distance.byDistanceFrom(location, topology.servingRegions)[0] as string;
+  const [nearest] = distance.byDistanceFrom(location, topology.servingRegions);
+  if (nearest === undefined) throw new Error(`the topology serves no region to be near ${location}`);
   return topology.jurisdictionOf(nearest).name;
 }

@@ -1,3 +1,5 @@
+import { nth } from '../required';
+
 /**
  * Which samples bound a percentile's confidence interval, distribution-free: with n samples
  * of any continuous distribution, the number below its true q-quantile is Binomial(n, q),
@@ -29,10 +31,10 @@ export function percentileIntervalRanks(
   const tail = (1 - confidence) / 2;
   // The true quantile lies between x(r) and x(s) when r <= B < s: P = cdf[s-1] - cdf[r-1].
   let lower = 1;
-  while (lower < n && (cdf[lower] as number) <= tail) lower += 1;
+  while (lower < n && nth(cdf, lower, 'cdf entry') <= tail) lower += 1;
   // n + 1 when even the largest sample is too likely to be below the quantile (p95 of 60).
   let upper = n + 1;
-  while (upper - 1 > lower && 1 - (cdf[upper - 2] as number) <= tail) upper -= 1;
+  while (upper - 1 > lower && 1 - nth(cdf, upper - 2, 'cdf entry') <= tail) upper -= 1;
   return { lower, upper };
 }
 
@@ -42,6 +44,7 @@ function logChoose(n: number, k: number): number {
 
 const logFactorials: number[] = [0];
 function logFactorial(n: number): number {
-  for (let i = logFactorials.length; i <= n; i++) logFactorials.push((logFactorials[i - 1] as number) + Math.log(i));
-  return logFactorials[n] as number;
+  for (let i = logFactorials.length; i <= n; i++)
+    logFactorials.push(nth(logFactorials, i - 1, 'log factorial') + Math.log(i));
+  return nth(logFactorials, n, 'log factorial');
 }

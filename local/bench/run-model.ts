@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Topology } from '../../lib/config/topology';
 import { callControl } from '../control-client';
 import { Distance, type DistanceOptions } from '../distance';
+import { required } from '../required';
 import {
   type Answer,
   FLOW_NAMES,
@@ -348,10 +349,10 @@ async function seed(
 ): Promise<void> {
   for (const jurisdiction of jurisdictions) {
     const admin = await token(urls, jurisdiction.name, 'bench-admin', true);
-    const primary = urls.regionUrls[jurisdiction.primaryRegion] as string;
+    const primary = required(urls.regionUrls, jurisdiction.primaryRegion, 'URL for region');
     const products = [
       ...CATALOG.map((sku) => ({ sku, stock: 1_000_000 })),
-      { sku: CHECKOUT_SKU, stock: checkoutStock[jurisdiction.name] as number },
+      { sku: CHECKOUT_SKU, stock: required(checkoutStock, jurisdiction.name, 'checkout stock for jurisdiction') },
     ];
     for (const { sku, stock } of products) {
       const answer = await request(`${primary}/api/products/${sku}`, 'PUT', {
@@ -365,7 +366,9 @@ async function seed(
     for (const region of jurisdiction.regions) {
       for (const { sku } of products) {
         await until(
-          async () => (await request(`${urls.regionUrls[region]}/api/products/${sku}`, 'GET')).status === 200,
+          async () =>
+            (await request(`${required(urls.regionUrls, region, 'URL for region')}/api/products/${sku}`, 'GET'))
+              .status === 200,
           `${sku} replicated to ${region}`,
         );
       }
@@ -511,7 +514,7 @@ async function auditCheckout(
   const payments = await control(urls, 'GET', '/payments');
   return Promise.all(
     jurisdictions.map(async (jurisdiction): Promise<CheckoutAudit> => {
-      const ledger = ledgers.get(jurisdiction.name) as OrderLedger;
+      const ledger = required(ledgers, jurisdiction.name, 'order ledger for jurisdiction');
       const inventory = await control(urls, 'GET', `/jurisdictions/${jurisdiction.name}/inventory/${CHECKOUT_SKU}`);
       const finalStock = inventory.quantity;
       if (typeof finalStock !== 'number') {
@@ -519,7 +522,7 @@ async function auditCheckout(
           `checkout audit: no stock of ${CHECKOUT_SKU} in ${jurisdiction.name}: ${JSON.stringify(inventory)}`,
         );
       }
-      const stock = initialStock[jurisdiction.name] as number;
+      const stock = required(initialStock, jurisdiction.name, 'initial stock for jurisdiction');
       // Every measured order is one unit of the checkout product.
       const confirmedUnits = ledger.measured.size;
       return {

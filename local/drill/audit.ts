@@ -3,9 +3,18 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EventualStore } from '../../lambda/stores/eventual-store';
 import type { LocalPlatform, LocalRegionHandle } from '../platform';
 import { canonicalJson } from '../replicator';
+import { required } from '../required';
 import { clock, type DrillWall, STOP_RESERVE_MS, seconds, waitFor } from './clock';
 import { call, isAnswer } from './http';
-import { type Acknowledged, type DrillClient, type DrillLoad, drillSku, emptyTally, type WriteTally } from './load';
+import {
+  type Acknowledged,
+  cartKeyParts,
+  type DrillClient,
+  type DrillLoad,
+  drillSku,
+  emptyTally,
+  type WriteTally,
+} from './load';
 
 /** What one region's replica holds of a jurisdiction's drill data. */
 export interface ReplicaView {
@@ -32,7 +41,7 @@ export function missingEventualWrites(
     likes += Math.max(0, count - fewest((view) => view.likes[servedBy] ?? 0));
   }
   for (const [key, count] of acks.cart) {
-    const [sub, servedBy] = key.split('|') as [string, string];
+    const [sub, servedBy] = cartKeyParts(key);
     cartAdds += Math.max(0, count - fewest((view) => view.carts[sub]?.[servedBy] ?? 0));
   }
   return { likes, cartAdds };
@@ -42,7 +51,7 @@ export function missingEventualWrites(
 function holdsEvery(acks: Acknowledged, view: ReplicaView): boolean {
   for (const [servedBy, count] of acks.likes) if ((view.likes[servedBy] ?? 0) < count) return false;
   for (const [key, count] of acks.cart) {
-    const [sub, servedBy] = key.split('|') as [string, string];
+    const [sub, servedBy] = cartKeyParts(key);
     if ((view.carts[sub]?.[servedBy] ?? 0) < count) return false;
   }
   return true;
@@ -119,12 +128,13 @@ export class ReplicaReader {
   async agreed(jurisdiction: string, acks: Acknowledged, clients: readonly DrillClient[]): Promise<boolean> {
     const regions = this.regionsOf(jurisdiction);
     const contents = await Promise.all(regions.map((handle) => this.contents(handle)));
-    if (new Set(contents).size !== 1) return false;
-    return holdsEvery(acks, await this.view((regions[0] as LocalRegionHandle).region, jurisdiction, clients));
+    const [first] = regions;
+    if (!first || new Set(contents).size !== 1) return false;
+    return holdsEvery(acks, await this.view(first.region, jurisdiction, clients));
   }
 
   private store(region: string): EventualStore {
-    return this.stores.get(region) as EventualStore;
+    return required(this.stores, region, 'eventual store for region');
   }
 }
 
@@ -150,7 +160,7 @@ export async function watchConvergence(watch: ConvergenceWatch): Promise<Record<
       if (load.inFlightWrites > 0) return false;
       for (const jurisdiction of [...pending]) {
         // A failed read is retried on the next poll.
-        const acks = load.acknowledged.get(jurisdiction) as Acknowledged;
+        const acks = required(load.acknowledged, jurisdiction, 'acknowledged writes for jurisdiction');
         if (await replicas.agreed(jurisdiction, acks, clients).catch(() => false)) {
           result[jurisdiction] = seconds(clock() - load.upAt);
           pending.delete(jurisdiction);

@@ -1,4 +1,5 @@
 import type { LocalPlatform } from '../platform';
+import { nth, required } from '../required';
 import { clock, sleep } from './clock';
 import { type Answer, call, control, isAnswer } from './http';
 import type { DrillSettings } from './options';
@@ -68,9 +69,19 @@ export const withTotal = (tally: WriteTally): WriteCounts => ({
 export interface Acknowledged {
   /** serving region → likes acknowledged there (on the jurisdiction's drill SKU). */
   readonly likes: Map<string, number>;
-  /** `${sub}|${serving region}` → cart adds of quantity 1 acknowledged there. */
+  /** `cartKey(sub, serving region)` → cart adds of quantity 1 acknowledged there. */
   readonly cart: Map<string, number>;
   readonly orders: { id: string; sub: string; token: string }[];
+}
+
+/** The cart key of `Acknowledged`: a user and the region that served the add. */
+export const cartKey = (sub: string, servedBy: string): string => `${sub}|${servedBy}`;
+
+/** The user and serving region a cart key of `Acknowledged` is made of. */
+export function cartKeyParts(key: string): [sub: string, servedBy: string] {
+  const [sub, servedBy, ...rest] = key.split('|');
+  if (sub === undefined || servedBy === undefined || rest.length > 0) throw new Error(`not a cart key: ${key}`);
+  return [sub, servedBy];
 }
 
 /** The product every client of a jurisdiction likes, adds to its cart and orders. */
@@ -89,8 +100,8 @@ export async function createClients(
   for (const continent of CONTINENTS) {
     const locations = DRILL_CONTINENTS[continent];
     for (let i = 0; i < clientsPerContinent; i++) {
-      const jurisdiction = jurisdictions[i % jurisdictions.length] as string;
-      const location = locations[Math.floor(i / jurisdictions.length) % locations.length] as string;
+      const jurisdiction = nth(jurisdictions, i % jurisdictions.length, 'jurisdiction');
+      const location = nth(locations, Math.floor(i / jurisdictions.length) % locations.length, 'location');
       const sub = `drill-${continent.toLowerCase()}-${i}`;
       const { token } = await control(platform, 'POST', '/tokens', { jurisdiction, sub });
       clients.push({ index: clients.length, continent, location, jurisdiction, sub, token, seq: 0 });
@@ -193,7 +204,7 @@ export class DrillLoad {
         this.stoppedEarly ??= cap;
         break;
       }
-      const op = this.writesOpen ? (MIX[(client.seq + client.index) % MIX.length] as DrillOperation) : 'cart-read';
+      const op = this.writesOpen ? nth(MIX, (client.seq + client.index) % MIX.length, 'operation') : 'cart-read';
       client.seq++;
       this.sent++;
       const sample = await this.send(client, op);
@@ -231,7 +242,7 @@ export class DrillLoad {
   }
 
   private acknowledge(client: DrillClient, op: DrillOperation, start: number, answer: Answer): void {
-    const acks = this.acknowledged.get(client.jurisdiction) as Acknowledged;
+    const acks = required(this.acknowledged, client.jurisdiction, 'acknowledged writes for jurisdiction');
     // The region whose functions took the write; `unknown` is never found, so counts as lost.
     const servedBy = answer.servedBy ?? answer.routedTo ?? 'unknown';
     const whileDown = start >= this.downAt && start < this.upAt;
@@ -239,7 +250,7 @@ export class DrillLoad {
       addTo(acks.likes, servedBy);
       if (whileDown) this.acknowledgedWhileDown.likes++;
     } else if (op === 'cart-add') {
-      addTo(acks.cart, `${client.sub}|${servedBy}`);
+      addTo(acks.cart, cartKey(client.sub, servedBy));
       if (whileDown) this.acknowledgedWhileDown.cartAdds++;
     } else {
       acks.orders.push({ id: String(answer.body?.id), sub: client.sub, token: client.token });

@@ -61,9 +61,8 @@ function postgresBinDir(): string {
 
 async function osUser(name: string): Promise<OsUser | undefined> {
   try {
-    const [uid, gid] = await Promise.all(
-      ['-u', '-g'].map(async (flag) => Number.parseInt((await execFileAsync('id', [flag, name])).stdout, 10)),
-    );
+    const id = async (flag: '-u' | '-g') => Number.parseInt((await execFileAsync('id', [flag, name])).stdout, 10);
+    const [uid, gid] = await Promise.all([id('-u'), id('-g')]);
     return Number.isInteger(uid) && Number.isInteger(gid) && uid !== 0 ? { name, uid, gid } : undefined;
   } catch {
     return undefined;
