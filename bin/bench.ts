@@ -72,22 +72,16 @@ async function main(): Promise<void> {
     fail,
   );
   if (!values) return;
-  const durationS = number('duration-s', values['duration-s'] as string | undefined, DEFAULT_DURATION_S, 2, 600);
-  const warmupS = number('warmup-s', values['warmup-s'] as string | undefined, DEFAULT_WARMUP_S, 1, 120);
-  const replicationDelayMs = number(
-    'replication-delay-ms',
-    values['replication-delay-ms'] as string | undefined,
-    500,
-    0,
-    10_000,
-  );
-  const models = ((values.models as string | undefined)?.split(',') ?? [...MODEL_NAMES]).map((name) => {
+  const durationS = number('duration-s', values['duration-s'], DEFAULT_DURATION_S, 2, 600);
+  const warmupS = number('warmup-s', values['warmup-s'], DEFAULT_WARMUP_S, 1, 120);
+  const replicationDelayMs = number('replication-delay-ms', values['replication-delay-ms'], 500, 0, 10_000);
+  const models = (values.models?.split(',') ?? [...MODEL_NAMES]).map((name) => {
     if (!(MODEL_NAMES as readonly string[]).includes(name)) {
       fail(`--models: unknown model "${name}"; allowed: ${MODEL_NAMES.join(', ')}`);
     }
     return name as ModelName;
   });
-  const outDir = path.resolve((values['out-dir'] as string | undefined) ?? 'docs');
+  const outDir = path.resolve(values['out-dir'] ?? 'docs');
 
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   const common = {

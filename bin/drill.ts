@@ -72,20 +72,25 @@ async function main(): Promise<void> {
     fail,
   );
   if (!values) return;
+  // The drill's own flags come from FLAGS, so they are read by name.
+  const byName: Readonly<Record<string, unknown>> = values;
+  const text = (flag: string): string | undefined => {
+    const value = byName[flag.slice(2)];
+    return typeof value === 'string' ? value : undefined;
+  };
 
-  if (typeof values.model === 'string' && !(DEPLOYMENT_MODELS as readonly string[]).includes(values.model)) {
-    fail(`--model must be one of ${DEPLOYMENT_MODELS.join(', ')}, got "${values.model}"`);
+  const model = text('--model');
+  if (model !== undefined && !(DEPLOYMENT_MODELS as readonly string[]).includes(model)) {
+    fail(`--model must be one of ${DEPLOYMENT_MODELS.join(', ')}, got "${model}"`);
   }
-  const topology = topologyFromFlags(
-    { config: values.config as string | undefined, model: values.model as string | undefined },
-    fail,
-  );
+  const topology = topologyFromFlags({ config: values.config, model }, fail);
 
   const options: Record<string, unknown> = { topology };
-  if (typeof values.region === 'string') options.region = values.region;
+  const region = text('--region');
+  if (region !== undefined) options.region = region;
   for (const [option, flag] of NUMBER_FLAGS) {
-    const raw = values[flag.slice(2)];
-    if (typeof raw !== 'string') continue;
+    const raw = text(flag);
+    if (raw === undefined) continue;
     const parsed = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(parsed)) fail(`${flag} must be a number, got "${raw}"`);
     options[option] = parsed;

@@ -47,11 +47,8 @@ async function main(): Promise<void> {
     fail,
   );
   if (!values) return;
-  const topology = topologyFromFlags(
-    { config: values.config as string | undefined, model: values.model as string | undefined },
-    fail,
-  );
-  const portBase = number('port-base', values['port-base'] as string | undefined, 1);
+  const topology = topologyFromFlags({ config: values.config, model: values.model }, fail);
+  const portBase = number('port-base', values['port-base'], 1);
   if (
     portBase !== undefined &&
     (!Number.isInteger(portBase) || portBase + 10 + topology.servingRegions.length > 65535)
@@ -59,7 +56,7 @@ async function main(): Promise<void> {
     fail(`--port-base must be an integer port leaving room for ${topology.servingRegions.length + 10} ports`);
   }
 
-  const cacheTtl = number('cache-ttl-s', values['cache-ttl-s'] as string | undefined, 1);
+  const cacheTtl = number('cache-ttl-s', values['cache-ttl-s'], 1);
   if (cacheTtl !== undefined && !Number.isInteger(cacheTtl)) fail('--cache-ttl-s must be a whole number of seconds');
 
   // Signals are handled from the start: during start-up they end the process at once,
@@ -92,12 +89,12 @@ async function main(): Promise<void> {
   platform = await startLocalPlatform({
     topology,
     portBase,
-    replicationDelayMs: number('replication-delay-ms', values['replication-delay-ms'] as string | undefined, 0),
+    replicationDelayMs: number('replication-delay-ms', values['replication-delay-ms'], 0),
     distance: {
-      scale: number('distance-scale', values['distance-scale'] as string | undefined, 0),
+      scale: number('distance-scale', values['distance-scale'], 0),
       enabled: values['no-distance'] !== true,
     },
-    healthIntervalMs: number('health-interval-ms', values['health-interval-ms'] as string | undefined, 50),
+    healthIntervalMs: number('health-interval-ms', values['health-interval-ms'], 50),
     cacheTtlSeconds: cacheTtl,
   }).catch((error: unknown) => fail((error as Error).message));
 
