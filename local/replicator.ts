@@ -49,9 +49,10 @@ export function writtenKeys(commandName: string, input: any, tableName: string):
     item?.pk?.S !== undefined && item.sk?.S !== undefined ? [JSON.stringify([item.pk.S, item.sk.S])] : [];
   if (!WRITES.has(commandName)) return [];
   if (commandName === 'BatchWriteItemCommand') {
-    return ((input?.RequestItems?.[tableName] ?? []) as any[]).flatMap((write) =>
-      keyOf(write.PutRequest?.Item ?? write.DeleteRequest?.Key),
-    );
+    const writes: unknown = input?.RequestItems?.[tableName];
+    return Array.isArray(writes)
+      ? writes.flatMap((write) => keyOf(write.PutRequest?.Item ?? write.DeleteRequest?.Key))
+      : [];
   }
   if (input?.TableName !== tableName) return [];
   return keyOf(input.Item ?? input.Key);

@@ -62,8 +62,8 @@ export function regionsIn(value: unknown, home: string): Set<string> {
         if (fn !== 'Ref' || !String(args).startsWith('AWS::') || args === 'AWS::Region') found.add(home);
         return;
       }
-      if (fn === 'Fn::Join') {
-        const [, parts] = args as [string, unknown[]];
+      const parts: unknown = fn === 'Fn::Join' && Array.isArray(args) ? args[1] : undefined;
+      if (Array.isArray(parts)) {
         const text = parts
           .map((p) => (typeof p === 'string' ? p : JSON.stringify(p) === '{"Ref":"AWS::Region"}' ? home : '\u0000'))
           .join('');

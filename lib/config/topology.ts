@@ -250,7 +250,7 @@ function crossFieldIssues(config: z.infer<typeof topologySchema>): TopologyIssue
       message: `"${config.domainName}" is not inside hosted zone "${config.hostedZone.zoneName}"`,
     });
   }
-  for (const [r, zones] of Object.entries(config.availabilityZones) as [string, string[]][]) {
+  for (const [r, zones] of Object.entries(config.availabilityZones)) {
     zones.forEach((zone, i) => {
       if (!zone.startsWith(r)) {
         issues.push({ field: `availabilityZones.${r}[${i}]`, message: `"${zone}" is not a zone of ${r}` });

@@ -219,7 +219,8 @@ function optionsError(issues: readonly core.$ZodIssue[]): DrillOptionsError {
     const known = [...KNOWN_OPTIONS].sort().join(', ');
     return new DrillOptionsError(String(unknown.keys[0]), `is not a drill option; known: ${known}`);
   }
-  const [first] = issues as [core.$ZodIssue];
+  const [first] = issues;
+  if (!first) throw new Error('the drill options failed a schema with no issue reported');
   if (first.path.length === 0) return new DrillOptionsError('options', 'must be an object');
   return new DrillOptionsError(String(first.path[0]), first.message);
 }
