@@ -100,7 +100,8 @@ export class LocalJurisdiction {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const payments = new RecordingCardProcessor();
-    const primaryRegion = options.regions[0] as string;
+    const [primaryRegion] = options.regions;
+    if (primaryRegion === undefined) throw new Error(`jurisdiction ${options.name} has no regions`);
     const regions = new Map<string, LocalRegion>();
     for (const region of options.regions) {
       const tableName = `${options.name}-eventual-${region}`;
@@ -129,12 +130,14 @@ export class LocalJurisdiction {
         port: engines.valkey.port,
         keyPrefix: `${region}:`,
       });
-      const clock = options.clock ? () => (options.clock as (r: string) => Date)(region) : undefined;
+      const regionClock = options.clock;
+      const clock = regionClock ? () => regionClock(region) : undefined;
       const handlers = regionalHandlers(context, { eventual, strong, cache, payments }, clock);
       regions.set(region, { context, eventual, strong, cache, handlers, tableName });
     }
-    await (regions.get(primaryRegion) as LocalRegion).strong.migrate();
-    return new LocalJurisdiction(options.name, primaryRegion, regions, dynamoClient, payments);
+    const jurisdiction = new LocalJurisdiction(options.name, primaryRegion, regions, dynamoClient, payments);
+    await jurisdiction.region(primaryRegion).strong.migrate();
+    return jurisdiction;
   }
 
   private readonly documents: DynamoDBDocumentClient;
@@ -160,7 +163,8 @@ export class LocalJurisdiction {
 
   /** One HTTP request to `region`'s API, as API Gateway would hand it to the function. */
   async request(region: string, method: string, path: string, call: ApiCall = {}): Promise<ApiAnswer> {
-    const [rawPath, rawQueryString = ''] = path.split('?') as [string, string?];
+    const [rawPath, rawQueryString = ''] = path.split('?');
+    if (rawPath === undefined) throw new Error(`no path in ${path}`);
     const match = matchRoute(method, rawPath);
     // API Gateway's own answers, before any function runs.
     if (!match) return { status: 404, headers: {}, body: { message: 'Not Found' }, answeredBy: 'gateway' };
@@ -204,9 +208,9 @@ export class LocalJurisdiction {
     for (const key of keys) {
       const base = this.synced.get(key) ?? null;
       const versions = snapshots.map((snapshot) => snapshot.get(key) ?? null);
-      const changed = versions.filter((version) => version !== base);
-      if (changed.length === 0) continue;
-      const winner = changed[changed.length - 1] as string | null;
+      // The last region that changed the item wins; none changed it, nothing to exchange.
+      const winner = versions.filter((version) => version !== base).at(-1);
+      if (winner === undefined) continue;
       for (const [index, region] of regions.entries()) {
         if (versions[index] === winner) continue;
         const [pk, sk] = JSON.parse(key) as [string, string];

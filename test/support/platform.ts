@@ -6,6 +6,14 @@ import { CDK_JSON_CONTEXT } from './cdk-context';
 
 export { type Resources, resourcesOf } from './templates';
 
+/** The jurisdiction of each serving region of the default topology, in config order. */
+export const DEFAULT_JURISDICTION_OF: Readonly<Record<string, 'global' | 'eu'>> = {
+  'us-east-1': 'global',
+  'ap-southeast-1': 'global',
+  'eu-west-1': 'eu',
+  'eu-central-1': 'eu',
+};
+
 export interface BuiltPlatform {
   readonly app: App;
   readonly topology: Topology;
@@ -37,6 +45,34 @@ export function createApp(
   const topology = resolveTopology(overrides, 'test');
   const controlTowerChecks = options.controlTowerChecks ?? false;
   return { app, topology, platform: createCommercePlatform(app, topology, { controlTowerChecks }) };
+}
+
+/** The stack of `region` among a platform's stateful or stateless stacks; a missing one fails the test. */
+export function stackIn<S>(stacks: Readonly<Record<string, S>>, region: string): S {
+  const stack = stacks[region];
+  if (!stack) throw new Error(`no stack in ${region}; have ${Object.keys(stacks).join(', ')}`);
+  return stack;
+}
+
+/** The template of stack `name`; a missing one fails the test, naming the stacks there are. */
+export function templateOf(built: Pick<BuiltPlatform, 'templates'>, name: string): Template {
+  const template = built.templates[name];
+  if (!template) throw new Error(`no stack ${name}; have ${Object.keys(built.templates).join(', ')}`);
+  return template;
+}
+
+/** The template of `region`'s stateless stack. */
+export const statelessTemplate = (built: Pick<BuiltPlatform, 'templates'>, region: string): Template =>
+  templateOf(built, `Commerce-${region}-Stateless`);
+
+/** The message synthesis fails with, or '' if it succeeds (which no `toContain` then matches). */
+export function synthesisError(app: App): string {
+  try {
+    app.synth();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
 }
 
 /** Creates the app and synthesizes every stack. */

@@ -26,12 +26,47 @@ export function ingressSourcesOf(template: Template, groupId: string) {
 
 type Props = Record<string, any>;
 
+/** A resource with its properties read loosely, the way assertions read them. */
+export interface LooseResource {
+  readonly Type: string;
+  readonly Properties: Props;
+  readonly DeletionPolicy?: string;
+}
+
+const loose = (resource: Resources[string]): LooseResource => ({ ...resource, Properties: resource.Properties ?? {} });
+
 /** The one resource among `resources` whose logical id starts with `prefix`: its id and properties. */
 export function only(resources: Resources, prefix: string): [string, Props] {
-  const matches = Object.entries(resources).filter(([id]) => id.startsWith(prefix));
-  if (matches.length !== 1) throw new Error(`expected one resource ${prefix}*, found ${matches.map(([id]) => id)}`);
-  const [id, resource] = matches[0] as [string, { Properties?: Props }];
+  return onlyWhere(resources, `${prefix}*`, (id) => id.startsWith(prefix));
+}
+
+/** The one resource among `resources` that `matches` (`what` names it): its id and properties. */
+export function onlyWhere(
+  resources: Resources,
+  what: string,
+  matches: (id: string, properties: Props) => boolean,
+): [string, Props] {
+  const found = Object.entries(resources).filter(([id, resource]) => matches(id, resource.Properties ?? {}));
+  const [match] = found;
+  if (!match || found.length !== 1) throw new Error(`expected one resource ${what}, found ${found.map(([id]) => id)}`);
+  const [id, resource] = match;
   return [id, resource.Properties ?? {}];
+}
+
+/** The one resource of `type` in `template`, with its logical id; none or several fail the test. */
+export function onlyOfType(template: Template, type: string): [string, LooseResource] {
+  const matches = Object.entries(resourcesOf(template, type));
+  const [match] = matches;
+  if (!match || matches.length !== 1) throw new Error(`expected one ${type}, found ${matches.map(([id]) => id)}`);
+  const [id, resource] = match;
+  return [id, loose(resource)];
+}
+
+/** The resource with logical id `id` among `resources`; a missing one fails the test. */
+export function resourceById(resources: Resources, id: string): LooseResource {
+  const resource = resources[id];
+  if (!resource) throw new Error(`no resource ${id}; have ${Object.keys(resources).join(', ')}`);
+  return loose(resource);
 }
 
 /** Every metric an alarm reads, whether it has one metric or a math expression. */

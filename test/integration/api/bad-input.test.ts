@@ -73,14 +73,15 @@ function brokenBody(
   valid: Record<string, unknown>,
   fields: Record<string, Field>,
 ): fc.Arbitrary<{ body: unknown; why: string }> {
-  const names = Object.keys(fields);
+  const entries = Object.entries(fields);
+  const names = entries.map(([name]) => name);
   return fc.oneof(
     fc
-      .tuple(fc.constantFrom(...names), fc.constant(null))
-      .chain(([name]) =>
-        (fields[name] as Field).invalid.map((value) => ({ body: { ...valid, [name]: value }, why: `bad ${name}` })),
+      .tuple(fc.constantFrom(...entries), fc.constant(null))
+      .chain(([[name, field]]) =>
+        field.invalid.map((value) => ({ body: { ...valid, [name]: value }, why: `bad ${name}` })),
       ),
-    fc.constantFrom(...names.filter((n) => (fields[n] as Field).required)).map((name) => {
+    fc.constantFrom(...entries.filter(([, field]) => field.required).map(([name]) => name)).map((name) => {
       const { [name]: _dropped, ...rest } = valid;
       return { body: rest, why: `missing ${name}` };
     }),
@@ -193,15 +194,14 @@ const badRequests: fc.Arbitrary<BadRequest> = fc.oneof(
     .tuple(
       region,
       badSku,
-      fc.constantFrom(
-        'GET /api/products/',
-        'PUT /api/products/',
-        'POST /api/products/*/likes',
-        'DELETE /api/me/cart/items/',
+      fc.constantFrom<[method: string, pattern: string]>(
+        ['GET', '/api/products/'],
+        ['PUT', '/api/products/'],
+        ['POST', '/api/products/*/likes'],
+        ['DELETE', '/api/me/cart/items/'],
       ),
     )
-    .map(([r, sku, template]) => {
-      const [method, pattern] = template.split(' ') as [string, string];
+    .map(([r, sku, [method, pattern]]) => {
       const encoded = encodeURIComponent(sku);
       const path = pattern.includes('*') ? pattern.replace('*', encoded) : `${pattern}${encoded}`;
       const call: ApiCall =

@@ -37,6 +37,19 @@ async function sql<T = Record<string, unknown>>(text: string, values: unknown[] 
   }
 }
 
+/** The one row a query must return: a missing row fails the test with the query that found none. */
+async function sqlRow<T>(text: string, values: unknown[] = []): Promise<T> {
+  const rows = await sql<T>(text, values);
+  const [row] = rows;
+  if (row === undefined || rows.length !== 1) throw new Error(`expected one row, got ${rows.length}: ${text}`);
+  return row;
+}
+
+/** Stock left for a SKU in the global database. */
+async function stockOf(sku: string): Promise<number> {
+  return (await sqlRow<{ quantity: number }>('SELECT quantity FROM inventory WHERE sku = $1', [sku])).quantity;
+}
+
 beforeAll(async () => {
   engines = await startEngines();
   shop = await LocalJurisdiction.create(engines, { name: 'global', regions: REGIONS, maxConnections: 20 });
@@ -71,9 +84,8 @@ test('3 regions × 100 concurrent orders against stock 100 sell exactly 100, ove
       shortages: [{ sku: 'MUG-100', requested: 1, available: 0 }],
     });
   }
-  const [{ quantity }] = await sql<{ quantity: number }>("SELECT quantity FROM inventory WHERE sku = 'MUG-100'");
-  expect(quantity).toBe(0);
-  const [{ sold }] = await sql<{ sold: string }>(
+  expect(await stockOf('MUG-100')).toBe(0);
+  const { sold } = await sqlRow<{ sold: string }>(
     "SELECT coalesce(sum((line->>'quantity')::int), 0) AS sold FROM orders, jsonb_array_elements(lines) line WHERE line->>'sku' = 'MUG-100'",
   );
   expect(Number(sold)).toBe(100);
@@ -138,8 +150,7 @@ test('the same key 5 times concurrently and 5 times in sequence: one order, one 
   expect(
     await sql('SELECT capture_id FROM payment_ledger WHERE capture_id = $1', [charges[0]?.captureId]),
   ).toHaveLength(1);
-  const [{ quantity }] = await sql<{ quantity: number }>("SELECT quantity FROM inventory WHERE sku = 'KETTLE'");
-  expect(quantity).toBe(8);
+  expect(await stockOf('KETTLE')).toBe(8);
 
   const order = await shop.request('us-west-2', 'GET', `/api/orders/${all[0]?.body.id}`, {
     user: { sub: 'buyer-retry' },
@@ -169,8 +180,7 @@ test('a key reused with a different body is refused with 422 and changes nothing
   });
   expect(reused.status).toBe(422);
   expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key' });
-  const [{ quantity }] = await sql<{ quantity: number }>("SELECT quantity FROM inventory WHERE sku = 'TEAPOT'");
-  expect(quantity).toBe(9);
+  expect(await stockOf('TEAPOT')).toBe(9);
   // The same key is another user's own key: no clash across users.
   const other = await shop.request('us-east-1', 'POST', '/api/orders', {
     user: { sub: 'buyer-other' },
@@ -272,8 +282,7 @@ test('strong store stopped: 503 with Retry-After, read-only health, everything e
   expect(earlier.body).toEqual(placed.body);
   expect(await sql("SELECT id FROM orders WHERE user_id = 'buyer-outage'")).toHaveLength(2);
   expect(shop.payments.charges.filter((c) => c.customerId === 'buyer-outage')).toHaveLength(2);
-  const [{ quantity }] = await sql<{ quantity: number }>("SELECT quantity FROM inventory WHERE sku = 'OUTAGE'");
-  expect(quantity).toBe(7);
+  expect(await stockOf('OUTAGE')).toBe(7);
 });
 
 test('a card processor that cannot be reached: 503, nothing charged, no stock taken, no key spent', async () => {
@@ -290,8 +299,7 @@ test('a card processor that cannot be reached: 503, nothing charged, no stock ta
   expect(refused.statusCode).toBe(503);
   expect(refused.headers?.['retry-after']).toBe('5');
   expect(JSON.parse(refused.body as string).error.code).toBe('PAYMENT_UNAVAILABLE');
-  const [{ quantity }] = await sql<{ quantity: number }>("SELECT quantity FROM inventory WHERE sku = 'NO-PAY'");
-  expect(quantity).toBe(3);
+  expect(await stockOf('NO-PAY')).toBe(3);
   expect(await sql("SELECT 1 FROM order_requests WHERE user_id = 'buyer-no-pay'")).toHaveLength(0);
   // The key was not spent: the same request through a working processor goes through.
   const retried = await shop.request('us-east-1', 'POST', '/api/orders', {

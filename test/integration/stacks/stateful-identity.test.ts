@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveTopology } from '../../../lib/config/topology';
-import { type BuiltPlatform, buildPlatform, normalisedTemplate, resourcesOf } from '../../support/platform';
+import { type BuiltPlatform, buildPlatform, normalisedTemplate, resourcesOf, templateOf } from '../../support/platform';
 
 /**
  * Resource types whose replacement loses data or breaks clients. Their logical ids are a
@@ -72,6 +72,6 @@ describe('snapshots (asset hashes normalised)', () => {
   });
 
   test.each(STACK_NAMES)('%s', (stackName) => {
-    expect(normalisedTemplate(templates[stackName] as never)).toMatchSnapshot();
+    expect(normalisedTemplate(templateOf({ templates }, stackName))).toMatchSnapshot();
   });
 });

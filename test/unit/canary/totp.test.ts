@@ -46,7 +46,7 @@ describe('TOTP (RFC 6238, SHA-1, 30 s steps)', () => {
       const counter = Buffer.alloc(8);
       counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 30_000)));
       const mac = createHmac('sha1', key).update(counter).digest();
-      const offset = (mac.at(-1) as number) & 0xf;
+      const offset = mac.readUInt8(mac.length - 1) & 0xf;
       const expected = String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
       expect(totpFromKey(key, { atMs })).toBe(expected);
     }

@@ -33,7 +33,7 @@ describe('topology config', () => {
         { name: 'eu', residency: 'eu', primaryRegion: 'eu-central-1', regions: ['eu-west-1', 'eu-central-1'] },
       ],
     });
-    expect(topology.deployOrder(topology.jurisdictions[0] as never)).toEqual(['eu-central-1', 'eu-west-1']);
+    expect(topology.deployOrder(topology.jurisdictionOf('eu-west-1'))).toEqual(['eu-central-1', 'eu-west-1']);
   });
 
   test('an unknown region names the field and the allowed regions', () => {

@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EventualStore, type EventualStoreProps } from '../../../lib/data/eventual-store';
 import { oneStack } from '../../support/one-stack';
-import { resourcesOf } from '../../support/templates';
+import { onlyOfType } from '../../support/templates';
 
 const WEST_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
 
@@ -17,9 +17,8 @@ function build(props: Partial<EventualStoreProps> = {}) {
     ...props,
   });
   const template = Template.fromStack(stack);
-  const tables = Object.values(resourcesOf(template, 'AWS::DynamoDB::GlobalTable'));
-  expect(tables).toHaveLength(1);
-  return { keyId: stack.getLogicalId(dataKey.node.defaultChild as kms.CfnKey), table: tables[0] as any };
+  const [, table] = onlyOfType(template, 'AWS::DynamoDB::GlobalTable');
+  return { keyId: stack.getLogicalId(dataKey.node.defaultChild as kms.CfnKey), table };
 }
 
 describe('EventualStore', () => {

@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { StaticSiteBucket } from '../../../lib/edge/static-site-bucket';
 import { acknowledgedRules, oneStack } from '../../support/one-stack';
-import { resourcesOf } from '../../support/templates';
+import { resourceById, resourcesOf } from '../../support/templates';
 
 describe('StaticSiteBucket', () => {
   // given the edge's stack; when the site's buckets are built
@@ -11,8 +11,8 @@ describe('StaticSiteBucket', () => {
   const template = Template.fromStack(stack);
   const buckets = resourcesOf(template, 'AWS::S3::Bucket');
   const idOf = (bucket: s3.Bucket) => stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-  const assets = buckets[idOf(site.bucket)] as { Properties: any; DeletionPolicy?: string };
-  const accessLogs = buckets[idOf(site.accessLogsBucket)] as { Properties: any; DeletionPolicy?: string };
+  const assets = resourceById(buckets, idOf(site.bucket));
+  const accessLogs = resourceById(buckets, idOf(site.accessLogsBucket));
 
   test('two private, encrypted, versioned, retained buckets, owned by the account alone', () => {
     // then

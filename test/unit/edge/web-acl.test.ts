@@ -1,11 +1,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { EdgeWebAcl } from '../../../lib/edge/web-acl';
 import { oneStack } from '../../support/one-stack';
+import { onlyOfType } from '../../support/templates';
 
 function rulesOf(rateLimitPer5Minutes?: number): { scope: string; defaultAction: unknown; rules: any[] } {
   const { stack } = oneStack({ region: 'us-east-1' });
   new EdgeWebAcl(stack, 'WebAcl', { rateLimitPer5Minutes });
-  const acl = Object.values(Template.fromStack(stack).findResources('AWS::WAFv2::WebACL'))[0] as { Properties: any };
+  const [, acl] = onlyOfType(Template.fromStack(stack), 'AWS::WAFv2::WebACL');
   return { scope: acl.Properties.Scope, defaultAction: acl.Properties.DefaultAction, rules: acl.Properties.Rules };
 }
 

@@ -15,6 +15,7 @@ import {
   CANARY_TARGETS,
   CANARY_USER_POOL_ARN,
 } from '../../support/canary-stacks';
+import { onlyOfType } from '../../support/templates';
 
 const ACCOUNT = CANARY_ACCOUNT;
 const REGION = CANARY_REGION;
@@ -52,8 +53,8 @@ describe('ApiCanary', () => {
   const template = Template.fromStack(stateless);
   // The data key's ARN as the stateless stack refers to it (a cross-stack reference of
   // whatever kind the feature flags pick), taken from the bucket and checked to be the key's.
-  const keyId = Object.keys(Template.fromStack(stateful).findResources('AWS::KMS::Key'))[0] as string;
-  const bucketResource = Object.values(template.findResources('AWS::S3::Bucket'))[0] as any;
+  const [keyId] = onlyOfType(Template.fromStack(stateful), 'AWS::KMS::Key');
+  const [, bucketResource] = onlyOfType(template, 'AWS::S3::Bucket');
   const dataKeyArn = bucketResource.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]
     .ServerSideEncryptionByDefault.KMSMasterKeyID as unknown;
   const secretId = stateless.getLogicalId(canary.credentials.node.defaultChild as secretsmanager.CfnSecret);
@@ -89,7 +90,7 @@ describe('ApiCanary', () => {
   });
 
   test('its environment names the targets, the product, the secret and the user pool', () => {
-    const canaryResource = Object.values(template.findResources('AWS::Synthetics::Canary'))[0] as any;
+    const [, canaryResource] = onlyOfType(template, 'AWS::Synthetics::Canary');
     const environment = canaryResource.Properties.RunConfig.EnvironmentVariables;
     expect(JSON.parse(environment.CANARY_TARGETS)).toEqual(TARGETS);
     expect(environment).toEqual({
@@ -104,7 +105,7 @@ describe('ApiCanary', () => {
   });
 
   test('the asset holds the bundled script where Synthetics Node.js runtimes look for it', () => {
-    const canaryResource = Object.values(template.findResources('AWS::Synthetics::Canary'))[0] as any;
+    const [, canaryResource] = onlyOfType(template, 'AWS::Synthetics::Canary');
     const assetHash = (canaryResource.Properties.Code.S3Key as string).replace(/\.zip$/, '');
     const script = path.join(
       (stateless.node.root as App).outdir,
@@ -117,7 +118,7 @@ describe('ApiCanary', () => {
     expect(text.includes('ADMIN_USER_PASSWORD_AUTH')).toBe(true);
     // Self-contained: the SDK clients are inside; the only module left outside is the
     // optional CRT signer, which the SDK loads in a try/catch for SigV4a only.
-    const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] as string);
+    const required = [...text.matchAll(/require\("([^"]+)"\)/g)].flatMap(([, name]) => (name ? [name] : []));
     expect(new Set(required.filter((name) => !name.startsWith('node:') && !isBuiltin(name)))).toEqual(
       new Set(['@aws-sdk/signature-v4-crt']),
     );
@@ -130,9 +131,7 @@ describe('ApiCanary', () => {
     // given, when
     const skipped = build({}, { 'aws:cdk:bundling-stacks': [] });
     // then
-    const canaryResource = Object.values(
-      Template.fromStack(skipped.stateless).findResources('AWS::Synthetics::Canary'),
-    )[0] as any;
+    const [, canaryResource] = onlyOfType(Template.fromStack(skipped.stateless), 'AWS::Synthetics::Canary');
     expect(canaryResource.Properties.Code.Handler).toBe(`${CANARY_SCRIPT}.handler`);
   });
 

@@ -1,6 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { OperationsKey } from '../../../lib/operations/operations-key';
 import { oneStack } from '../../support/one-stack';
+import { onlyOfType } from '../../support/templates';
 
 describe('OperationsKey', () => {
   test('a rotated key that CloudWatch alarms and Logs of this region may use, with grants only for AWS resources', () => {
@@ -11,7 +12,7 @@ describe('OperationsKey', () => {
     // then
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::KMS::Key', 1);
-    const key = Object.values(template.findResources('AWS::KMS::Key'))[0] as { Properties: any };
+    const [, key] = onlyOfType(template, 'AWS::KMS::Key');
     expect(key.Properties.EnableKeyRotation).toBe(true);
     expect(key.Properties.Description).toBe(
       'Operational data of Test: alarm topic, workflow and access logs, canary artifacts',

@@ -29,9 +29,16 @@ function build(region: string) {
 
 type Props = Record<string, any>;
 
+/** The parts of the state machine's definition, an `Fn::Join` of text and references. */
+function definitionParts(machine: Props): unknown[] {
+  const [, parts] = machine.DefinitionString['Fn::Join'];
+  if (!Array.isArray(parts)) throw new Error('the state machine definition is not an Fn::Join');
+  return parts;
+}
+
 function statesOf(machine: Props): Record<string, Props> {
   const definition = JSON.parse(
-    (machine.DefinitionString['Fn::Join'][1] as unknown[])
+    definitionParts(machine)
       .map((part) => (typeof part === 'string' ? part : '<ref>'))
       .join(''),
   );
@@ -87,7 +94,7 @@ describe('RegionPromotion', () => {
     expect(states.UnknownMode?.Type).toBe('Fail');
     expect(states.ReadMode?.Type).toBe('Pass');
     // A whole promotion may take an hour.
-    const definition = (machine.DefinitionString['Fn::Join'][1] as unknown[])
+    const definition = definitionParts(machine)
       .filter((p) => typeof p === 'string')
       .join('');
     expect(definition).toContain('"TimeoutSeconds":3600');

@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { resolveTopology } from '../../../lib/config/topology';
 import { EdgeStack } from '../../../lib/stacks/edge-stack';
 import { TEST_ACCOUNT, testApp } from '../../support/one-stack';
-import { resourcesOf } from '../../support/templates';
+import { onlyOfType, resourcesOf } from '../../support/templates';
 
 // The edge stack needs nothing from another stack: it is tested alone, in the region the
 // platform gives it (that the platform gives it us-east-1 is asserted on the whole app).
@@ -70,9 +70,7 @@ describe('EdgeStack', () => {
   });
 
   test('a CLOUDFRONT-scope web ACL with AWS managed rule groups and a per-IP rate rule protects the distribution', () => {
-    const acls = resourcesOf(edge, 'AWS::WAFv2::WebACL');
-    expect(Object.keys(acls)).toHaveLength(1);
-    const [aclId, acl] = Object.entries(acls)[0] as [string, any];
+    const [aclId, acl] = onlyOfType(edge, 'AWS::WAFv2::WebACL');
     expect(acl.Properties.Scope).toBe('CLOUDFRONT');
     const rules = acl.Properties.Rules as any[];
     expect(
@@ -105,9 +103,7 @@ describe('EdgeStack', () => {
   });
 
   test('the distribution runs the residency router on every API request, as a JavaScript 2.0 viewer-request function', () => {
-    const functions = Object.entries(resourcesOf(edge, 'AWS::CloudFront::Function'));
-    expect(functions).toHaveLength(1);
-    const [functionId, fn] = functions[0] as [string, { Properties: any }];
+    const [functionId, fn] = onlyOfType(edge, 'AWS::CloudFront::Function');
     expect(fn.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
     expect(fn.Properties.FunctionCode).toContain('eu.api.shop.example.com');
     const api = distribution().CacheBehaviors.find((b: any) => b.PathPattern === '/api/*');
