@@ -1,7 +1,8 @@
-import { type FetchLike, WALK_STEPS, WalkError, walkApi, walkTargets } from '../../../lambda/canary/api-walk';
+import { type FetchLike, WALK_STEPS, type WalkError, walkApi, walkTargets } from '../../../lambda/canary/api-walk';
 import { CognitoTokenSource } from '../../../lambda/canary/cognito-token-source';
 import { handler } from '../../../lambda/canary/handler';
 import type { LocalPlatform } from '../../../local/platform';
+import { failureOf, restoreCanaryEnvironmentAfterEach } from '../../support/canary-walk';
 import { Client, eventually, startTestPlatform } from '../local/platform-support';
 
 // The canary's walk against the real local platform (default topology on loopback):
@@ -26,15 +27,6 @@ const globalWalk = (sku = SKU) =>
   walkApi({ label: 'global', baseUrl: platform.edgeUrl, fetch: fromRegion(CENTRAL), token, sku, timeoutMs: 5000 });
 const regionalWalk = (sku = SKU) =>
   walkApi({ label: `regional ${CENTRAL}`, baseUrl: regionalUrl, token, sku, timeoutMs: 5000 });
-
-async function failureOf(walk: Promise<unknown>): Promise<WalkError> {
-  const error = await walk.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WalkError);
-  return error as WalkError;
-}
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -130,15 +122,7 @@ describe('walkApi against the local platform', () => {
 });
 
 describe('the Synthetics handler', () => {
-  const variables = ['CANARY_TARGETS', 'CANARY_SKU', 'CANARY_SECRET_ARN', 'USER_POOL_ID', 'USER_POOL_CLIENT_ID'];
-  const saved = Object.fromEntries([...variables, 'USER_POOL_REGION'].map((name) => [name, process.env[name]]));
-  afterEach(() => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    jest.restoreAllMocks();
-  });
+  restoreCanaryEnvironmentAfterEach();
 
   test('walks the targets its environment names with the canary user, logs each, throws the first failure', async () => {
     const signIn = jest.spyOn(CognitoTokenSource.prototype, 'token').mockResolvedValue(token);

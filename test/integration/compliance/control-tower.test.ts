@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { App, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { createApp as createTestApp } from '../../support/platform';
+import { DENY_GRANTS_NOT_FOR_AWS_RESOURCES } from '../../support/key-policy';
+import { createApp as createTestApp, stackIn, synthesisError } from '../../support/platform';
 
 /**
  * Control Tower proactive controls (`@cdklabs/cdk-validator-cfnguard`), which the app
@@ -109,7 +109,7 @@ function guardReport(assembly: CloudAssembly): PluginReport {
 
 function findings(violations: readonly ReportedViolation[] | undefined): [string, string][] {
   return (violations ?? []).flatMap((v) =>
-    v.violatingConstructs.map((c) => [v.ruleName, c.constructPath] as [string, string]),
+    v.violatingConstructs.map((c): [string, string] => [v.ruleName, c.constructPath]),
   );
 }
 
@@ -117,10 +117,11 @@ function resourcesOfType(assembly: CloudAssembly, type: string): [string, string
   return assembly.stacks.flatMap((stack) =>
     Object.entries((stack.template as { Resources: Resources }).Resources)
       .filter(([, resource]) => resource.Type === type)
-      .map(
-        ([id, resource]) =>
-          [stack.stackName, id, resource.Properties ?? {}] as [string, string, Record<string, unknown>],
-      ),
+      .map(([id, resource]): [string, string, Record<string, unknown>] => [
+        stack.stackName,
+        id,
+        resource.Properties ?? {},
+      ]),
   );
 }
 
@@ -178,14 +179,7 @@ describe.each(['active-active', 'active-passive'])('Control Tower proactive cont
     for (const [stackName, , properties] of keys) {
       const region = assembly.getStackByName(stackName).environment.region;
       const statements = (properties.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
-      expect(statements).toContainEqual({
-        Sid: 'DenyGrantsNotForAwsResources',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 'kms:CreateGrant',
-        Resource: '*',
-        Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      });
+      expect(statements).toContainEqual(DENY_GRANTS_NOT_FOR_AWS_RESOURCES);
       const logs = statements.filter((s) => s.Sid === 'AllowCloudWatchLogsOfThisRegion');
       expect(logs).toEqual([
         expect.objectContaining({
@@ -234,10 +228,10 @@ test(
   'synthesis fails on a Control Tower finding nobody acknowledged, naming the rules and the construct',
   () => {
     const { app, platform } = createApp();
-    new logs.LogGroup(platform.stateless['eu-west-1'] as Stack, 'UnreviewedLogs', {
+    new logs.LogGroup(stackIn(platform.stateless, 'eu-west-1'), 'UnreviewedLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
     });
-    const message = synthError(app);
+    const message = synthesisError(app);
     expect(message).toContain('Commerce-eu-west-1-Stateless/UnreviewedLogs/Resource');
     expect(message).toContain(`Acknowledge with '${PLUGIN}::cloudwatch_log_group_retention_period_check'`);
     expect(message).toContain(`Acknowledge with '${PLUGIN}::cloudwatch_log_group_encrypted_check'`);
@@ -249,12 +243,3 @@ test(
   },
   SYNTH_TIMEOUT_MS,
 );
-
-function synthError(app: App): string {
-  try {
-    app.synth();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return '';
-}

@@ -2,44 +2,39 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { API_ROUTES } from '../../../lambda/shared/api-contract';
 import { FAULT_DRILLS } from '../../../lib/operations/fault-drills';
 import { REGIONAL_ALARMS } from '../../../lib/operations/regional-monitoring';
-import { type BuiltPlatform, buildPlatform, type Resources, resourcesOf } from '../../support/platform';
+import { expectOnCallSubscription, ON_CALL_OPERATIONS } from '../../support/operations';
+import {
+  type BuiltPlatform,
+  buildPlatform,
+  DEFAULT_JURISDICTION_OF,
+  type Resources,
+  resourcesOf,
+  statelessTemplate,
+} from '../../support/platform';
 import { metricsOf, only } from '../../support/templates';
 
 // Each region's operations as the stateless stack wires them, with config overrides, on the
 // whole app: which alarms a region has, what stops its drills, what its canaries walk. Each
 // construct's own properties are in test/unit/operations.
-const JURISDICTION_REGIONS: Record<string, string[]> = {
-  global: ['us-east-1', 'ap-southeast-1'],
-  eu: ['eu-west-1', 'eu-central-1'],
-};
-const REGIONS = Object.values(JURISDICTION_REGIONS).flat();
-const jurisdictionOf = (region: string) =>
-  Object.keys(JURISDICTION_REGIONS).find((j) => JURISDICTION_REGIONS[j]?.includes(region)) as string;
+const REGIONS = Object.keys(DEFAULT_JURISDICTION_OF);
+const jurisdictionOf = (region: string) => DEFAULT_JURISDICTION_OF[region];
 
 type Props = Record<string, any>;
 
 let activeActive: BuiltPlatform;
 // One synthesis of the active-active app with overrides (seconds on 2 cores), shared by every test.
 beforeAll(() => {
-  activeActive = buildPlatform({
-    operations: { alarmThresholds: { api5xxPercent: 2, evaluationPeriods: 4 }, alarmEmails: ['oncall@example.com'] },
-  });
+  activeActive = buildPlatform(ON_CALL_OPERATIONS);
 });
 
-function stateless(built: BuiltPlatform, region: string) {
-  const template = built.templates[`Commerce-${region}-Stateless`];
-  if (!template) throw new Error(`no stateless stack in ${region}`);
-  return template;
-}
-
 describe.each(REGIONS)('operations of %s', (region) => {
-  const others = JURISDICTION_REGIONS[jurisdictionOf(region)]?.filter((r) => r !== region) ?? [];
+  const others = REGIONS.filter((r) => r !== region && jurisdictionOf(r) === jurisdictionOf(region));
   let template: Template;
   let alarms: Resources;
   let topicId: string;
   let topic: Props;
   beforeAll(() => {
-    template = stateless(activeActive, region);
+    template = statelessTemplate(activeActive, region);
     alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
     [topicId, topic] = only(resourcesOf(template, 'AWS::SNS::Topic'), 'MonitoringAlarmTopic');
   });
@@ -62,15 +57,7 @@ describe.each(REGIONS)('operations of %s', (region) => {
         name.startsWith('Canary') ? 'LessThanThreshold' : 'GreaterThanOrEqualToThreshold',
       );
     }
-    expect(Object.values(resourcesOf(template, 'AWS::SNS::Subscription'))).toEqual([
-      expect.objectContaining({
-        Properties: expect.objectContaining({
-          Protocol: 'email',
-          Endpoint: 'oncall@example.com',
-          TopicArn: { Ref: topicId },
-        }),
-      }),
-    ]);
+    expectOnCallSubscription(template, topicId);
   });
 
   test('alarms take their thresholds from the config, watch every function, and each other region of the jurisdiction', () => {

@@ -1,4 +1,12 @@
-import { type BuiltPlatform, buildPlatform, resourcesOf } from '../../support/platform';
+import {
+  type BuiltPlatform,
+  buildPlatform,
+  DEFAULT_JURISDICTION_OF as JURISDICTION,
+  resourcesOf,
+  statelessTemplate,
+} from '../../support/platform';
+import { expectSharedHostnameFollowsFailover, recordSetsOf } from '../../support/route53';
+import { only } from '../../support/templates';
 
 // Routing between regions in both models, on the whole app. The edge stack needs no other
 // stack and is tested alone (test/unit/stacks/edge-stack.test.ts).
@@ -9,41 +17,19 @@ beforeAll(() => {
   activeActive = buildPlatform();
   activePassive = buildPlatform({ deploymentModel: 'active-passive' });
 });
-const REGIONS = ['us-east-1', 'ap-southeast-1', 'eu-west-1', 'eu-central-1'];
-const JURISDICTION: Record<string, string> = {
-  'us-east-1': 'global',
-  'ap-southeast-1': 'global',
-  'eu-west-1': 'eu',
-  'eu-central-1': 'eu',
-};
+const REGIONS = Object.keys(JURISDICTION);
 
-type RecordProps = {
-  Name: string;
-  Region?: string;
-  SetIdentifier?: string;
-  Failover?: string;
-  HealthCheckId?: unknown;
-  AliasTarget: { DNSName: unknown; EvaluateTargetHealth?: boolean };
-};
-
-function recordsOf(built: BuiltPlatform, region: string) {
-  const t = built.templates[`Commerce-${region}-Stateless`];
-  if (!t) throw new Error(`no stateless stack in ${region}`);
-  return Object.values(resourcesOf(t, 'AWS::Route53::RecordSet')).map((r) => r.Properties as RecordProps);
-}
+const recordsOf = (built: BuiltPlatform, region: string) => recordSetsOf(statelessTemplate(built, region));
 
 describe('active-active routing', () => {
   test.each(REGIONS)(
     '%s publishes latency records for the shared and its jurisdiction hostname, tied to its health check',
     (region) => {
-      const t = activeActive.templates[`Commerce-${region}-Stateless`];
-      const healthChecks = resourcesOf(t as never, 'AWS::Route53::HealthCheck');
+      const healthChecks = resourcesOf(statelessTemplate(activeActive, region), 'AWS::Route53::HealthCheck');
       // The region's own check, and its writer check (see the operations tests).
       expect(Object.keys(healthChecks)).toHaveLength(2);
-      const [healthCheckId, healthCheck] = Object.entries(healthChecks).find(([id]) =>
-        id.startsWith('DnsHealthCheck'),
-      ) as [string, { Properties: any }];
-      expect(healthCheck.Properties.HealthCheckConfig).toMatchObject({
+      const [healthCheckId, healthCheck] = only(healthChecks, 'DnsHealthCheck');
+      expect(healthCheck.HealthCheckConfig).toMatchObject({
         Type: 'HTTPS',
         ResourcePath: '/api/health',
         Port: 443,
@@ -64,15 +50,13 @@ describe('active-active routing', () => {
   );
 
   test('each regional API answers to the shared and its jurisdiction hostname with a regional certificate', () => {
-    const t = activeActive.templates['Commerce-eu-central-1-Stateless'];
-    t?.hasResourceProperties('AWS::CertificateManager::Certificate', {
+    const t = statelessTemplate(activeActive, 'eu-central-1');
+    t.hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainName: 'api.shop.example.com',
       SubjectAlternativeNames: ['eu.api.shop.example.com', 'writer.eu.api.shop.example.com'],
       ValidationMethod: 'DNS',
     });
-    const names = Object.values(resourcesOf(t as never, 'AWS::ApiGatewayV2::DomainName')).map(
-      (d) => d.Properties as any,
-    );
+    const names = Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::DomainName')).map((d) => d.Properties as any);
     expect(names.map((d) => d.DomainName)).toEqual([
       'api.shop.example.com',
       'eu.api.shop.example.com',
@@ -84,9 +68,9 @@ describe('active-active routing', () => {
   });
 
   test('only health, product and like-count reads are public; every other route needs the jurisdiction user pool token', () => {
-    const t = activeActive.templates['Commerce-ap-southeast-1-Stateless'];
+    const t = statelessTemplate(activeActive, 'ap-southeast-1');
     // The public API's routes; the writer API's are asserted in test/operations.
-    const routes = Object.values(resourcesOf(t as never, 'AWS::ApiGatewayV2::Route'))
+    const routes = Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Route'))
       .map((r) => r.Properties as any)
       .filter((r) => r.ApiId.Ref.startsWith('ApiHttpApi'));
     const publicRoutes = routes.filter((r) => r.AuthorizationType === 'NONE').map((r) => r.RouteKey);
@@ -96,14 +80,14 @@ describe('active-active routing', () => {
       'GET /api/products/{sku}/likes',
     ]);
     expect(routes.filter((r) => r.AuthorizationType === 'CUSTOM')).toHaveLength(9);
-    t?.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
       AuthorizerPayloadFormatVersion: '2.0',
       EnableSimpleResponses: true,
       IdentitySource: ['$request.header.Authorization'],
     });
     // The token authorizer trusts the jurisdiction's own pool, in its primary region.
-    const authorizerFn = Object.values(resourcesOf(t as never, 'AWS::Lambda::Function')).find(
+    const authorizerFn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find(
       (f) => (f.Properties as any).Environment?.Variables?.USER_POOL_ID,
     )?.Properties as any;
     expect(authorizerFn.Environment.Variables.USER_POOL_ID).toEqual({
@@ -131,17 +115,7 @@ describe('active-passive routing', () => {
     for (const record of [...primaryRecords, ...secondaryRecords]) {
       expect(record.Region).toBeUndefined();
     }
-    const shared = recordsOf(activePassive, primary).filter((r) => r.Name === 'api.shop.example.com.');
-    expect(shared).toEqual([
-      expect.objectContaining({
-        Region: primary,
-        SetIdentifier: `${jurisdiction}-failover`,
-        AliasTarget: expect.objectContaining({
-          DNSName: `${jurisdiction}.api.shop.example.com`,
-          EvaluateTargetHealth: true,
-        }),
-      }),
-    ]);
+    expectSharedHostnameFollowsFailover(recordsOf(activePassive, primary), jurisdiction, primary);
     expect(recordsOf(activePassive, secondary).filter((r) => r.Name === 'api.shop.example.com.')).toEqual([]);
   });
 

@@ -1,7 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { API_ROUTES, routeKeyOf } from '../../../lambda/shared/api-contract';
 import { isEuRegion } from '../../../lib/config/regions';
-import { type BuiltPlatform, buildPlatform, resourcesOf } from '../../support/platform';
+import { API_FUNCTION_SERVICES } from '../../support/api';
+import { type BuiltPlatform, buildPlatform, resourcesOf, stackIn, templateOf } from '../../support/platform';
+import { expectOnlyRotationReachesCluster, expectSecondaryMember } from '../../support/strong-store';
 import { ingressSourcesOf } from '../../support/templates';
 
 // What only the whole app shows: the stacks, their order and placement, and the wiring
@@ -14,11 +16,7 @@ beforeAll(() => {
   ({ templates, platform, topology } = buildPlatform());
 });
 
-const template = (name: string) => {
-  const found = templates[name];
-  if (!found) throw new Error(`no stack ${name}; have ${Object.keys(templates).join(', ')}`);
-  return found;
-};
+const template = (name: string) => templateOf({ templates }, name);
 
 describe('stacks of the default topology', () => {
   test('one edge stack plus a stateful and a stateless stack per region, each with an explicit env', () => {
@@ -41,13 +39,13 @@ describe('stacks of the default topology', () => {
   test('dependencies deploy stateful stacks in jurisdiction order, then stateless, then the edge', () => {
     const deps = (stack: { dependencies: { stackName: string }[] }) =>
       stack.dependencies.map((d) => d.stackName).sort();
-    expect(deps(platform.stateful['ap-southeast-1'] as never)).toContain('Commerce-us-east-1-Stateful');
-    expect(deps(platform.stateful['eu-central-1'] as never)).toContain('Commerce-eu-west-1-Stateful');
-    expect(deps(platform.stateful['us-east-1'] as never)).toEqual([]);
-    expect(deps(platform.stateless['us-east-1'] as never)).toEqual(
+    expect(deps(stackIn(platform.stateful, 'ap-southeast-1'))).toContain('Commerce-us-east-1-Stateful');
+    expect(deps(stackIn(platform.stateful, 'eu-central-1'))).toContain('Commerce-eu-west-1-Stateful');
+    expect(deps(stackIn(platform.stateful, 'us-east-1'))).toEqual([]);
+    expect(deps(stackIn(platform.stateless, 'us-east-1'))).toEqual(
       expect.arrayContaining(['Commerce-us-east-1-Stateful', 'Commerce-ap-southeast-1-Stateful']),
     );
-    expect(deps(platform.edge as never)).toEqual(topology.servingRegions.map((r) => `Commerce-${r}-Stateless`).sort());
+    expect(deps(platform.edge)).toEqual(topology.servingRegions.map((r) => `Commerce-${r}-Stateless`).sort());
   });
 });
 
@@ -117,18 +115,7 @@ describe('data placement', () => {
       DeletionProtection: true,
     });
     for (const secondary of secondaries) {
-      const t = template(`Commerce-${secondary}-Stateful`);
-      t.resourceCountIs('AWS::RDS::GlobalCluster', 0);
-      t.resourceCountIs('AWS::SecretsManager::Secret', 0);
-      const clusters = Object.values(resourcesOf(t, 'AWS::RDS::DBCluster'));
-      expect(clusters).toHaveLength(1);
-      const props = clusters[0]?.Properties ?? {};
-      expect(props.GlobalClusterIdentifier).toBe(identifier);
-      expect(props).not.toHaveProperty('MasterUsername');
-      expect(props).not.toHaveProperty('MasterUserPassword');
-      expect(props).not.toHaveProperty('DatabaseName');
-      expect(props).not.toHaveProperty('ReplicationSourceIdentifier');
-      expect(props).toMatchObject({ StorageEncrypted: true, DeletionProtection: true });
+      expectSecondaryMember(template(`Commerce-${secondary}-Stateful`), identifier);
     }
   });
 
@@ -178,14 +165,9 @@ describe('regional compute', () => {
       const api = fns.filter((f) =>
         String((f.Properties?.Environment as any)?.Variables?.POWERTOOLS_SERVICE_NAME).startsWith('api-'),
       );
-      expect(api.map((f) => (f.Properties as any).Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
-        'api-cart',
-        'api-health',
-        'api-likes',
-        'api-orders',
-        'api-products',
-        'api-profile',
-      ]);
+      expect(api.map((f) => (f.Properties as any).Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual(
+        API_FUNCTION_SERVICES,
+      );
       for (const fn of api) {
         expect((fn.Properties as any).Environment.Variables).toMatchObject({
           JURISDICTION: topology.jurisdictionOf(region).name,
@@ -336,13 +318,6 @@ describe('regional compute', () => {
     expect(clusterIngress.map((rule) => rule.Properties?.SourceSecurityGroupId)).toEqual([
       { 'Fn::GetAtt': [proxyGroup, 'GroupId'] },
     ]);
-    const stateful = template('Commerce-us-east-1-Stateful');
-    const statefulIngress = Object.values(resourcesOf(stateful, 'AWS::EC2::SecurityGroupIngress'))
-      .filter((rule) => JSON.stringify(rule.Properties?.GroupId).includes('StrongStoreClusterSecurityGroup'))
-      .map((rule) => JSON.stringify(rule.Properties?.SourceSecurityGroupId));
-    expect(statefulIngress).toEqual([expect.stringContaining('StrongStoreRotationSecurityGroup')]);
-    for (const group of Object.values(resourcesOf(stateful, 'AWS::EC2::SecurityGroup'))) {
-      expect(group.Properties?.SecurityGroupIngress ?? []).toEqual([]);
-    }
+    expectOnlyRotationReachesCluster(template('Commerce-us-east-1-Stateful'));
   });
 });

@@ -5,6 +5,7 @@ import { API_ROUTES, routeKeyOf } from '../../../lambda/shared/api-contract';
 import type { ApiEnvironment } from '../../../lambda/shared/environment';
 import { RegionalApi, type RegionalApiProps } from '../../../lib/api/regional-api';
 import { RegionalNetwork } from '../../../lib/network/regional-network';
+import { API_FUNCTION_SERVICES } from '../../support/api';
 import { acknowledgedRules, isolatedVpc, oneStack, zonesOf } from '../../support/one-stack';
 import { resourcesOf } from '../../support/templates';
 
@@ -71,14 +72,9 @@ describe('RegionalApi', () => {
 
   test('runs one arm64 Node.js 24 function per domain with tracing, in the isolated subnets behind one group', () => {
     // then
-    expect(domainFunctions.map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
-      'api-cart',
-      'api-health',
-      'api-likes',
-      'api-orders',
-      'api-products',
-      'api-profile',
-    ]);
+    expect(domainFunctions.map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual(
+      API_FUNCTION_SERVICES,
+    );
     const [groupId] = Object.keys(resourcesOf(template, 'AWS::EC2::SecurityGroup'));
     for (const fn of domainFunctions) {
       expect(fn).toMatchObject({

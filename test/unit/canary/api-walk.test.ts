@@ -1,33 +1,17 @@
-import { canaryConfigFrom, type FetchLike, parseTargets, WalkError, walkApi } from '../../../lambda/canary/api-walk';
+import { canaryConfigFrom, type FetchLike, parseTargets, walkApi } from '../../../lambda/canary/api-walk';
 import { CognitoTokenSource } from '../../../lambda/canary/cognito-token-source';
 import { handler } from '../../../lambda/canary/handler';
+import { CANARY_VARIABLES, failureOf, restoreCanaryEnvironmentAfterEach } from '../../support/canary-walk';
 
 // The canary's walk and configuration on their own: stand-in fetches, no platform. The walk
 // against the local platform is in test/integration/canary/api-walk.test.ts.
 
-async function failureOf(walk: Promise<unknown>): Promise<WalkError> {
-  const error = await walk.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WalkError);
-  return error as WalkError;
-}
-
 describe('the Synthetics handler', () => {
-  const variables = ['CANARY_TARGETS', 'CANARY_SKU', 'CANARY_SECRET_ARN', 'USER_POOL_ID', 'USER_POOL_CLIENT_ID'];
-  const saved = Object.fromEntries([...variables, 'USER_POOL_REGION'].map((name) => [name, process.env[name]]));
-  afterEach(() => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    jest.restoreAllMocks();
-  });
+  restoreCanaryEnvironmentAfterEach();
 
   test('a missing variable stops the run before any sign-in, naming it', async () => {
     const signIn = jest.spyOn(CognitoTokenSource.prototype, 'token');
-    for (const name of variables) delete process.env[name];
+    for (const name of CANARY_VARIABLES) delete process.env[name];
     await expect(handler()).rejects.toThrow('CANARY_TARGETS is not set');
     expect(signIn).not.toHaveBeenCalled();
   });

@@ -3,6 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { StrongStore } from '../../../lib/data/strong-store';
 import { acknowledgedRules, isolatedVpc, oneStack } from '../../support/one-stack';
+import { expectOnlyRotationReachesCluster, expectSecondaryMember } from '../../support/strong-store';
 import { resourcesOf } from '../../support/templates';
 
 const IDENTIFIER = 'commerce-eu-strong';
@@ -85,13 +86,7 @@ describe('StrongStore, primary', () => {
 
   test('the cluster accepts only the rotation function; no security group has inline ingress', () => {
     // then
-    const clusterIngress = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress'))
-      .filter((rule) => JSON.stringify(rule.Properties?.GroupId).includes('StrongStoreClusterSecurityGroup'))
-      .map((rule) => JSON.stringify(rule.Properties?.SourceSecurityGroupId));
-    expect(clusterIngress).toEqual([expect.stringContaining('StrongStoreRotationSecurityGroup')]);
-    for (const group of Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroup'))) {
-      expect(group.Properties?.SecurityGroupIngress ?? []).toEqual([]);
-    }
+    expectOnlyRotationReachesCluster(template);
   });
 
   test("acknowledges the monitoring role's AWS-managed policy and CDK's log-retention function", () => {
@@ -120,18 +115,9 @@ describe('StrongStore, secondary', () => {
 
   test('joins the global cluster by identifier, with no credentials, database name or secret of its own', () => {
     // then
-    template.resourceCountIs('AWS::RDS::GlobalCluster', 0);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
-    const clusters = Object.values(resourcesOf(template, 'AWS::RDS::DBCluster'));
-    expect(clusters).toHaveLength(1);
-    const props = clusters[0]?.Properties ?? {};
-    expect(props.GlobalClusterIdentifier).toBe(IDENTIFIER);
-    expect(props).not.toHaveProperty('MasterUsername');
-    expect(props).not.toHaveProperty('MasterUserPassword');
-    expect(props).not.toHaveProperty('DatabaseName');
-    expect(props).not.toHaveProperty('ReplicationSourceIdentifier');
-    expect(props).toMatchObject({ StorageEncrypted: true, DeletionProtection: true, KmsKeyId: keyArn });
-    expect(clusters[0]?.DeletionPolicy).toBe('Retain');
+    const cluster = expectSecondaryMember(template, IDENTIFIER);
+    expect(cluster.Properties).toMatchObject({ KmsKeyId: keyArn });
+    expect(cluster.DeletionPolicy).toBe('Retain');
   });
 });

@@ -5,16 +5,9 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import { resolveTopology, type Topology } from '../../../lib/config/topology';
 import { ApiDnsRecords } from '../../../lib/routing/api-dns-records';
 import { oneStack } from '../../support/one-stack';
-import { resourcesOf } from '../../support/templates';
-
-type RecordProps = {
-  Name: string;
-  Region?: string;
-  SetIdentifier?: string;
-  Failover?: string;
-  HealthCheckId?: unknown;
-  AliasTarget: { DNSName: unknown; HostedZoneId: unknown; EvaluateTargetHealth?: boolean };
-};
+import { DEFAULT_JURISDICTION_OF as JURISDICTION } from '../../support/platform';
+import { expectSharedHostnameFollowsFailover, recordSetsOf } from '../../support/route53';
+import { only, onlyWhere, resourcesOf } from '../../support/templates';
 
 /** One region's records, its API's custom domains and execute-api hosts standing in as given values. */
 function build(topology: Topology, region: string) {
@@ -41,20 +34,11 @@ function build(topology: Topology, region: string) {
     },
   });
   const template = Template.fromStack(stack);
-  const records = Object.values(resourcesOf(template, 'AWS::Route53::RecordSet')).map(
-    (r) => r.Properties as RecordProps,
-  );
+  const records = recordSetsOf(template);
   const checks = resourcesOf(template, 'AWS::Route53::HealthCheck');
-  const checkId = (prefix: string) => Object.keys(checks).find((id) => id.startsWith(prefix)) as string;
+  const checkId = (prefix: string) => only(checks, prefix)[0];
   return { stack, dns, template, records, checks, checkId };
 }
-
-const JURISDICTION: Record<string, string> = {
-  'us-east-1': 'global',
-  'ap-southeast-1': 'global',
-  'eu-west-1': 'eu',
-  'eu-central-1': 'eu',
-};
 
 describe('ApiDnsRecords, active-active', () => {
   const topology = resolveTopology({}, 'test');
@@ -160,10 +144,12 @@ describe('ApiDnsRecords, active-passive', () => {
       const standby = build(topology, secondary);
       // then
       const name = `${jurisdiction}.api.shop.example.com.`;
-      const [calculatedId, calculated] = Object.entries(first.checks).find(
-        ([, c]) => (c.Properties as any).HealthCheckConfig.Type === 'CALCULATED',
-      ) as [string, { Properties: any }];
-      expect(calculated.Properties.HealthCheckConfig).toMatchObject({
+      const [calculatedId, calculated] = onlyWhere(
+        first.checks,
+        'of type CALCULATED',
+        (_, check) => check.HealthCheckConfig.Type === 'CALCULATED',
+      );
+      expect(calculated.HealthCheckConfig).toMatchObject({
         Type: 'CALCULATED',
         HealthThreshold: 2,
         ChildHealthChecks: [{ Ref: first.checkId('DnsHealthCheck') }, { Ref: first.checkId('DnsWriterHealthCheck') }],
@@ -178,16 +164,7 @@ describe('ApiDnsRecords, active-passive', () => {
         ['SECONDARY', `${jurisdiction}-secondary`, { Ref: standby.checkId('DnsHealthCheck') }, undefined],
       ]);
       // The shared hostname follows the failover: the primary aliases it to the jurisdiction's name.
-      expect(first.records.filter((r) => r.Name === 'api.shop.example.com.')).toEqual([
-        expect.objectContaining({
-          Region: primary,
-          SetIdentifier: `${jurisdiction}-failover`,
-          AliasTarget: expect.objectContaining({
-            DNSName: `${jurisdiction}.api.shop.example.com`,
-            EvaluateTargetHealth: true,
-          }),
-        }),
-      ]);
+      expectSharedHostnameFollowsFailover(first.records, jurisdiction, primary);
       expect(standby.records.filter((r) => r.Name === 'api.shop.example.com.')).toEqual([]);
       // Writer records stay latency records in both models.
       expect(standby.records.filter((r) => r.Name.startsWith('writer.')).map((r) => r.Region)).toEqual([secondary]);

@@ -1,10 +1,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { allowRegionalLogs, restrictGrantsToAwsServices } from '../../../lib/security/key-policy';
+import { DENY_GRANTS_NOT_FOR_AWS_RESOURCES } from '../../support/key-policy';
 import { oneStack } from '../../support/one-stack';
+import { onlyOfType } from '../../support/templates';
 
 function statementsOf(template: Template): Record<string, unknown>[] {
-  const key = Object.values(template.findResources('AWS::KMS::Key'))[0] as { Properties: any };
+  const [, key] = onlyOfType(template, 'AWS::KMS::Key');
   return key.Properties.KeyPolicy.Statement;
 }
 
@@ -16,14 +18,7 @@ describe('key policy statements', () => {
     // when
     restrictGrantsToAwsServices(key);
     // then
-    expect(statementsOf(Template.fromStack(stack))).toContainEqual({
-      Sid: 'DenyGrantsNotForAwsResources',
-      Effect: 'Deny',
-      Principal: { AWS: '*' },
-      Action: 'kms:CreateGrant',
-      Resource: '*',
-      Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-    });
+    expect(statementsOf(Template.fromStack(stack))).toContainEqual(DENY_GRANTS_NOT_FOR_AWS_RESOURCES);
   });
 
   test("only this region's CloudWatch Logs may use the key, for log groups of this account and region", () => {
