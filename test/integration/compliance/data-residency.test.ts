@@ -9,7 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { DataResidencyChecks, type ResidencyScope, regionsIn } from '../../../lib/compliance/data-residency-checks';
-import { createApp } from '../../support/platform';
+import { createApp, stackIn, synthesisError } from '../../support/platform';
 
 const SCOPE: ResidencyScope = {
   euPinnedRegions: ['eu-west-1', 'eu-central-1'],
@@ -36,109 +36,155 @@ const table = (replicaRegion: string) => (stack: Stack) =>
     replicas: [{ region: replicaRegion }],
   });
 
-describe('DataResidency-ReplicatesOutsideEU', () => {
-  test('fires on an EU global table with a replica in the US', () => {
-    expect(findings('eu-west-1', table('us-east-1'))).toEqual([
-      ['DataResidency-ReplicatesOutsideEU', 'Probe/Table/Resource'],
-    ]);
-  });
-  test('stays quiet on replicas inside the EU', () => {
-    expect(findings('eu-west-1', table('eu-central-1'))).toEqual([]);
-  });
-  test('fires on a cluster outside the EU joining an EU global cluster, not on one inside', () => {
-    const member = (stack: Stack) =>
-      new rds.CfnDBCluster(stack, 'Member', { engine: 'aurora-postgresql', globalClusterIdentifier: 'shop-eu-strong' });
-    expect(findings('us-east-1', member)).toEqual([['DataResidency-ReplicatesOutsideEU', 'Probe/Member']]);
-    expect(findings('eu-central-1', member)).toEqual([]);
-  });
-});
+const member = (stack: Stack) =>
+  new rds.CfnDBCluster(stack, 'Member', { engine: 'aurora-postgresql', globalClusterIdentifier: 'shop-eu-strong' });
 
-describe('DataResidency-SendsOutsideEU', () => {
-  const subscription = (destinationRegion: string) => (stack: Stack) => {
-    const group = new logs.CfnLogGroup(stack, 'Logs', {});
-    new logs.CfnSubscriptionFilter(stack, 'Subscription', {
-      logGroupName: group.ref,
-      filterPattern: '',
-      destinationArn: `arn:aws:lambda:${destinationRegion}:123456789012:function:collector`,
-    });
-  };
-  test('fires on an EU log subscription delivering to the US', () => {
-    expect(findings('eu-west-1', subscription('us-east-1'))).toEqual([
-      ['DataResidency-SendsOutsideEU', 'Probe/Subscription'],
-    ]);
+const subscription = (destinationRegion: string) => (stack: Stack) => {
+  const group = new logs.CfnLogGroup(stack, 'Logs', {});
+  new logs.CfnSubscriptionFilter(stack, 'Subscription', {
+    logGroupName: group.ref,
+    filterPattern: '',
+    destinationArn: `arn:aws:lambda:${destinationRegion}:123456789012:function:collector`,
   });
-  test('stays quiet on a destination inside the EU', () => {
-    expect(findings('eu-west-1', subscription('eu-central-1'))).toEqual([]);
-  });
-});
+};
 
-describe('DataResidency-KeyOutsideEU', () => {
-  const bucket = (keyRegion: string) => (stack: Stack) =>
-    new s3.CfnBucket(stack, 'Bucket', {
-      bucketEncryption: {
-        serverSideEncryptionConfiguration: [
-          {
-            serverSideEncryptionByDefault: {
-              sseAlgorithm: 'aws:kms',
-              kmsMasterKeyId: `arn:aws:kms:${keyRegion}:123456789012:key/11111111-2222-3333-4444-555555555555`,
-            },
+const bucket = (keyRegion: string) => (stack: Stack) =>
+  new s3.CfnBucket(stack, 'Bucket', {
+    bucketEncryption: {
+      serverSideEncryptionConfiguration: [
+        {
+          serverSideEncryptionByDefault: {
+            sseAlgorithm: 'aws:kms',
+            kmsMasterKeyId: `arn:aws:kms:${keyRegion}:123456789012:key/11111111-2222-3333-4444-555555555555`,
           },
-        ],
-      },
-    });
-  test('fires on EU data encrypted with a key in the US', () => {
-    expect(findings('eu-west-1', bucket('us-east-1'))).toEqual([['DataResidency-KeyOutsideEU', 'Probe/Bucket']]);
+        },
+      ],
+    },
   });
-  test('stays quiet on a key inside the EU', () => {
-    expect(findings('eu-west-1', bucket('eu-west-1'))).toEqual([]);
-  });
-});
 
-describe('DataResidency-GrantOutsideEU', () => {
-  const policy = (tableRegion: string) => (stack: Stack) =>
-    new iam.CfnPolicy(stack, 'Policy', {
-      policyName: 'reader',
-      roles: ['reader'],
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'dynamodb:GetItem',
-            Resource: `arn:aws:dynamodb:${tableRegion}:123456789012:table/Shop-eu-eventual`,
-          },
-        ],
-      },
-    });
-  test('fires on a US policy granting access to an EU region', () => {
-    expect(findings('us-east-1', policy('eu-west-1'))).toEqual([['DataResidency-GrantOutsideEU', 'Probe/Policy']]);
+const policy = (tableRegion: string) => (stack: Stack) =>
+  new iam.CfnPolicy(stack, 'Policy', {
+    policyName: 'reader',
+    roles: ['reader'],
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: `arn:aws:dynamodb:${tableRegion}:123456789012:table/Shop-eu-eventual`,
+        },
+      ],
+    },
   });
-  test('stays quiet on a US policy for US resources', () => {
-    expect(findings('us-east-1', policy('us-east-1'))).toEqual([]);
-  });
-});
 
-describe('DataResidency-CloudFrontLogsOutsideEU', () => {
-  const distribution = (logBucket?: string) => (stack: Stack) =>
-    new cloudfront.CfnDistribution(stack, 'Cdn', {
-      distributionConfig: {
-        enabled: true,
-        defaultCacheBehavior: { targetOriginId: 'o', viewerProtocolPolicy: 'https-only' },
-        origins: [
-          { id: 'o', domainName: 'origin.example.com', customOriginConfig: { originProtocolPolicy: 'https-only' } },
-        ],
-        ...(logBucket ? { logging: { bucket: logBucket } } : {}),
-      },
-    });
-  test('fires on access logs delivered to a US bucket', () => {
-    expect(findings('us-east-1', distribution('logs.s3.us-east-1.amazonaws.com'))).toEqual([
-      ['DataResidency-CloudFrontLogsOutsideEU', 'Probe/Cdn'],
-    ]);
+const distribution = (logBucket?: string) => (stack: Stack) =>
+  new cloudfront.CfnDistribution(stack, 'Cdn', {
+    distributionConfig: {
+      enabled: true,
+      defaultCacheBehavior: { targetOriginId: 'o', viewerProtocolPolicy: 'https-only' },
+      origins: [
+        { id: 'o', domainName: 'origin.example.com', customOriginConfig: { originProtocolPolicy: 'https-only' } },
+      ],
+      ...(logBucket ? { logging: { bucket: logBucket } } : {}),
+    },
   });
-  test('stays quiet on logs in an EU bucket, or off', () => {
-    expect(findings('us-east-1', distribution('logs.s3.eu-west-1.amazonaws.com'))).toEqual([]);
-    expect(findings('us-east-1', distribution())).toEqual([]);
-  });
+
+// Each rule fires on what it guards against and stays quiet on the same thing kept in the EU.
+test.each<{ rule: string; what: string; region: string; build: (stack: Stack) => void; found: string[][] }>([
+  {
+    rule: 'ReplicatesOutsideEU',
+    what: 'fires on an EU global table with a replica in the US',
+    region: 'eu-west-1',
+    build: table('us-east-1'),
+    found: [['DataResidency-ReplicatesOutsideEU', 'Probe/Table/Resource']],
+  },
+  {
+    rule: 'ReplicatesOutsideEU',
+    what: 'stays quiet on replicas inside the EU',
+    region: 'eu-west-1',
+    build: table('eu-central-1'),
+    found: [],
+  },
+  {
+    rule: 'ReplicatesOutsideEU',
+    what: 'fires on a cluster outside the EU joining an EU global cluster',
+    region: 'us-east-1',
+    build: member,
+    found: [['DataResidency-ReplicatesOutsideEU', 'Probe/Member']],
+  },
+  {
+    rule: 'ReplicatesOutsideEU',
+    what: 'stays quiet on a cluster inside the EU joining it',
+    region: 'eu-central-1',
+    build: member,
+    found: [],
+  },
+  {
+    rule: 'SendsOutsideEU',
+    what: 'fires on an EU log subscription delivering to the US',
+    region: 'eu-west-1',
+    build: subscription('us-east-1'),
+    found: [['DataResidency-SendsOutsideEU', 'Probe/Subscription']],
+  },
+  {
+    rule: 'SendsOutsideEU',
+    what: 'stays quiet on a destination inside the EU',
+    region: 'eu-west-1',
+    build: subscription('eu-central-1'),
+    found: [],
+  },
+  {
+    rule: 'KeyOutsideEU',
+    what: 'fires on EU data encrypted with a key in the US',
+    region: 'eu-west-1',
+    build: bucket('us-east-1'),
+    found: [['DataResidency-KeyOutsideEU', 'Probe/Bucket']],
+  },
+  {
+    rule: 'KeyOutsideEU',
+    what: 'stays quiet on a key inside the EU',
+    region: 'eu-west-1',
+    build: bucket('eu-west-1'),
+    found: [],
+  },
+  {
+    rule: 'GrantOutsideEU',
+    what: 'fires on a US policy granting access to an EU region',
+    region: 'us-east-1',
+    build: policy('eu-west-1'),
+    found: [['DataResidency-GrantOutsideEU', 'Probe/Policy']],
+  },
+  {
+    rule: 'GrantOutsideEU',
+    what: 'stays quiet on a US policy for US resources',
+    region: 'us-east-1',
+    build: policy('us-east-1'),
+    found: [],
+  },
+  {
+    rule: 'CloudFrontLogsOutsideEU',
+    what: 'fires on access logs delivered to a US bucket',
+    region: 'us-east-1',
+    build: distribution('logs.s3.us-east-1.amazonaws.com'),
+    found: [['DataResidency-CloudFrontLogsOutsideEU', 'Probe/Cdn']],
+  },
+  {
+    rule: 'CloudFrontLogsOutsideEU',
+    what: 'stays quiet on logs in an EU bucket',
+    region: 'us-east-1',
+    build: distribution('logs.s3.eu-west-1.amazonaws.com'),
+    found: [],
+  },
+  {
+    rule: 'CloudFrontLogsOutsideEU',
+    what: 'stays quiet on logs that are off',
+    region: 'us-east-1',
+    build: distribution(),
+    found: [],
+  },
+])('DataResidency-$rule $what', ({ region, build, found }) => {
+  expect(findings(region, build)).toEqual(found);
 });
 
 describe('regions a value points at', () => {
@@ -157,19 +203,14 @@ describe('regions a value points at', () => {
 describe('in this app', () => {
   test('synthesis fails on a residency finding added to an EU stack, naming rule and construct', () => {
     const { app, platform } = createApp();
-    const stack = platform.stateless['eu-central-1'] as Stack;
+    const stack = stackIn(platform.stateless, 'eu-central-1');
     const group = new logs.CfnLogGroup(stack, 'ExportedLogs', {});
     new logs.CfnSubscriptionFilter(stack, 'ExportToUs', {
       logGroupName: group.ref,
       filterPattern: '',
       destinationArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/central-logs',
     });
-    let message = '';
-    try {
-      app.synth();
-    } catch (error) {
-      message = (error as Error).message;
-    }
+    const message = synthesisError(app);
     expect(message).toContain('Commerce-eu-central-1-Stateless/ExportToUs');
     expect(message).toContain('DataResidency-SendsOutsideEU');
   });

@@ -107,23 +107,20 @@ describe('health report', () => {
   const down = { status: 'unavailable' as const, latencyMs: 1000 };
   const now = new Date('2026-11-26T10:00:00Z');
 
-  test('a primary whose cluster is not the writer is read-only', () => {
+  test.each([
+    ['a primary whose cluster is not the writer is read-only', context, 'read-only'],
+    [
+      'a secondary region reading its replica is read-write: its strong writes go to the primary',
+      { ...context, region: 'eu-central-1' },
+      'read-write',
+    ],
+  ])('%s', (_, regionContext, mode) => {
     const { report } = healthReport(
-      context,
+      regionContext,
       { eventualStore: ok, cache: ok, strongStore: { ...ok, writable: false } },
       now,
     );
-    expect(report.mode).toBe('read-only');
-  });
-
-  test('a secondary region reading its replica is read-write: its strong writes go to the primary', () => {
-    const secondary = { ...context, region: 'eu-central-1' };
-    const { report } = healthReport(
-      secondary,
-      { eventualStore: ok, cache: ok, strongStore: { ...ok, writable: false } },
-      now,
-    );
-    expect(report.mode).toBe('read-write');
+    expect(report.mode).toBe(mode);
   });
 
   test('only an unreachable DynamoDB replica takes the region out of service (503)', () => {

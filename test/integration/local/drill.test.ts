@@ -27,6 +27,15 @@ const CONVERGE_TIMEOUT_MS = 20_000;
 /** A busy machine starts the platform slowly too: the wall cap leaves room for that. */
 const HEALTH_AND_TIMEOUTS = { ...HEALTH, convergeTimeoutMs: CONVERGE_TIMEOUT_MS, maxWallMs: 100_000 };
 
+/** A drill of `region` under `model`, with this file's down time, rate, health checks and timeouts. */
+function drillOptions(
+  region: string,
+  model: RegionDrillOptions['model'],
+  clientsPerContinent: number,
+): RegionDrillOptions {
+  return { region, model, downMs: DOWN_MS, clientsPerContinent, rate: RATE, ...HEALTH_AND_TIMEOUTS };
+}
+
 /** The figures on the test output (jest keeps stdout; console may be buffered or silenced). */
 function show(title: string, result: RegionDrillResult): void {
   process.stdout.write(`\n${title}\n${formatDrillTable(result)}\n${JSON.stringify(result)}\n`);
@@ -87,14 +96,7 @@ function checkDrill(result: RegionDrillResult, options: RegionDrillOptions, cont
 }
 
 test('active-active: a secondary down; its clients move within the health-check bound, strong writes go on, nothing lost', async () => {
-  const options: RegionDrillOptions = {
-    region: 'eu-central-1',
-    model: 'active-active',
-    downMs: DOWN_MS,
-    clientsPerContinent: 4,
-    rate: RATE,
-    ...HEALTH_AND_TIMEOUTS,
-  };
+  const options = drillOptions('eu-central-1', 'active-active', 4);
   const result = await runRegionDrill(options);
   show('active-active, eu-central-1 down', result);
   // EU users in Frankfurt and in Singapore were on it; in the Americas they were on Ireland.
@@ -106,14 +108,7 @@ test('active-active: a secondary down; its clients move within the health-check 
 }, 120_000);
 
 test('active-passive: the primary down; every continent fails over to the standby, nothing lost', async () => {
-  const options: RegionDrillOptions = {
-    region: 'eu-west-1',
-    model: 'active-passive',
-    downMs: DOWN_MS,
-    clientsPerContinent: 2,
-    rate: RATE,
-    ...HEALTH_AND_TIMEOUTS,
-  };
+  const options = drillOptions('eu-west-1', 'active-passive', 2);
   const result = await runRegionDrill(options);
   show('active-passive, eu-west-1 down', result);
   checkDrill(result, options, ['Americas', 'Europe', 'Asia']);

@@ -82,7 +82,8 @@ function quotedRepoPaths(code: string): string[] {
   if (/[*?<>\s#:$[\]]/.test(code)) return [];
   const braces = /\{([^{}]*)\}/.exec(code);
   if (!braces) return /[{}]/.test(code) ? [] : [code];
-  const [whole, inner] = braces as unknown as [string, string];
+  const [whole, inner] = braces;
+  if (inner === undefined) throw new Error(`no alternatives inside ${whole}`);
   return inner.split(',').flatMap((choice) => quotedRepoPaths(code.replace(whole, choice)));
 }
 
@@ -98,9 +99,8 @@ function checkMarkdown(file: string, repo: RepoView): DocProblem[] {
   proseLines(repo.read(file)).forEach((line, index) => {
     const at = (problem: string) => problems.push({ file, line: index + 1, problem });
     const withoutCode = line.replace(/`[^`]*`/g, '``');
-    for (const match of withoutCode.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
-      const href = match[1] as string;
-      if (/^(https?:|mailto:)/i.test(href)) continue;
+    for (const [, href] of withoutCode.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
+      if (href === undefined || /^(https?:|mailto:)/i.test(href)) continue;
       const [target = '', anchor] = href.split('#');
       const resolved = target === '' ? file : path.posix.normalize(path.posix.join(folder, decodeURI(target)));
       if (resolved.startsWith('..')) {
@@ -111,8 +111,8 @@ function checkMarkdown(file: string, repo: RepoView): DocProblem[] {
         at(`link ${href}: ${resolved} has no heading with anchor #${anchor}`);
       }
     }
-    for (const match of line.matchAll(/`([^`]+)`/g)) {
-      for (const repoPath of quotedRepoPaths(match[1] as string)) {
+    for (const [, code] of line.matchAll(/`([^`]+)`/g)) {
+      for (const repoPath of quotedRepoPaths(code ?? '')) {
         if (!repo.exists(repoPath.replace(/\/$/, ''))) at(`path \`${repoPath}\` does not exist`);
       }
     }
@@ -204,39 +204,35 @@ describe('the documentation checker, on planted Markdown', () => {
     ]);
   });
 
-  test('a backticked repository path that does not exist is reported; one that exists is not', () => {
-    // given
-    const readme = 'The API is `lib/api/regional-api.ts`, its folder `lib/api/`; the rules are in `lib/nope.ts`.';
-    // when
-    const problems = checkMarkdown('README.md', repo(readme));
+  test.each([
+    [
+      'a backticked repository path that does not exist is reported; one that exists is not',
+      ['The API is `lib/api/regional-api.ts`, its folder `lib/api/`; the rules are in `lib/nope.ts`.'],
+      ['path `lib/nope.ts` does not exist'],
+    ],
+    [
+      '{a,b} alternatives are each checked; globs, placeholders and commands are not paths',
+      [
+        '`lib/api/{regional-api,writer-api}.ts`',
+        '`lambda/<domain>/handler.ts`, `local/drill*`, `npx tsx scripts/nope.ts`, `docs/x.md#anchor`',
+      ],
+      ['path `lib/api/writer-api.ts` does not exist'],
+    ],
+    [
+      'web and mail links, and anything inside code, are not followed',
+      [
+        '[AWS](https://aws.amazon.com/) [mail](mailto:oncall@example.com) `[not a link](nowhere.md)`',
+        '```sh',
+        'cat lib/nope.ts  # [nor this](nowhere.md) `lib/nope.ts`',
+        '```',
+      ],
+      [],
+    ],
+  ])('%s', (_, readmeLines, expected) => {
+    // given a README of these lines; when it is checked
+    const problems = checkMarkdown('README.md', repo(readmeLines.join('\n')));
     // then
-    expect(problems.map((p) => p.problem)).toEqual(['path `lib/nope.ts` does not exist']);
-  });
-
-  test('{a,b} alternatives are each checked; globs, placeholders and commands are not paths', () => {
-    // given
-    const readme = [
-      '`lib/api/{regional-api,writer-api}.ts`',
-      '`lambda/<domain>/handler.ts`, `local/drill*`, `npx tsx scripts/nope.ts`, `docs/x.md#anchor`',
-    ].join('\n');
-    // when
-    const problems = checkMarkdown('README.md', repo(readme));
-    // then
-    expect(problems.map((p) => p.problem)).toEqual(['path `lib/api/writer-api.ts` does not exist']);
-  });
-
-  test('web and mail links, and anything inside code, are not followed', () => {
-    // given
-    const readme = [
-      '[AWS](https://aws.amazon.com/) [mail](mailto:oncall@example.com) `[not a link](nowhere.md)`',
-      '```sh',
-      'cat lib/nope.ts  # [nor this](nowhere.md) `lib/nope.ts`',
-      '```',
-    ].join('\n');
-    // when
-    const problems = checkMarkdown('README.md', repo(readme));
-    // then
-    expect(problems).toEqual([]);
+    expect(problems.map((p) => p.problem)).toEqual(expected);
   });
 
   test('headings get GitHub anchors, repeats numbered', () => {
