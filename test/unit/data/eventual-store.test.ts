@@ -17,6 +17,7 @@ function build(props: Partial<EventualStoreProps> = {}) {
     ...props,
   });
   const template = Template.fromStack(stack);
+  template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
   const [, table] = onlyOfType(template, 'AWS::DynamoDB::GlobalTable');
   return { keyId: stack.getLogicalId(dataKey.node.defaultChild as kms.CfnKey), table };
 }

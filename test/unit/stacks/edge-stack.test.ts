@@ -70,6 +70,7 @@ describe('EdgeStack', () => {
   });
 
   test('a CLOUDFRONT-scope web ACL with AWS managed rule groups and a per-IP rate rule protects the distribution', () => {
+    edge.resourceCountIs('AWS::WAFv2::WebACL', 1);
     const [aclId, acl] = onlyOfType(edge, 'AWS::WAFv2::WebACL');
     expect(acl.Properties.Scope).toBe('CLOUDFRONT');
     const rules = acl.Properties.Rules as any[];
@@ -103,6 +104,7 @@ describe('EdgeStack', () => {
   });
 
   test('the distribution runs the residency router on every API request, as a JavaScript 2.0 viewer-request function', () => {
+    edge.resourceCountIs('AWS::CloudFront::Function', 1);
     const [functionId, fn] = onlyOfType(edge, 'AWS::CloudFront::Function');
     expect(fn.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
     expect(fn.Properties.FunctionCode).toContain('eu.api.shop.example.com');
