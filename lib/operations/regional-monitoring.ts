@@ -266,20 +266,18 @@ function regionalMetrics(props: RegionalMonitoringProps) {
       }),
     ]),
   );
+  const perMinute = (namespace: string, metricName: string, dimensionsMap: Record<string, string>) =>
+    ({ namespace, metricName, dimensionsMap, period: minute }) satisfies cloudwatch.MetricProps;
   const auroraLag = new cloudwatch.Metric({
-    namespace: 'AWS/RDS',
-    metricName: 'AuroraGlobalDBReplicationLag',
-    dimensionsMap: { DBClusterIdentifier: props.strongStoreClusterIdentifier },
+    ...perMinute('AWS/RDS', 'AuroraGlobalDBReplicationLag', {
+      DBClusterIdentifier: props.strongStoreClusterIdentifier,
+    }),
     statistic: 'Maximum',
-    period: minute,
     label: 'Aurora global lag (ms)',
   });
   const cacheThrottled = new cloudwatch.Metric({
-    namespace: 'AWS/ElastiCache',
-    metricName: 'ThrottledCmds',
-    dimensionsMap: { clusterId: props.cacheName },
+    ...perMinute('AWS/ElastiCache', 'ThrottledCmds', { clusterId: props.cacheName }),
     statistic: 'Sum',
-    period: minute,
     label: 'throttled commands',
   });
   const proxyMetric = (metricName: string) =>
