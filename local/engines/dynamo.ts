@@ -1,3 +1,4 @@
+import type * as http from 'node:http';
 import type * as net from 'node:net';
 import dynalite from 'dynalite';
 import { LOOPBACK, once, STARTUP_TIMEOUT_MS, STOP_TIMEOUT_MS, withTimeout } from './server-process';
@@ -24,6 +25,7 @@ export async function startDynamo(): Promise<DynamoEngine> {
     'dynalite listen',
   );
   server.unref();
+  const connections = closeConnectionsWhenIdle(server);
   const { port } = server.address() as net.AddressInfo;
   return {
     endpoint: `http://${LOOPBACK}:${port}`,
@@ -31,11 +33,40 @@ export async function startDynamo(): Promise<DynamoEngine> {
       withTimeout(
         new Promise<void>((resolve, reject) => {
           server.close((error) => (error ? reject(error) : resolve()));
-          server.closeAllConnections(); // keep-alive sockets of SDK clients
+          server.closeIdleConnections();
+          // A request already taken keeps its socket until it is answered: dynalite would
+          // otherwise go on reading its closed database after the close and throw outside
+          // any request ("Database is closed").
+          connections.closeWhenIdle();
         }),
         STOP_TIMEOUT_MS,
         'dynalite close',
       ),
     ),
+  };
+}
+
+/**
+ * Closes the server's connections once no request is being answered: at once if none is,
+ * else the moment the last one is (checked synchronously, so no request slips in between).
+ */
+function closeConnectionsWhenIdle(server: http.Server): { closeWhenIdle(): void } {
+  let active = 0;
+  let closing = false;
+  const closeIfIdle = () => {
+    if (closing && active === 0) server.closeAllConnections();
+  };
+  server.on('request', (_request, response: http.ServerResponse) => {
+    active += 1;
+    response.once('close', () => {
+      active -= 1;
+      closeIfIdle();
+    });
+  });
+  return {
+    closeWhenIdle: () => {
+      closing = true;
+      closeIfIdle();
+    },
   };
 }
