@@ -29,6 +29,43 @@ export type PowertoolsEnvironment = {
   readonly POWERTOOLS_METRICS_NAMESPACE: string;
 };
 
+/** How the orders function takes payments; set on that function alone. */
+export type OrdersEnvironment = {
+  /**
+   * `unconfigured`: every order is refused (503), nothing charged; `recording`: the
+   * stand-in that approves everything and moves no money (demos); `stripe`: captures go
+   * through the payments function, the only one that reaches the internet.
+   */
+  readonly PAYMENT_PROCESSOR: 'unconfigured' | 'recording' | 'stripe';
+  /** With `stripe`: the payments function the orders function invokes. */
+  readonly PAYMENTS_FUNCTION?: string;
+};
+
+/** What the payments function (outside the VPC, with `stripe`) is told. */
+export type PaymentsEnvironment = {
+  /** The secret holding the processor's `{ "apiKey": "sk_..." }`, created before the deploy. */
+  readonly PAYMENTS_SECRET_NAME: string;
+  /** The processor's API; only tests point it elsewhere. @default https://api.stripe.com */
+  readonly STRIPE_API_BASE?: string;
+};
+
+/** What the schema migration function (deploy time, in the VPC) is told. */
+export type MigrationsEnvironment = {
+  /** The cluster's master secret: `{ "host", "port", "username", "password", "dbname" }`. */
+  readonly DB_SECRET_ARN: string;
+  /** Trust RDS's certificate authority (Lambda's Node.js runtimes load it only when asked). */
+  readonly NODE_EXTRA_CA_CERTS: string;
+};
+
+/** What the canary identity function (enrolment at deploy, password rotation) is told. */
+export type CanaryIdentityEnvironment = {
+  readonly USER_POOL_ID: string;
+  readonly USER_POOL_CLIENT_ID: string;
+  /** The canary user's sign-in name (an e-mail address of the shop's domain). */
+  readonly CANARY_USERNAME: string;
+  readonly CANARY_SECRET_ARN: string;
+};
+
 /** What the token authorizer is told. */
 export type AuthorizerEnvironment = {
   readonly USER_POOL_ID: string;
@@ -66,8 +103,6 @@ export type LocalEnvironment = {
   readonly DB_PASSWORD?: string;
   /** `false`: no TLS to a local PostgreSQL. */
   readonly DB_TLS?: 'false';
-  /** `recording`: the stand-in processor that approves everything and moves no money. */
-  readonly PAYMENT_PROCESSOR?: 'recording';
 };
 
 /** Set by the Lambda runtime itself. */
@@ -77,6 +112,10 @@ export type RuntimeEnvironment = {
 
 export type VariableName = keyof (ApiEnvironment &
   PowertoolsEnvironment &
+  OrdersEnvironment &
+  PaymentsEnvironment &
+  MigrationsEnvironment &
+  CanaryIdentityEnvironment &
   AuthorizerEnvironment &
   CanaryEnvironment &
   LocalEnvironment &
