@@ -49,21 +49,36 @@ export type PaymentsEnvironment = {
   readonly STRIPE_API_BASE?: string;
 };
 
-/** What the schema migration function (deploy time, in the VPC) is told. */
+/** What the schema migration function (deploy time, in the VPC, one per region) is told. */
 export type MigrationsEnvironment = {
-  /** The cluster's master secret: `{ "host", "port", "username", "password", "dbname" }`. */
-  readonly DB_SECRET_ARN: string;
+  /** The region's cluster (writer) endpoint. */
+  readonly DB_CLUSTER_ENDPOINT: string;
+  /**
+   * Primary region only: the cluster's master secret. Elsewhere the function signs in as
+   * the migration role with an IAM token.
+   */
+  readonly DB_SECRET_ARN?: string;
   /** Trust RDS's certificate authority (Lambda's Node.js runtimes load it only when asked). */
   readonly NODE_EXTRA_CA_CERTS: string;
 };
 
 /** What the canary identity function (enrolment at deploy, password rotation) is told. */
 export type CanaryIdentityEnvironment = {
+  /** The jurisdiction's user pool, in its primary region (`USER_POOL_REGION`). */
   readonly USER_POOL_ID: string;
+  /** The app client the canaries sign in with (ALLOW_ADMIN_USER_PASSWORD_AUTH). */
   readonly USER_POOL_CLIENT_ID: string;
+  readonly USER_POOL_REGION: string;
   /** The canary user's sign-in name (an e-mail address of the shop's domain). */
   readonly CANARY_USERNAME: string;
+  /** The secret of this region holding `{ "username", "password", "totpSecret" }`. */
   readonly CANARY_SECRET_ARN: string;
+  /** The jurisdiction's DynamoDB global table, where the canary product is created if missing. */
+  readonly EVENTUAL_TABLE: string;
+  /** The canary product's SKU. */
+  readonly CANARY_SKU: string;
+  /** The canary product's currency (ISO 4217), e.g. `EUR`. */
+  readonly CANARY_CURRENCY: string;
 };
 
 /** What the token authorizer is told. */

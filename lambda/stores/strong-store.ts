@@ -3,11 +3,12 @@ import { Signer } from '@aws-sdk/rds-signer';
 import { Pool, type PoolClient } from 'pg';
 import type { OrderRequest } from '../domain/input';
 import { canonicalOrderRequest, type InventoryRow, type PricedLine, planOrder } from '../domain/order-plan';
+import { applyMigrations, type MigrationReport } from '../migrations/ledger';
+import { MIGRATION_ROLE, MIGRATIONS } from '../migrations/migrations';
 import type { CardProcessor } from '../payments/card-processor';
 import { StrongStoreBusyError, StrongStoreUnavailableError } from '../shared/api-error';
 import { trackConnection } from '../shared/connections';
 import { type FunctionEnvironment, optionalEnv, requiredEnv } from '../shared/environment';
-import { STRONG_STORE_SCHEMA } from './strong-schema';
 
 export interface StrongStoreConnection {
   readonly host: string;
@@ -121,8 +122,14 @@ export class StrongStore {
     this.untrack = trackConnection(() => this.close());
   }
 
-  async migrate(): Promise<void> {
-    await this.guard(() => this.pool.query(STRONG_STORE_SCHEMA));
+  /** Applies the schema's pending migrations (the deploy's own step; here for local use and tests). */
+  async migrate(): Promise<MigrationReport> {
+    const client = await this.guard(() => this.pool.connect());
+    try {
+      return await applyMigrations(client, MIGRATIONS, { ownerRole: MIGRATION_ROLE });
+    } finally {
+      client.release();
+    }
   }
 
   /** A real round trip; `writable` is false on a replica (a secondary region's cluster). */

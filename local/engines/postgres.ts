@@ -158,6 +158,22 @@ async function postgresAnswers(port: number, user: string, password: string): Pr
   }
 }
 
+/**
+ * Roles every Aurora PostgreSQL cluster has, which the schema's migrations use: `rds_iam`
+ * marks a role that signs in with IAM tokens only
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.DBAccounts.html),
+ * and `rds_superuser`, the master user's role, may grant it
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Appendix.PostgreSQL.CommonDBATasks.Roles.html).
+ * Locally `rds_iam` changes no sign-in; it exists so that the migrations run here as on Aurora.
+ */
+const AURORA_ROLES = `DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') THEN CREATE ROLE rds_iam NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_superuser') THEN
+    CREATE ROLE rds_superuser NOLOGIN CREATEROLE CREATEDB;
+    GRANT rds_iam TO rds_superuser WITH ADMIN OPTION, INHERIT FALSE, SET FALSE;
+  END IF;
+END $$`;
+
 class LocalPostgres implements PostgresEngine {
   readonly host = LOOPBACK;
   readonly user = 'postgres';
@@ -183,6 +199,7 @@ class LocalPostgres implements PostgresEngine {
     );
     this.port = port;
     this.server = server;
+    await this.query(AURORA_ROLES);
   }
 
   async start(): Promise<void> {
@@ -215,6 +232,11 @@ class LocalPostgres implements PostgresEngine {
 
   async createDatabase(name: string): Promise<string> {
     if (!this.server?.running) throw new Error('PostgreSQL is stopped; start() it before createDatabase()');
+    await this.query(`CREATE DATABASE ${escapeIdentifier(name)}`);
+    return name;
+  }
+
+  private async query(sql: string): Promise<void> {
     const client = new Client({
       host: this.host,
       port: this.port,
@@ -226,11 +248,10 @@ class LocalPostgres implements PostgresEngine {
     client.on('error', () => undefined);
     await client.connect();
     try {
-      await client.query(`CREATE DATABASE ${escapeIdentifier(name)}`);
+      await client.query(sql);
     } finally {
       await client.end();
     }
-    return name;
   }
 
   private launch(port: number): ServerProcess {
