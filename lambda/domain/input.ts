@@ -12,6 +12,8 @@ export const MAX_LINE_QUANTITY = 99;
 export const MAX_ORDER_LINES = 50;
 /** Idempotency keys clients may send: opaque, short, printable. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+/** A card processor's reference to a payment method (Stripe: `pm_...`), never card data. */
+export const PAYMENT_METHOD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_]{0,254}$/;
 /** The largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -42,6 +44,8 @@ export type CartAdd = z.infer<typeof cartAddSchema>;
 
 export const orderRequestSchema = z.strictObject({
   lines: z.array(z.strictObject({ sku, quantity: lineQuantity })).check(z.minLength(1), z.maxLength(MAX_ORDER_LINES)),
+  /** Required when the deployment's processor takes real money (`PAYMENT_PROCESSOR=stripe`). */
+  paymentMethod: z.optional(z.string().check(z.regex(PAYMENT_METHOD_PATTERN))),
 });
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
 

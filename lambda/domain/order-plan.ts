@@ -64,10 +64,14 @@ export function planOrder(request: OrderRequest, inventory: readonly InventoryRo
 /**
  * The canonical form of a request body under an idempotency key: the same order sent
  * twice hashes the same whatever the key order or line order, a different one does not.
+ * The payment method is part of the order: a retry naming another card is another request
+ * (422), never a replay telling the client that card paid. An order without one hashes as
+ * it always did, so keys stored before the field existed still replay.
  */
 export function canonicalOrderRequest(request: OrderRequest): string {
   const lines = [...request.lines]
     .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
     .map((line) => [line.sku, line.quantity]);
-  return JSON.stringify(lines);
+  if (request.paymentMethod === undefined) return JSON.stringify(lines);
+  return JSON.stringify({ lines, paymentMethod: request.paymentMethod });
 }

@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { invalidateProduct } from '../cache/best-effort';
 import type { ProductCache } from '../cache/product-cache';
 import { checkOrderRequest, IDEMPOTENCY_KEY_PATTERN } from '../domain/input';
-import { type CardProcessor, PaymentUnavailableError } from '../payments/card-processor';
+import { type CardProcessor, PaymentUnavailableError, withPaymentMethod } from '../payments/card-processor';
 import { ApiError, STRONG_STORE_RETRY_AFTER_SECONDS } from '../shared/api-error';
 import { json } from '../shared/http';
 import { type DomainHandler, domainHandler } from '../shared/instrumented';
@@ -46,10 +46,19 @@ export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
           );
         }
         const request = valid(checkOrderRequest(jsonBody(event)));
+        // Checked before the key is claimed: the key stays unspent and nothing is reserved.
+        if (deps.payments.requiresPaymentMethod && request.paymentMethod === undefined) {
+          throw new ApiError(
+            400,
+            'INVALID_INPUT',
+            'paymentMethod is required: the payment method your card was saved as (e.g. pm_...)',
+            { field: 'paymentMethod' },
+          );
+        }
         const outcome = await deps.strong
           .placeOrder(
             { userId, idempotencyKey, request, region: deps.context.region, now: clock() },
-            deps.payments,
+            withPaymentMethod(deps.payments, request.paymentMethod),
             (capture) => {
               log.error('payment outcome unknown: the order commit could not be confirmed', capture);
               metrics.addMetric('PaymentOutcomeUnknown', MetricUnit.Count, 1);

@@ -8,6 +8,11 @@ export interface CaptureRequest {
   readonly orderId: string;
   readonly amountCents: number;
   readonly currency: string;
+  /**
+   * The processor's reference to the card the customer chose (Stripe: a `pm_...` id), from
+   * the order request. Processors that take real money require it (`requiresPaymentMethod`).
+   */
+  readonly paymentMethod?: string;
 }
 
 export type CaptureResult =
@@ -20,9 +25,27 @@ export type CaptureResult =
  * commit is voided. A deployment plugs in its processor's SDK here.
  */
 export interface CardProcessor {
+  /**
+   * True when a capture cannot be made without the order's `paymentMethod`: the orders API
+   * then refuses an order without one (400) before it claims the key or reserves anything.
+   */
+  readonly requiresPaymentMethod?: boolean;
   capture(request: CaptureRequest): Promise<CaptureResult>;
   /** Gives the money of a capture back; called when the order's transaction failed. */
   void(captureId: string): Promise<void>;
+}
+
+/**
+ * The processor an order's transaction calls: `processor`, with the order request's payment
+ * method added to its capture (the store builds the capture request from the priced order).
+ */
+export function withPaymentMethod(processor: CardProcessor, paymentMethod: string | undefined): CardProcessor {
+  if (paymentMethod === undefined) return processor;
+  return {
+    requiresPaymentMethod: processor.requiresPaymentMethod,
+    capture: (request) => processor.capture({ ...request, paymentMethod }),
+    void: (captureId) => processor.void(captureId),
+  };
 }
 
 /** The processor could not be reached or is not configured: nothing was charged. */
