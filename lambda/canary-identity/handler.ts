@@ -1,0 +1,35 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { regionOfArn } from '../canary/cognito-token-source';
+import type { FunctionEnvironment } from '../shared/environment';
+import { type CanaryIdentityResult, configFromEnvironment, handleEvent } from './dispatch';
+import type { CanaryIdentityDependencies } from './identity';
+
+/*
+ * The canary identity function: enrols the region's canary user at deploy (CDK trigger)
+ * and rotates its password (Secrets Manager). The logic is in the modules next to this one;
+ * here only the clients: Cognito in the pool's region (the jurisdiction's primary region),
+ * Secrets Manager and DynamoDB in this one. What it returns is logged by the trigger's
+ * provider: outcomes only, no secret.
+ */
+
+let dependencies: CanaryIdentityDependencies | undefined;
+
+function fromEnvironment(env: FunctionEnvironment): CanaryIdentityDependencies {
+  const config = configFromEnvironment(env);
+  return {
+    config,
+    clients: {
+      cognito: new CognitoIdentityProviderClient({ region: config.userPoolRegion, maxAttempts: 5 }),
+      secrets: new SecretsManagerClient({ region: regionOfArn(config.secretArn), maxAttempts: 5 }),
+      dynamodb: new DynamoDBClient({ maxAttempts: 5 }),
+    },
+    log: (message, fields) => console.info(JSON.stringify({ message, ...fields })),
+  };
+}
+
+export async function handler(event: unknown): Promise<CanaryIdentityResult> {
+  dependencies ??= fromEnvironment(process.env as FunctionEnvironment);
+  return handleEvent(dependencies, event);
+}
