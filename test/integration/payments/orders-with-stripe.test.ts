@@ -1,0 +1,163 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createOrdersApi } from '../../../lambda/orders/orders-api';
+import { StripeCardProcessor } from '../../../lambda/payments/stripe-card-processor';
+import { matchRoute } from '../../../lambda/shared/api-contract';
+import type { DomainHandler } from '../../../lambda/shared/instrumented';
+import { StrongStore } from '../../../lambda/stores/strong-store';
+import { apiGatewayEvent, lambdaContext } from '../../../local/api-gateway-event';
+import { type PostgresEngine, startPostgres } from '../../../local/engines';
+import { LocalStripeServer, type StripeFault } from '../../../local/stripe-server';
+
+// The orders API on real PostgreSQL, capturing through the Stripe adapter over HTTP
+// against the local Stripe server: exactly one payment per order, none kept when an
+// order fails.
+const JURISDICTION = 'global';
+const TIMEOUT_MS = 1000;
+const HANG_MS = 1500;
+let postgres: PostgresEngine;
+let strong: StrongStore;
+let stripe: LocalStripeServer;
+let orders: DomainHandler;
+
+interface Answer {
+  readonly status: number;
+  readonly body: any;
+}
+
+async function placeOrder(user: string, key: string, body: unknown): Promise<Answer> {
+  const match = matchRoute('POST', '/api/orders');
+  if (!match) throw new Error('no route POST /api/orders');
+  const event = apiGatewayEvent(
+    {
+      method: 'POST',
+      rawPath: '/api/orders',
+      rawQueryString: '',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    },
+    match,
+    { sub: user, iss: `local://${JURISDICTION}` },
+  );
+  const response = (await orders(event, lambdaContext('orders'))) as APIGatewayProxyStructuredResultV2;
+  return { status: response.statusCode ?? 200, body: response.body ? JSON.parse(response.body) : undefined };
+}
+
+const stockOf = async (sku: string) => (await strong.getInventory(sku))?.quantity;
+const paymentsOf = (user: string) => stripe.intents().filter((i) => i.metadata.customer_id === user);
+const kept = (user: string) => paymentsOf(user).filter((i) => i.status === 'succeeded' && !i.refunded);
+
+beforeAll(async () => {
+  [postgres, stripe] = await Promise.all([startPostgres(), LocalStripeServer.start()]);
+  strong = StrongStore.connect({
+    host: postgres.host,
+    port: postgres.port,
+    user: postgres.user,
+    password: postgres.password,
+    database: await postgres.createDatabase('commerce_stripe'),
+    tls: false,
+    maxConnections: 10,
+    connectTimeoutMs: 10_000,
+  });
+  await strong.migrate();
+  orders = createOrdersApi({
+    context: {
+      region: 'us-east-1',
+      jurisdiction: JURISDICTION,
+      primaryRegion: 'us-east-1',
+      directory: { byPrimaryRegion: {}, apiHosts: {}, localIssuers: true },
+    },
+    strong,
+    payments: new StripeCardProcessor({ apiKey: stripe.apiKey, baseUrl: stripe.baseUrl, timeoutMs: TIMEOUT_MS }),
+  });
+});
+
+afterAll(async () => {
+  await strong?.close();
+  await stripe?.close();
+  await postgres?.destroy();
+});
+
+test('the same Idempotency-Key 5 times concurrently and 5 times in sequence: one order, one payment kept', async () => {
+  await strong.putInventory({ sku: 'KETTLE', quantity: 10, priceCents: 4200, currency: 'USD' });
+  const body = { lines: [{ sku: 'KETTLE', quantity: 2 }], paymentMethod: 'pm_card_visa' };
+  const concurrent = await Promise.all(Array.from({ length: 5 }, () => placeOrder('buyer-once', 'checkout-1', body)));
+  const sequential: Answer[] = [];
+  for (let i = 0; i < 5; i++) sequential.push(await placeOrder('buyer-once', 'checkout-1', body));
+  const all = [...concurrent, ...sequential];
+  expect(all.map((a) => a.status)).toEqual(Array(10).fill(201));
+  for (const answer of all) expect(answer.body).toEqual(all[0]?.body);
+  expect(paymentsOf('buyer-once')).toEqual([
+    expect.objectContaining({
+      id: all[0]?.body.captureId,
+      amount: 8400,
+      currency: 'usd',
+      status: 'succeeded',
+      refunded: false,
+    }),
+  ]);
+  expect(await stockOf('KETTLE')).toBe(8);
+});
+
+test.each<[StripeFault, 'authorize' | 'capture']>([
+  ['error-before', 'authorize'],
+  ['error-after', 'capture'],
+  ['hang-after', 'capture'],
+])(
+  'Stripe %s on %s: 503, no payment kept, stock unchanged; the same key succeeds once Stripe is back',
+  async (fault, operation) => {
+    const user = `buyer-${fault}-${operation}`;
+    await strong.putInventory({ sku: 'TEAPOT', quantity: 5, priceCents: 1500, currency: 'USD' });
+    const body = { lines: [{ sku: 'TEAPOT', quantity: 1 }], paymentMethod: 'pm_card_visa' };
+    stripe.inject({ fault, operation, hangMs: HANG_MS });
+    const failed = await placeOrder(user, 'checkout-1', body);
+    expect(failed.status).toBe(503);
+    expect(failed.body.error.code).toBe('PAYMENT_UNAVAILABLE');
+    expect(kept(user)).toEqual([]);
+    expect(await stockOf('TEAPOT')).toBe(5);
+
+    const retried = await placeOrder(user, 'checkout-1', body);
+    expect(retried.status).toBe(201);
+    expect(kept(user).map((i) => i.id)).toEqual([retried.body.captureId]);
+    expect(await stockOf('TEAPOT')).toBe(4);
+  },
+);
+
+test('a declined card: 402 PAYMENT_DECLINED, stored for the key, no stock taken, no money taken', async () => {
+  await strong.putInventory({ sku: 'VASE', quantity: 3, priceCents: 900, currency: 'USD' });
+  const body = { lines: [{ sku: 'VASE', quantity: 1 }], paymentMethod: 'pm_card_chargeDeclined' };
+  const declined = await placeOrder('buyer-declined', 'checkout-1', body);
+  expect(declined.status).toBe(402);
+  expect(declined.body.error).toMatchObject({
+    code: 'PAYMENT_DECLINED',
+    message: expect.stringContaining('generic_decline'),
+  });
+  expect(await placeOrder('buyer-declined', 'checkout-1', body)).toEqual(declined);
+  expect(paymentsOf('buyer-declined').map((i) => i.status)).toEqual(['requires_payment_method']);
+  expect(await stockOf('VASE')).toBe(3);
+});
+
+test('an order without paymentMethod is refused 400 naming it, before Stripe is called or the key is spent', async () => {
+  await strong.putInventory({ sku: 'SPOON', quantity: 3, priceCents: 300, currency: 'USD' });
+  const refused = await placeOrder('buyer-no-card', 'checkout-1', { lines: [{ sku: 'SPOON', quantity: 1 }] });
+  expect(refused.status).toBe(400);
+  expect(refused.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'paymentMethod' });
+  expect(paymentsOf('buyer-no-card')).toEqual([]);
+  const paid = await placeOrder('buyer-no-card', 'checkout-1', {
+    lines: [{ sku: 'SPOON', quantity: 1 }],
+    paymentMethod: 'pm_card_visa',
+  });
+  expect(paid.status).toBe(201);
+  expect(kept('buyer-no-card')).toHaveLength(1);
+});
+
+test('the same key with another card is another request: 422, nothing charged again', async () => {
+  await strong.putInventory({ sku: 'FORK', quantity: 3, priceCents: 300, currency: 'USD' });
+  const lines = [{ sku: 'FORK', quantity: 1 }];
+  expect((await placeOrder('buyer-two-cards', 'checkout-1', { lines, paymentMethod: 'pm_card_visa' })).status).toBe(
+    201,
+  );
+  const other = await placeOrder('buyer-two-cards', 'checkout-1', { lines, paymentMethod: 'pm_card_mastercard' });
+  expect(other.status).toBe(422);
+  expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  expect(paymentsOf('buyer-two-cards')).toHaveLength(1);
+});
