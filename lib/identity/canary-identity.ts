@@ -1,0 +1,214 @@
+import * as path from 'node:path';
+import {
+  Annotations,
+  type CfnResource,
+  type CustomResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as triggers from 'aws-cdk-lib/triggers';
+import { Construct } from 'constructs';
+import type { CanaryIdentityEnvironment } from '../../lambda/shared/environment';
+import { NodeFunction } from '../functions/node-function';
+
+export interface CanaryIdentityProps {
+  /** The jurisdiction's pool (in its primary region), where the canary user lives. */
+  readonly userPool: cognito.IUserPool;
+  /** The app client the canaries sign in with; it must allow `ALLOW_ADMIN_USER_PASSWORD_AUTH`. */
+  readonly userPoolClient: cognito.IUserPoolClient;
+  /** The user's sign-in name, an e-mail address: `canary-<region>@<shop domain>`. */
+  readonly username: string;
+  /** The jurisdiction's table (this region's replica), where the canary product is created if missing. */
+  readonly productTable: dynamodb.ITableV2;
+  /** The canary product, e.g. `CANARY-1`. */
+  readonly productSku: string;
+  /**
+   * Currency of the canary product (price 0).
+   * @default 'USD'
+   */
+  readonly productCurrency?: string;
+  /**
+   * Encrypts the secret and the function's logs (the region's operations key).
+   * @default the AWS-managed Secrets Manager key; CloudWatch Logs' own encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * How often the password is rotated.
+   * @default Duration.days(30)
+   */
+  readonly rotationInterval?: Duration;
+}
+
+const ENTRY = path.join(__dirname, '..', '..', 'lambda', 'canary-identity', 'handler.ts');
+
+/** The Cognito actions of the enrolment and the rotation, all on the one pool. */
+export const CANARY_IDENTITY_COGNITO_ACTIONS = [
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminSetUserPassword',
+  'cognito-idp:AdminInitiateAuth',
+  'cognito-idp:AdminRespondToAuthChallenge',
+  'cognito-idp:AdminSetUserMFAPreference',
+] as const;
+
+/**
+ * A region's canary user, kept signed-in-able by the deploy: a secret for its credentials
+ * `{ "username", "password", "totpSecret" }` (the value is generated at deploy time, never
+ * in the template), a function that enrols the user in the jurisdiction's pool, and
+ * - a trigger that runs the enrolment during every deploy that changes the function, its
+ *   configuration or the secret (a new secret is always enrolled): it does nothing when the
+ *   stored credentials sign in, so re-running it is safe;
+ * - a rotation schedule with the same function: a new password every 30 days, the TOTP
+ *   authenticator kept.
+ * The function also creates the canary product in the jurisdiction's table when missing.
+ * See lambda/canary-identity/ and docs/operations.md#canary-user.
+ */
+export class CanaryIdentity extends Construct {
+  readonly secret: secretsmanager.Secret;
+  readonly function: NodeFunction;
+  readonly trigger: triggers.Trigger;
+  readonly rotation: secretsmanager.RotationSchedule;
+
+  constructor(scope: Construct, id: string, props: CanaryIdentityProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.secret = new secretsmanager.Secret(this, 'Credentials', {
+      description: `Canary user ${props.username}: {"username", "password", "totpSecret"}, set by the deploy and rotated (docs/operations.md#canary-user)`,
+      encryptionKey: props.encryptionKey,
+      // Everything in it is recreated by the next deploy's enrolment.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Outside the VPC: it calls Cognito in the jurisdiction's primary region, which no VPC
+    // endpoint of this region serves.
+    this.function = new NodeFunction(this, 'Function', {
+      entry: ENTRY,
+      description: `Enrols the canary user ${props.username} at deploy and rotates its password`,
+      memorySize: 256,
+      // A sign-in check may wait for the next TOTP step (30 s) once.
+      timeout: Duration.minutes(2),
+      logGroup,
+      environment: {
+        USER_POOL_ID: props.userPool.userPoolId,
+        USER_POOL_CLIENT_ID: props.userPoolClient.userPoolClientId,
+        USER_POOL_REGION: props.userPool.env.region,
+        CANARY_USERNAME: props.username,
+        CANARY_SECRET_ARN: this.secret.secretArn,
+        EVENTUAL_TABLE: props.productTable.tableName,
+        CANARY_SKU: props.productSku,
+        CANARY_CURRENCY: props.productCurrency ?? 'USD',
+      } satisfies CanaryIdentityEnvironment,
+    });
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [...CANARY_IDENTITY_COGNITO_ACTIONS],
+        resources: [props.userPool.userPoolArn],
+      }),
+    );
+    // The canary product's catalog entry only: one partition key.
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [props.productTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`PRODUCT#${props.productSku}`] } },
+      }),
+    );
+    props.productTable.encryptionKey?.grantEncryptDecrypt(this.function);
+
+    // Reading and writing the one secret comes with the rotation schedule.
+    this.rotation = this.secret.addRotationSchedule('Rotation', {
+      rotationLambda: this.function,
+      automaticallyAfter: props.rotationInterval ?? Duration.days(30),
+      // Not at creation: the first value is the enrolment's (the trigger), which runs first.
+      rotateImmediatelyOnUpdate: false,
+    });
+
+    this.trigger = new triggers.Trigger(this, 'Enrolment', {
+      handler: this.function,
+      invocationType: triggers.InvocationType.REQUEST_RESPONSE,
+      timeout: Duration.minutes(3),
+      // Runs on create and whenever the function's code or configuration changes (a new
+      // version) — its environment names the secret, the pool and the user, so a new secret
+      // or pool re-runs it too; they are also named on the trigger, to say so.
+      executeOnHandlerChange: true,
+      // The secret resource itself, not its subtree: the rotation schedule under it comes after.
+      executeAfter: [this.function, this.secret.node.defaultChild as secretsmanager.CfnSecret, logGroup],
+    });
+    const triggerResource = (this.trigger.node.defaultChild as CustomResource).node.defaultChild as CfnResource;
+    triggerResource.addPropertyOverride('SecretArn', this.secret.secretArn);
+    triggerResource.addPropertyOverride('UserPoolArn', props.userPool.userPoolArn);
+    triggerResource.addPropertyOverride('Username', props.username);
+    this.rotation.node.addDependency(this.trigger);
+
+    this.acknowledgeFindings(stack, props);
+  }
+
+  private acknowledgeFindings(stack: Stack, props: CanaryIdentityProps): void {
+    Annotations.of(this.function).acknowledgeWarning(
+      '@aws-cdk/aws-lambda:addPermissionsToVersionOrAlias',
+      'Secrets Manager invokes the function itself (unqualified), as the permission says; the version exists only for the trigger, whose provider is allowed to invoke every version.',
+    );
+    Validations.of(this.function.node.defaultChild as lambda.CfnFunction).acknowledge({
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason:
+        "Outside the VPC on purpose: it calls Cognito in the jurisdiction's primary region (another region for all but one stack), which no VPC endpoint of this region serves; it writes one catalog item and the canary's own secret, no customer data.",
+    });
+    const role = this.function.role as iam.Role;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'Lets the function write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'secretsmanager:GetRandomPassword, which CDK grants every rotation function, supports no resource-level scoping (the function draws its passwords with node:crypto); every other action is on the one pool, table or secret.',
+    });
+    const keys = [props.productTable.encryptionKey, props.encryptionKey].filter((key) => key !== undefined);
+    if (keys.length > 0) {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason: `${action} is granted on the table's data key and the secret's key only (resource-scoped); writing encrypted items and secret versions needs the action family.`,
+        });
+      }
+    }
+    acknowledgeTriggerProvider(stack);
+  }
+}
+
+/** CDK's one trigger provider per stack: a deploy-time function that invokes the trigger's handler. */
+function acknowledgeTriggerProvider(stack: Stack): void {
+  const provider = stack.node.tryFindChild('AWSCDK.TriggerCustomResourceProviderCustomResourceProvider');
+  if (!provider) return;
+  const handler = provider.node.tryFindChild('Handler');
+  const role = provider.node.tryFindChild('Role');
+  if (handler) {
+    Validations.of(handler).acknowledge({
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason:
+        "CDK's deploy-time trigger provider: it only invokes the stack's trigger functions through the Lambda API and holds no data.",
+    });
+  }
+  if (role) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        "CDK's trigger provider writes its own logs with the AWS-managed policy; its one other permission invokes the trigger functions.",
+    });
+  }
+}
