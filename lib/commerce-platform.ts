@@ -28,7 +28,8 @@ export interface CommercePlatform {
  * 1. per jurisdiction, its stateful stacks one after another, primary region first: the
  *    Aurora global cluster must exist before a secondary joins, and the global table,
  *    held by the last of them, needs every other region's replica key;
- * 2. each region's stateless stack, after the jurisdiction's stateful stacks;
+ * 2. each region's stateless stack, after the jurisdiction's stateful stacks, whose
+ *    triggers apply the schema migrations on the writer;
  * 3. the edge stack, once every regional API is up.
  */
 export interface CommercePlatformOptions {
@@ -88,6 +89,10 @@ export function createCommercePlatform(
       });
       // The global table is addressed by name, so state the dependency on its stack.
       stack.addStackDependency(tableStack, 'the global table must exist before its functions');
+      // Whichever region holds the writer applies the schema migrations; the API waits for all.
+      for (const [, migrated] of deployed) {
+        stack.addStackDependency(migrated, 'the schema migrations run before the API serves');
+      }
       stateless[region] = stack;
     }
   }

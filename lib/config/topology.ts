@@ -41,6 +41,25 @@ export interface TopologyConfig {
   readonly availabilityZones: Readonly<Record<string, readonly string[]>>;
   /** When an alarm fires and who hears of it; every field has a default (see the README). */
   readonly operations: OperationsConfig;
+  /** How orders are paid for. @default { processor: 'unconfigured' } */
+  readonly payments: PaymentsConfig;
+}
+
+export const PAYMENT_PROCESSORS = ['unconfigured', 'recording', 'stripe'] as const;
+
+export interface PaymentsConfig {
+  /**
+   * `unconfigured`: every order is refused (503) and nothing is charged; `recording`: a
+   * stand-in that approves every order and moves no money (demos only); `stripe`: Stripe's
+   * PaymentIntents API, from a payments function outside the VPC.
+   * @default 'unconfigured'
+   */
+  readonly processor: (typeof PAYMENT_PROCESSORS)[number];
+  /**
+   * With `stripe`: the name of the Secrets Manager secret `{ "apiKey": "sk_..." }`, which
+   * must exist in every serving region before the deploy. Refused with other processors.
+   */
+  readonly secretName?: string;
 }
 
 /**
@@ -110,6 +129,7 @@ export const DEFAULT_TOPOLOGY: TopologyConfig = {
   ],
   availabilityZones: {},
   operations: DEFAULT_OPERATIONS,
+  payments: { processor: 'unconfigured' },
 };
 
 /** One thing wrong with a config: the dotted path of the field and what is allowed. */
@@ -194,6 +214,16 @@ const topologySchema = z.strictObject({
       .max(60, 'must be at most 60')
       .default(DEFAULT_OPERATIONS.canaryIntervalMinutes),
   }),
+  payments: z.strictObject({
+    processor: z
+      .enum(PAYMENT_PROCESSORS, { error: `must be one of: ${PAYMENT_PROCESSORS.join(', ')}` })
+      .default('unconfigured'),
+    // Secrets Manager's name rules: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
+    secretName: z
+      .string()
+      .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name (letters, digits, /_+=.@-)')
+      .optional(),
+  }),
 });
 
 /** Rules that span fields, each reported on the exact field that breaks it. */
@@ -250,6 +280,7 @@ function crossFieldIssues(config: z.infer<typeof topologySchema>): TopologyIssue
       message: `"${config.domainName}" is not inside hosted zone "${config.hostedZone.zoneName}"`,
     });
   }
+  issues.push(...paymentsIssues(config.payments));
   for (const [r, zones] of Object.entries(config.availabilityZones)) {
     zones.forEach((zone, i) => {
       if (!zone.startsWith(r)) {
@@ -258,6 +289,22 @@ function crossFieldIssues(config: z.infer<typeof topologySchema>): TopologyIssue
     });
   }
   return issues;
+}
+
+function paymentsIssues(payments: z.infer<typeof topologySchema>['payments']): TopologyIssue[] {
+  if (payments.processor === 'stripe' && !payments.secretName) {
+    return [
+      {
+        field: 'payments.secretName',
+        message:
+          'processor "stripe" needs the name of the Secrets Manager secret that holds its API key ({"apiKey": "sk_..."}), created in every serving region before the deploy',
+      },
+    ];
+  }
+  if (payments.processor !== 'stripe' && payments.secretName) {
+    return [{ field: 'payments.secretName', message: `processor "${payments.processor}" uses no secret; remove it` }];
+  }
+  return [];
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {
@@ -306,6 +353,10 @@ export class Topology {
 
   get operations(): OperationsConfig {
     return this.config.operations;
+  }
+
+  get payments(): PaymentsConfig {
+    return this.config.payments;
   }
 
   get jurisdictions(): readonly JurisdictionConfig[] {

@@ -45,6 +45,8 @@ export interface StrongStoreProps {
  */
 export class StrongStore extends Construct {
   readonly cluster: rds.DatabaseCluster;
+  /** Primary only: the master secret and the VPC endpoint through which the VPC reads it. */
+  readonly master?: { readonly secret: secretsmanager.ISecret; readonly endpoint: ec2.InterfaceVpcEndpoint };
 
   constructor(scope: Construct, id: string, props: StrongStoreProps) {
     super(scope, id);
@@ -119,6 +121,7 @@ export class StrongStore extends Construct {
         }),
       });
       this.cluster.connections.allowDefaultPortFrom(rotationGroup, 'Secret rotation logs in to change the password');
+      if (this.cluster.secret) this.master = { secret: this.cluster.secret, endpoint: secretsEndpoint };
       secretsEndpoint.connections.allowDefaultPortFrom(rotationGroup, 'Secret rotation calls Secrets Manager');
       const globalCluster = new rds.CfnGlobalCluster(this, 'GlobalCluster', {
         globalClusterIdentifier: props.globalClusterIdentifier,

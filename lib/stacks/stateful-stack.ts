@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { eventualTableName, strongStoreIdentifier } from '../config/names';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 import { EventualStore } from '../data/eventual-store';
+import { SchemaMigrations } from '../data/schema-migrations';
 import { StrongStore } from '../data/strong-store';
 import { UserDirectory } from '../identity/user-directory';
 import { RegionalNetwork } from '../network/regional-network';
@@ -30,6 +31,7 @@ export class StatefulStack extends Stack {
   readonly network: RegionalNetwork;
   readonly dataKey: kms.Key;
   readonly strongStore: StrongStore;
+  readonly migrations: SchemaMigrations;
   readonly userDirectory?: UserDirectory;
   readonly eventualStore?: EventualStore;
 
@@ -60,6 +62,13 @@ export class StatefulStack extends Stack {
       globalClusterIdentifier: strongStoreIdentifier(topology.config.appName, jurisdiction.name),
       vpc: this.network.vpc,
       storageKey: this.dataKey,
+    });
+
+    this.migrations = new SchemaMigrations(this, 'SchemaMigrations', {
+      vpc: this.network.vpc,
+      cluster: this.strongStore.cluster,
+      master: this.strongStore.master,
+      logEncryptionKey: this.dataKey,
     });
 
     if (isPrimary) {

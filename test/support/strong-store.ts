@@ -23,14 +23,17 @@ export function expectSecondaryMember(template: Template, identifier: string): L
 }
 
 /**
- * Asserts that in `template` (a primary's stateful stack) only the rotation function's
- * group may reach the cluster, and that no security group has inline ingress.
+ * Asserts that in `template` (a primary's stateful stack) only the rotation function's group
+ * and the groups named in `alsoFrom` may reach the cluster, and that no security group has
+ * inline ingress.
  */
-export function expectOnlyRotationReachesCluster(template: Template): void {
+export function expectOnlyRotationReachesCluster(template: Template, alsoFrom: readonly string[] = []): void {
   const clusterIngress = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress'))
     .filter((rule) => JSON.stringify(rule.Properties?.GroupId).includes('StrongStoreClusterSecurityGroup'))
     .map((rule) => JSON.stringify(rule.Properties?.SourceSecurityGroupId));
-  expect(clusterIngress).toEqual([expect.stringContaining('StrongStoreRotationSecurityGroup')]);
+  expect(clusterIngress.sort()).toEqual(
+    [...alsoFrom, 'StrongStoreRotationSecurityGroup'].sort().map((group) => expect.stringContaining(group)),
+  );
   for (const group of Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroup'))) {
     expect(group.Properties?.SecurityGroupIngress ?? []).toEqual([]);
   }

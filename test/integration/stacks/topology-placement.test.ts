@@ -300,7 +300,7 @@ describe('regional compute', () => {
     expect(ingressSourcesOf(t, cacheGroup)).toEqual([{ source: functionsGroup, from: 6379, to: 6380 }]);
   });
 
-  test('the database accepts only the proxy and the rotation function; the proxy only the functions', () => {
+  test('the database accepts only the proxy, the rotation function and the migrations; the proxy only the functions', () => {
     const t = template('Commerce-us-east-1-Stateless');
     const groups = Object.keys(resourcesOf(t, 'AWS::EC2::SecurityGroup'));
     const proxyGroup = groups.find((id) => id.startsWith('StrongStoreProxySecurityGroup')) as string;
@@ -318,6 +318,6 @@ describe('regional compute', () => {
     expect(clusterIngress.map((rule) => rule.Properties?.SourceSecurityGroupId)).toEqual([
       { 'Fn::GetAtt': [proxyGroup, 'GroupId'] },
     ]);
-    expectOnlyRotationReachesCluster(template('Commerce-us-east-1-Stateful'));
+    expectOnlyRotationReachesCluster(template('Commerce-us-east-1-Stateful'), ['SchemaMigrationsSecurityGroup']);
   });
 });

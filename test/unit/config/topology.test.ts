@@ -147,6 +147,28 @@ describe('operations config', () => {
   });
 });
 
+describe('payments config', () => {
+  test('the default processor is unconfigured, with no secret', () => {
+    expect(resolveTopology({}, 'test').payments).toEqual({ processor: 'unconfigured' });
+  });
+
+  test('stripe with the name of its secret is accepted', () => {
+    const payments = { processor: 'stripe', secretName: 'commerce/stripe' };
+    expect(resolveTopology({ payments }, 'test').payments).toEqual(payments);
+  });
+
+  test.each([
+    [{ processor: 'stripe' }, 'payments.secretName', /processor "stripe" needs the name of the Secrets Manager secret/],
+    [{ processor: 'recording', secretName: 'x' }, 'payments.secretName', /processor "recording" uses no secret/],
+    [{ processor: 'paypal' }, 'payments.processor', /must be one of: unconfigured, recording, stripe/],
+    [{ processor: 'stripe', secretName: 'has spaces' }, 'payments.secretName', /must be a Secrets Manager secret name/],
+  ])('%j is refused naming %s', (payments, field, message) => {
+    const issues = issuesOf({ payments });
+    expect(issues.map((issue) => issue.field)).toEqual([field]);
+    expect(issues[0]?.message).toMatch(message);
+  });
+});
+
 describe('jurisdiction directory', () => {
   test('names each user pool region and each jurisdiction API host, from the topology alone', () => {
     // given
