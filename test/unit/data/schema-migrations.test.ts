@@ -36,7 +36,7 @@ describe.each(['primary', 'secondary'] as const)('SchemaMigrations, %s region', 
 
   test('a trigger runs the migration function after the cluster and its instances exist', () => {
     // then
-    const versionId = (trigger.Properties?.HandlerArn as { Ref?: string }).Ref ?? '';
+    const versionId = (trigger.Properties?.HandlerArn as { Ref?: string } | undefined)?.Ref ?? '';
     const version = resourcesOf(template, 'AWS::Lambda::Version')[versionId];
     expect(version?.Properties?.FunctionName).toEqual({ Ref: functionId });
     const dependsOn = (trigger as LooseResource & { DependsOn?: string[] }).DependsOn ?? [];
