@@ -16,7 +16,8 @@ import { totp } from './totp';
  * username, password and secret are read from a Secrets Manager secret.
  */
 
-export const NOT_ENROLLED = 'canary user not enrolled: see docs/operations.md (Canary user)';
+export const NOT_ENROLLED =
+  "canary user not enrolled: each deploy enrols it (the stack's CanaryIdentity trigger); see docs/operations.md#canary-user";
 
 /** What the secret holds, as JSON. */
 export interface CanaryCredentials {

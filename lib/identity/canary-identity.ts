@@ -12,7 +12,7 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as triggers from 'aws-cdk-lib/triggers';
@@ -136,6 +136,13 @@ export class CanaryIdentity extends Construct {
       // Not at creation: the first value is the enrolment's (the trigger), which runs first.
       rotateImmediatelyOnUpdate: false,
     });
+
+    // Only Secrets Manager acting for this account may invoke it (confused deputy).
+    for (const child of this.function.node.children) {
+      if (child instanceof lambda.CfnPermission && child.principal === 'secretsmanager.amazonaws.com') {
+        child.sourceAccount = stack.account;
+      }
+    }
 
     this.trigger = new triggers.Trigger(this, 'Enrolment', {
       handler: this.function,

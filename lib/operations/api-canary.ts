@@ -4,7 +4,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
 import type { CanaryEnvironment } from '../../lambda/shared/environment';
@@ -33,11 +33,10 @@ export interface ApiCanaryProps {
   /** Encrypts the artifacts bucket and the canary's run artifacts (the region's operations key). */
   readonly encryptionKey: kms.IKey;
   /**
-   * Secret holding `{ "username", "password", "totpSecret" }` of the canary user.
-   * @default a new secret (AWS-managed key) holding a generated `password` and empty
-   * `username` and `totpSecret` until the user is enrolled (see the runbook)
+   * Secret holding `{ "username", "password", "totpSecret" }` of the canary user: the
+   * region's `CanaryIdentity` secret, which the deploy fills and Secrets Manager rotates.
    */
-  readonly credentials?: secretsmanager.ISecret;
+  readonly credentials: secretsmanager.ISecret;
   /**
    * @default synthetics.Schedule.rate(Duration.minutes(5))
    */
@@ -104,7 +103,7 @@ export class ApiCanary extends Construct {
     });
     acknowledgeArtifactsBucket(this.artifactsBucket);
 
-    this.credentials = props.credentials ?? this.createCredentialsSecret();
+    this.credentials = props.credentials;
 
     // Lambda (the canary runs as a function named `cwsyn-<canary name>-<uuid>`) assumes it.
     this.role = new iam.Role(this, 'Role', {
@@ -179,36 +178,6 @@ export class ApiCanary extends Construct {
   /** Number of failed runs. */
   metricFailed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.canary.metricFailed(options);
-  }
-
-  /**
-   * Under the AWS-managed Secrets Manager key, not the data key: a secret under a key of
-   * another stack (the stateful one) puts statements naming this stack's role into that
-   * key's policy, and the stacks would reference each other.
-   */
-  private createCredentialsSecret(): secretsmanager.Secret {
-    const secret = new secretsmanager.Secret(this, 'Credentials', {
-      description: 'Canary user of the API canary: {"username", "password", "totpSecret"}; see docs/operations.md',
-      // The password is generated here, to be set on the user at enrolment; the username
-      // and TOTP secret are filled in then.
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: '', totpSecret: '' }),
-        generateStringKey: 'password',
-        passwordLength: 32,
-        // Characters shells, the CLI's shorthand and JSON treat specially; Cognito's
-        // policy still gets symbols from the rest.
-        excludeCharacters: '"\'`\\$ /@,=!',
-        requireEachIncludedType: true,
-      },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The canary user is enrolled by hand with a TOTP authenticator; rotating the password needs the same ' +
-        'administrator step (admin-set-user-password, then put-secret-value), so it is done in the runbook, not by a rotation function.',
-    });
-    return secret;
   }
 }
 

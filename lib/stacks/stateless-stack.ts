@@ -16,6 +16,7 @@ import { eventualTableName, strongStoreIdentifier } from '../config/names';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 import { STRONG_STORE_ENGINE } from '../data/strong-store';
 import { StrongStoreProxy } from '../data/strong-store-proxy';
+import { CanaryIdentity } from '../identity/canary-identity';
 import type { UserDirectory } from '../identity/user-directory';
 import { ApiCanary } from '../operations/api-canary';
 import { FaultDrills } from '../operations/fault-drills';
@@ -191,8 +192,21 @@ export class StatelessStack extends Stack {
   }
 
   private addCanaries(props: StatelessStackProps, operationsKey: kms.IKey): Record<string, ApiCanary> {
-    const { topology, userDirectory } = props;
+    const { topology, jurisdiction, stateful, userDirectory } = props;
     const region = this.region;
+    // The region's canary user, enrolled by the deploy and rotated (docs/operations.md#canary-user).
+    const identity = new CanaryIdentity(this, 'CanaryIdentity', {
+      userPool: userDirectory.userPool,
+      userPoolClient: userDirectory.webClient,
+      username: `canary-${region}@${topology.config.domainName}`,
+      productTable: dynamodb.TableV2.fromTableAttributes(this, 'CanaryProductTable', {
+        tableName: eventualTableName(topology.config.appName, jurisdiction.name),
+        encryptionKey: stateful.dataKey,
+      }),
+      productSku: CANARY_SKU,
+      productCurrency: jurisdiction.residency === 'eu' ? 'EUR' : 'USD',
+      encryptionKey: operationsKey,
+    });
     // Two canaries take turns (so they never sign their shared user in at the same
     // moment): one through the site's global hostname, as shoppers come, one through
     // this region's own endpoint, which fails when the region does.
@@ -201,7 +215,6 @@ export class StatelessStack extends Stack {
       Global: { label: 'global', baseUrl: `https://${topology.config.domainName}`, startMinute: 0 },
       Regional: { label: region, baseUrl: `https://${this.api.executeApiHost}`, startMinute: Math.floor(interval / 2) },
     };
-    let credentials: ApiCanary['credentials'] | undefined;
     const canaries: Record<string, ApiCanary> = {};
     for (const [name, target] of Object.entries(canaryTargets)) {
       const canary = new ApiCanary(this, `Canary${name}`, {
@@ -211,10 +224,11 @@ export class StatelessStack extends Stack {
         userPoolArn: userDirectory.userPool.userPoolArn,
         userPoolClientId: userDirectory.webClient.userPoolClientId,
         encryptionKey: operationsKey,
-        credentials,
+        credentials: identity.secret,
         schedule: synthetics.Schedule.cron({ minute: `${target.startMinute}/${interval}` }),
       });
-      credentials = canary.credentials;
+      // The first run finds the user enrolled and the product in the catalog.
+      canary.canary.node.addDependency(identity.trigger);
       canaries[name] = canary;
       this.monitoring.addCanaryAlarm(
         `Canary${name}`,
@@ -267,7 +281,11 @@ export class StatelessStack extends Stack {
   }
 }
 
-/** The product every canary views and puts in its cart; created at enrolment (docs/operations.md). */
+/**
+ * The product every canary views and puts in its cart: created, when missing, by each
+ * deploy's canary enrolment (`CanaryIdentity`, docs/operations.md#canary-user), at price 0
+ * and with no stock, so it is never sold.
+ */
 export const CANARY_SKU = 'CANARY-1';
 
 /** The promotion workflow's name, which the runbook uses: `<app>-promote-<region>`. */

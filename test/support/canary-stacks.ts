@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ApiCanary, type ApiCanaryProps } from '../../lib/operations/api-canary';
 import { CDK_JSON_CONTEXT } from './cdk-context';
 
@@ -9,6 +10,8 @@ import { CDK_JSON_CONTEXT } from './cdk-context';
 export const CANARY_ACCOUNT = '123456789012';
 export const CANARY_REGION = 'eu-central-1';
 export const CANARY_USER_POOL_ARN = `arn:aws:cognito-idp:eu-west-1:${CANARY_ACCOUNT}:userpool/eu-west-1_AbCdEfGhI`;
+/** The region's canary secret (a CanaryIdentity's in the platform), imported here by its ARN. */
+export const CANARY_SECRET_ARN = `arn:aws:secretsmanager:${CANARY_REGION}:${CANARY_ACCOUNT}:secret:CanaryIdentityCredentials-AbCdEf`;
 export const CANARY_TARGETS = [
   { label: 'global', baseUrl: 'https://api.shop.example.com' },
   { label: 'regional', baseUrl: `https://abc123.execute-api.${CANARY_REGION}.amazonaws.com` },
@@ -38,6 +41,7 @@ export function buildCanaryStacks(overrides: Partial<ApiCanaryProps> = {}, conte
     userPoolArn: CANARY_USER_POOL_ARN,
     userPoolClientId: 'webclient123',
     encryptionKey: dataKey,
+    credentials: secretsmanager.Secret.fromSecretCompleteArn(stateless, 'CanaryCredentials', CANARY_SECRET_ARN),
     ...overrides,
   });
   return { app, stateful, stateless, canary, dataKey };

@@ -165,8 +165,10 @@ describe('CognitoTokenSource', () => {
 });
 
 describe('helpers', () => {
-  test('the not-enrolled message points at the runbook', () => {
-    expect(NOT_ENROLLED).toBe('canary user not enrolled: see docs/operations.md (Canary user)');
+  test('the not-enrolled message points at the deploy that enrols the user and at the runbook', () => {
+    expect(NOT_ENROLLED).toBe(
+      "canary user not enrolled: each deploy enrols it (the stack's CanaryIdentity trigger); see docs/operations.md#canary-user",
+    );
     expect(parseCredentials(JSON.stringify(CREDENTIALS))).toEqual(CREDENTIALS);
     expect(() => parseCredentials('{"username":"u","password":"p"}')).toThrow('the secret has no totpSecret');
   });

@@ -136,6 +136,7 @@ describe('CanaryIdentity', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', {
       FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
       Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: TEST_ACCOUNT,
     });
   });
 
