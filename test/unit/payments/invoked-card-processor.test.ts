@@ -25,7 +25,8 @@ function answering(answer: () => Promise<Partial<InvokeCommandOutput>>) {
   return { calls, processor: new InvokedCardProcessor({ functionName: 'payments-fn', client }) };
 }
 
-const payload = (value: unknown) => ({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(value)) });
+const bytes = (text: string) => new TextEncoder().encode(text) as InvokeCommandOutput['Payload'];
+const payload = (value: unknown) => ({ StatusCode: 200, Payload: bytes(JSON.stringify(value)) });
 
 describe('InvokedCardProcessor', () => {
   test('a capture is a RequestResponse invoke of the payments function, its answer passed back', async () => {
@@ -65,11 +66,7 @@ describe('InvokedCardProcessor', () => {
       async () => ({ ...payload({ errorMessage: 'Task timed out' }), FunctionError: 'Unhandled' }),
       /failed \(Unhandled\)/,
     ],
-    [
-      'the payload is not JSON',
-      async () => ({ StatusCode: 200, Payload: new TextEncoder().encode('<html>') }),
-      /no JSON/,
-    ],
+    ['the payload is not JSON', async () => ({ StatusCode: 200, Payload: bytes('<html>') }), /no JSON/],
     ['the payload has an unknown shape', async () => payload({ status: 'maybe' }), /unknown shape/],
     [
       'the invoke itself fails',
