@@ -84,8 +84,8 @@ export class StripeCardProcessor implements CardProcessor {
         ['payment_method_types[]', 'card'],
         ['confirm', 'true'],
         ['capture_method', 'manual'],
+        // The order id only: the shopper's id is personal data, and Stripe's API is not in the EU.
         ['metadata[order_id]', request.orderId],
-        ['metadata[customer_id]', request.customerId],
       ],
       `${request.idempotencyKey}-authorize`,
     );

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import { RecordingCardProcessor } from '../../../lambda/payments/card-processor';
+import { PaymentUnavailableError, RecordingCardProcessor } from '../../../lambda/payments/card-processor';
 import { StrongStoreUnavailableError } from '../../../lambda/shared/api-error';
 import { type PlaceOrderInput, StrongStore } from '../../../lambda/stores/strong-store';
 
@@ -73,6 +73,19 @@ test('COMMIT failed and the store cannot say: the capture is kept and reported, 
   );
   expect(payments.charges).toHaveLength(1);
   expect(unknown).toHaveBeenCalledWith({ captureId: payments.charges[0]?.captureId, userId: 'buyer', key: 'key-1' });
+});
+
+test('COMMIT failed and the refund fails too: the capture is reported, and the answer is the store error, not "nothing charged"', async () => {
+  const { pool } = poolFailingAtCommit(() => result([], 0));
+  const payments = new RecordingCardProcessor();
+  payments.void = async () => {
+    throw new PaymentUnavailableError('the processor did not answer the refund');
+  };
+  const unknown = jest.fn();
+  await expect(new StrongStore(pool).placeOrder(INPUT, payments, unknown)).rejects.toBeInstanceOf(
+    StrongStoreUnavailableError,
+  );
+  expect(unknown).toHaveBeenCalledWith({ captureId: payments.captures[0]?.captureId, userId: 'buyer', key: 'key-1' });
 });
 
 test('each order attempt asks the processor under its own key', async () => {
