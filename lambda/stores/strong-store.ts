@@ -275,16 +275,15 @@ export class StrongStore {
           const stored = await this.guard(() => this.storedResponse(this.pool, input));
           return { kind: 'answered', response: stored, replayed: false };
         }
+        const standing = { captureId: captureToVoid, userId: input.userId, key: input.idempotencyKey };
         if (committed === false) {
           // A refund that fails leaves the capture standing: report it like an unknown outcome,
           // and answer with the commit's error, not a "nothing charged" that would be untrue.
-          await processor.void(captureToVoid).catch(() => {
-            onPaymentOutcomeUnknown?.({ captureId: captureToVoid, userId: input.userId, key: input.idempotencyKey });
-          });
+          await processor.void(captureToVoid).catch(() => onPaymentOutcomeUnknown?.(standing));
         } else {
           // Neither confirmed nor refuted: the capture stays and is reported for the
           // ledger/processor reconciliation (see README).
-          onPaymentOutcomeUnknown?.({ captureId: captureToVoid, userId: input.userId, key: input.idempotencyKey });
+          onPaymentOutcomeUnknown?.(standing);
         }
       }
       throw translate(error);

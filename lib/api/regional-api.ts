@@ -57,6 +57,12 @@ export interface RegionalApiProps {
    * @default the log key of the `RegionalNetwork` that built `vpc` (the region's data key)
    */
   readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Timeout of a domain's function, for one that waits on something slow (the orders
+   * function on the card processor). At most 29 s: API Gateway answers 503 at 30 s.
+   * @default Duration.seconds(10) for every domain
+   */
+  readonly timeouts?: Partial<Readonly<Record<ApiDomain, Duration>>>;
 }
 
 /**
@@ -85,6 +91,13 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
     if (!encryptionKey) {
       throw new Error(`${this.node.path}: no logEncryptionKey given and the VPC was not built by a RegionalNetwork`);
     }
+    for (const [domain, timeout] of Object.entries(props.timeouts ?? {})) {
+      if (timeout && timeout.toSeconds() > 29) {
+        throw new Error(
+          `${this.node.path}: timeouts.${domain} is ${timeout.toSeconds()} s; at most 29 s (API Gateway gives up at 30 s)`,
+        );
+      }
+    }
     const logGroup = (logsId: string) => encryptedLogGroup(this, logsId, logRetention, encryptionKey);
     const securityGroup = new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
       vpc: props.vpc,
@@ -98,7 +111,7 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
       functions[domain] = new NodeFunction(this, `${pascal(domain)}Function`, {
         entry: path.join(__dirname, '..', '..', 'lambda', domain, 'handler.ts'),
         memorySize: 512,
-        timeout: Duration.seconds(10),
+        timeout: props.timeouts?.[domain] ?? Duration.seconds(10),
         tracing: lambda.Tracing.ACTIVE,
         logGroup: logGroup(`${pascal(domain)}Logs`),
         vpc: props.vpc,

@@ -19,6 +19,7 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
 import type { CanaryIdentityEnvironment } from '../../lambda/shared/environment';
 import { NodeFunction } from '../functions/node-function';
+import { acknowledgeTriggerProvider } from '../functions/trigger-provider';
 
 export interface CanaryIdentityProps {
   /** The jurisdiction's pool (in its primary region), where the canary user lives. */
@@ -195,27 +196,5 @@ export class CanaryIdentity extends Construct {
       }
     }
     acknowledgeTriggerProvider(stack);
-  }
-}
-
-/** CDK's one trigger provider per stack: a deploy-time function that invokes the trigger's handler. */
-function acknowledgeTriggerProvider(stack: Stack): void {
-  const provider = stack.node.tryFindChild('AWSCDK.TriggerCustomResourceProviderCustomResourceProvider');
-  if (!provider) return;
-  const handler = provider.node.tryFindChild('Handler');
-  const role = provider.node.tryFindChild('Role');
-  if (handler) {
-    Validations.of(handler).acknowledge({
-      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
-      reason:
-        "CDK's deploy-time trigger provider: it only invokes the stack's trigger functions through the Lambda API and holds no data.",
-    });
-  }
-  if (role) {
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        "CDK's trigger provider writes its own logs with the AWS-managed policy; its one other permission invokes the trigger functions.",
-    });
   }
 }

@@ -23,6 +23,7 @@ import { FaultDrills } from '../operations/fault-drills';
 import { OperationsKey } from '../operations/operations-key';
 import { RegionPromotion } from '../operations/region-promotion';
 import { RegionalMonitoring } from '../operations/regional-monitoring';
+import { CardPayments } from '../payments/card-payments';
 import { ApiDnsRecords } from '../routing/api-dns-records';
 import type { StatefulStack } from './stateful-stack';
 
@@ -53,6 +54,8 @@ export class StatelessStack extends Stack {
   readonly cache: RegionalCache;
   readonly databaseProxy: StrongStoreProxy;
   readonly dns: ApiDnsRecords;
+  /** Present with `payments.processor: stripe`: the one function that reaches the internet. */
+  readonly payments?: CardPayments;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -96,6 +99,8 @@ export class StatelessStack extends Stack {
       userPoolId: userDirectory.userPool.userPoolId,
       userPoolClientId: userDirectory.webClient.userPoolClientId,
       strongRoutesHost: writerHostname,
+      // With Stripe the orders function waits for the payments function (at most 16 s).
+      timeouts: topology.payments.processor === 'stripe' ? { orders: Duration.seconds(25) } : {},
       environment: {
         JURISDICTION: jurisdiction.name,
         PRIMARY_REGION: jurisdiction.primaryRegion,
@@ -107,6 +112,7 @@ export class StatelessStack extends Stack {
       },
     });
     this.grantStores(eventualTable, stateful.dataKey);
+    this.payments = this.addPayments(topology, vpc);
     this.cache.allowFrom(this.api);
     this.databaseProxy.allowFrom(this.api);
     this.addServiceEndpoints(vpc);
@@ -153,6 +159,17 @@ export class StatelessStack extends Stack {
       acknowledgeTableKeyGrant(writer);
     }
     for (const strongUser of [fn.health, fn.products, fn.orders]) this.databaseProxy.grantConnect(strongUser);
+  }
+
+  /** The card processor the config names; only Stripe adds anything beyond a variable. */
+  private addPayments(topology: Topology, vpc: ec2.IVpc): CardPayments | undefined {
+    const { processor, secretName } = topology.payments;
+    if (processor !== 'stripe') {
+      this.api.functions.orders.addEnvironment('PAYMENT_PROCESSOR', processor);
+      return undefined;
+    }
+    if (!secretName) throw new Error(`${this.node.path}: payments.secretName is required with processor "stripe"`);
+    return new CardPayments(this, 'CardPayments', { vpc, secretName, caller: this.api.functions.orders });
   }
 
   private addMonitoring(props: StatelessStackProps, operationsKey: kms.IKey, eventualTableName: string) {

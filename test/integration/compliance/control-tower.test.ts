@@ -46,6 +46,11 @@ const REVIEWED_ACKNOWLEDGEMENTS: Readonly<Record<string, readonly string[]>> = {
   lambda_inside_vpc_check: [
     'Commerce-<R>-Stateful/Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler',
     'Commerce-<R>-Stateful/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a/Resource',
+    // CDK's invoker of the deploy-time triggers: schema migrations (lib/data) and canary enrolment.
+    'Commerce-<R>-Stateful/AWSCDK.TriggerCustomResourceProviderCustomResourceProvider/Handler',
+    'Commerce-<R>-Stateless/AWSCDK.TriggerCustomResourceProviderCustomResourceProvider/Handler',
+    // Calls Cognito in the jurisdiction's primary region (lib/identity/canary-identity.ts).
+    'Commerce-<R>-Stateless/CanaryIdentity/Function/Resource',
     'Commerce-<R>-Stateless/Api/HealthFunction/Resource',
     'Commerce-<R>-Stateless/Api/ProductsFunction/Resource',
     'Commerce-<R>-Stateless/Api/LikesFunction/Resource',

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -272,6 +273,31 @@ describe('RegionalApi log key', () => {
           environment: API_ENVIRONMENT,
         }),
     ).toThrow('Test/Api: no logEncryptionKey given and the VPC was not built by a RegionalNetwork');
+  });
+});
+
+describe('RegionalApi function timeouts', () => {
+  test('a domain given a timeout gets it; the others keep 10 s', () => {
+    // given, when
+    const { template } = build({ timeouts: { orders: Duration.seconds(25) } });
+    // then
+    const timeouts = Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))
+      .filter(([id]) => /^Api(Health|Products|Likes|Profile|Cart|Orders)Function/.test(id))
+      .map(([id, fn]) => [id.replace(/Function.*/, ''), fn.Properties?.Timeout]);
+    expect(Object.fromEntries(timeouts)).toEqual({
+      ApiHealth: 10,
+      ApiProducts: 10,
+      ApiLikes: 10,
+      ApiProfile: 10,
+      ApiCart: 10,
+      ApiOrders: 25,
+    });
+  });
+
+  test('refuses a timeout API Gateway would cut short, naming the construct and the field', () => {
+    expect(() => build({ timeouts: { orders: Duration.seconds(30) } })).toThrow(
+      'Test/Api: timeouts.orders is 30 s; at most 29 s (API Gateway gives up at 30 s)',
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { SchemaMigrations } from '../../../lib/data/schema-migrations';
 import { StrongStore } from '../../../lib/data/strong-store';
 import { isolatedVpc, oneStack } from '../../support/one-stack';
-import { type LooseResource, onlyOfType, resourcesOf } from '../../support/templates';
+import { type LooseResource, onlyOfType, resourcesOf, variablesOf } from '../../support/templates';
 
 function build(role: 'primary' | 'secondary') {
   const { stack } = oneStack({ region: role === 'primary' ? 'eu-west-1' : 'eu-central-1' });
@@ -49,7 +49,7 @@ describe.each(['primary', 'secondary'] as const)('SchemaMigrations, %s region', 
 
   test('the function runs in the isolated subnets and reaches the cluster on 5432 only', () => {
     const fn = resourcesOf(template, 'AWS::Lambda::Function')[functionId];
-    expect(fn?.Properties?.VpcConfig?.SubnetIds).toHaveLength(3);
+    expect((fn?.Properties?.VpcConfig as { SubnetIds?: unknown[] } | undefined)?.SubnetIds).toHaveLength(3);
     const ingress = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')).filter((rule) =>
       JSON.stringify(rule.Properties?.SourceSecurityGroupId).includes('SchemaMigrationsSecurityGroup'),
     );
@@ -58,7 +58,7 @@ describe.each(['primary', 'secondary'] as const)('SchemaMigrations, %s region', 
         [{ 'Fn::GetAtt': [clusterId, 'Endpoint.Port'] }, expect.stringContaining('StrongStoreClusterSecurityGroup')],
       ]),
     );
-    expect(fn?.Properties?.Environment?.Variables).toMatchObject({
+    expect(variablesOf(fn)).toMatchObject({
       DB_CLUSTER_ENDPOINT: { 'Fn::GetAtt': [clusterId, 'Endpoint.Address'] },
       NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
     });
@@ -69,7 +69,7 @@ describe.each(['primary', 'secondary'] as const)('SchemaMigrations, %s region', 
       const fn = resourcesOf(template, 'AWS::Lambda::Function')[functionId];
       // The cluster's secret, through its attachment (which adds the host and port).
       const [attachmentId] = Object.keys(resourcesOf(template, 'AWS::SecretsManager::SecretTargetAttachment'));
-      expect(fn?.Properties?.Environment?.Variables?.DB_SECRET_ARN).toEqual({ Ref: attachmentId });
+      expect(variablesOf(fn).DB_SECRET_ARN).toEqual({ Ref: attachmentId });
       expect(policyText(template)).toContain('secretsmanager:GetSecretValue');
       expect(policyText(template)).not.toContain('rds-db:connect');
       const endpointIngress = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')).filter(
@@ -82,7 +82,7 @@ describe.each(['primary', 'secondary'] as const)('SchemaMigrations, %s region', 
   } else {
     test('a secondary signs in as the migration role with IAM and holds no secret', () => {
       const fn = resourcesOf(template, 'AWS::Lambda::Function')[functionId];
-      expect(fn?.Properties?.Environment?.Variables).not.toHaveProperty('DB_SECRET_ARN');
+      expect(variablesOf(fn)).not.toHaveProperty('DB_SECRET_ARN');
       expect(policyText(template)).toContain('rds-db:connect');
       expect(policyText(template)).toContain('/commerce_migrator');
       expect(policyText(template)).not.toContain('secretsmanager:');
