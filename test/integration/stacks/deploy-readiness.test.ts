@@ -149,3 +149,63 @@ describe('the network path of payments', () => {
     }
   });
 });
+
+// The canary user: created and enrolled by the deploy in every region of every jurisdiction.
+describe('canary identity at deploy', () => {
+  let built: BuiltPlatform;
+  beforeAll(() => {
+    built = buildPlatform();
+  });
+
+  test('every region of every jurisdiction enrols its canary user with a trigger and keeps its credentials in a secret of its own', () => {
+    for (const jurisdiction of built.topology.jurisdictions) {
+      for (const region of jurisdiction.regions) {
+        const template = templateOf(built, `Commerce-${region}-Stateless`);
+        const triggers = Object.keys(resourcesOf(template, 'Custom::Trigger'));
+        expect([region, triggers]).toEqual([region, [expect.stringMatching(/^CanaryIdentityEnrolment/)]]);
+        const [secretId, ...others] = Object.keys(resourcesOf(template, 'AWS::SecretsManager::Secret'));
+        expect([region, secretId, others]).toEqual([region, expect.stringMatching(/^CanaryIdentityCredentials/), []]);
+        const enrolment = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).filter(
+          (fn) => variablesOf(fn).CANARY_USERNAME !== undefined,
+        );
+        expect(enrolment.map((fn) => variablesOf(fn))).toEqual([
+          expect.objectContaining({
+            CANARY_USERNAME: `canary-${region}@${built.topology.config.domainName}`,
+            CANARY_SECRET_ARN: { Ref: secretId },
+          }),
+        ]);
+      }
+    }
+  });
+
+  test('both canaries of a region read that secret, and may read nothing else of Secrets Manager', () => {
+    for (const region of built.topology.servingRegions) {
+      const template = templateOf(built, `Commerce-${region}-Stateless`);
+      const [secretId] = Object.keys(resourcesOf(template, 'AWS::SecretsManager::Secret'));
+      const canaries = Object.values(resourcesOf(template, 'AWS::Synthetics::Canary'));
+      expect(canaries).toHaveLength(2);
+      for (const canary of canaries) {
+        const variables = (canary.Properties?.RunConfig as { EnvironmentVariables?: Record<string, unknown> })
+          ?.EnvironmentVariables;
+        expect(variables?.CANARY_SECRET_ARN).toEqual({ Ref: secretId });
+      }
+      const secretReaders = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+        .filter((policy) => JSON.stringify(policy.Properties?.PolicyDocument).includes('secretsmanager:GetSecretValue'))
+        .map((policy) => JSON.stringify(policy.Properties?.PolicyDocument));
+      expect(secretReaders.length).toBeGreaterThan(0);
+      for (const document of secretReaders) {
+        expect(document).toContain(`{"Ref":"${secretId}"}`);
+      }
+    }
+  });
+
+  test('no template holds a secret value: every secret is generated at deploy time or written by a function', () => {
+    for (const [stackName, template] of Object.entries(built.templates)) {
+      for (const [id, secret] of Object.entries(resourcesOf(template, 'AWS::SecretsManager::Secret'))) {
+        expect([stackName, id, secret.Properties?.SecretString]).toEqual([stackName, id, undefined]);
+      }
+      const text = JSON.stringify(template.toJSON());
+      expect([stackName, /"(password|totpSecret)"\s*:\s*"[^"]+"/.test(text)]).toEqual([stackName, false]);
+    }
+  });
+});
