@@ -90,7 +90,9 @@ export function metricsOf(
 }
 
 /** The environment variables of an `AWS::Lambda::Function` resource ({} when it has none). */
-export function variablesOf(fn: { readonly Properties?: Record<string, unknown> } | undefined): Record<string, unknown> {
+export function variablesOf(
+  fn: { readonly Properties?: Record<string, unknown> } | undefined,
+): Record<string, unknown> {
   const environment = fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined;
   return environment?.Variables ?? {};
 }
