@@ -19,7 +19,8 @@ export type MigrationLogin =
   | { readonly kind: 'iam'; readonly username: string };
 
 export interface MigrationTarget {
-  readonly host: string;
+  /** The cluster's instance endpoints: one of them is the writer, if the cluster has one. */
+  readonly hosts: readonly string[];
   readonly port: number;
   readonly database: string;
   readonly region: string;
@@ -30,7 +31,10 @@ export interface MigrationTarget {
 export function migrationTargetFrom(env: FunctionEnvironment): MigrationTarget {
   const secretArn = optionalEnv(env, 'DB_SECRET_ARN');
   return {
-    host: requiredEnv(env, 'DB_CLUSTER_ENDPOINT'),
+    hosts: requiredEnv(env, 'DB_INSTANCE_ENDPOINTS')
+      .split(',')
+      .map((host) => host.trim())
+      .filter(Boolean),
     port: Number(optionalEnv(env, 'DB_PORT') ?? 5432),
     database: optionalEnv(env, 'DB_NAME') ?? 'commerce',
     region: requiredEnv(env, 'AWS_REGION'),
@@ -39,15 +43,16 @@ export function migrationTargetFrom(env: FunctionEnvironment): MigrationTarget {
 }
 
 /**
- * A `pg` client configuration for the target: TLS verified against the RDS certificate
- * authorities (Lambda's bundle, which `NODE_EXTRA_CA_CERTS` adds to Node's trust store).
+ * A `pg` client configuration for one instance of the target: TLS verified against the RDS
+ * certificate authorities (Lambda's bundle, which `NODE_EXTRA_CA_CERTS` adds to Node's trust store).
  */
 export async function clientConfigFor(
   target: MigrationTarget,
+  host: string,
   secrets: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({ region: target.region }),
 ): Promise<ClientConfig> {
   const base = {
-    host: target.host,
+    host,
     port: target.port,
     database: target.database,
     ssl: { rejectUnauthorized: true },
@@ -57,7 +62,7 @@ export async function clientConfigFor(
   };
   if (target.login.kind === 'iam') {
     const signer = new Signer({
-      hostname: target.host,
+      hostname: host,
       port: target.port,
       username: target.login.username,
       region: target.region,

@@ -1,25 +1,26 @@
 import { Client } from 'pg';
 import { logger } from '../shared/observability';
 import { clientConfigFor, migrationTargetFrom } from './connection';
-import { applyMigrations, type MigrationReport } from './ledger';
 import { MIGRATION_ROLE, MIGRATIONS } from './migrations';
+import { type InstanceSession, migrateWriter, type WriterReport } from './writer-search';
 
 const target = migrationTargetFrom(process.env);
 
+async function open(host: string): Promise<InstanceSession> {
+  const client = new Client(await clientConfigFor(target, host));
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
 /**
  * Run by the deploy (a CDK Trigger) in every region of the jurisdiction: the region whose
- * cluster is the writer applies what is pending; the others find a replica and return.
+ * cluster holds the writer applies what is pending; the others find replicas and return.
  * A thrown MigrationError fails the deploy with the migration's name and the database's
  * error, and CloudFormation rolls the stack back.
  */
-export async function handler(): Promise<MigrationReport> {
-  const client = new Client(await clientConfigFor(target));
-  await client.connect();
-  try {
-    const report = await applyMigrations(client, MIGRATIONS, { ownerRole: MIGRATION_ROLE });
-    logger.info('schema migrations', { ...report, login: target.login.kind });
-    return report;
-  } finally {
-    await client.end();
-  }
+export async function handler(): Promise<WriterReport> {
+  const report = await migrateWriter(target.hosts, open, MIGRATIONS, { ownerRole: MIGRATION_ROLE });
+  logger.info('schema migrations', { ...report, login: target.login.kind });
+  return report;
 }

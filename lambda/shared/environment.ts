@@ -51,8 +51,11 @@ export type PaymentsEnvironment = {
 
 /** What the schema migration function (deploy time, in the VPC, one per region) is told. */
 export type MigrationsEnvironment = {
-  /** The region's cluster (writer) endpoint. */
-  readonly DB_CLUSTER_ENDPOINT: string;
+  /**
+   * The region's cluster instance endpoints, comma-separated. Not the cluster endpoint: a
+   * global database's secondary cluster has no working writer endpoint.
+   */
+  readonly DB_INSTANCE_ENDPOINTS: string;
   /**
    * Primary region only: the cluster's master secret. Elsewhere the function signs in as
    * the migration role with an IAM token.

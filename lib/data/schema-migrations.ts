@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as triggers from 'aws-cdk-lib/triggers';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { MIGRATION_ROLE } from '../../lambda/migrations/migrations';
 import type { MigrationsEnvironment, PowertoolsEnvironment } from '../../lambda/shared/environment';
 import { NodeFunction } from '../functions/node-function';
@@ -26,7 +26,7 @@ export interface SchemaMigrationsProps {
    */
   readonly master?: {
     readonly secret: secretsmanager.ISecret;
-    readonly endpoint: ec2.IConnectable;
+    readonly endpoint: ec2.IConnectable & IConstruct;
   };
   /** Encrypts the function's logs (the region's data key). */
   readonly logEncryptionKey: kms.IKey;
@@ -70,7 +70,7 @@ export class SchemaMigrations extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       securityGroups: [securityGroup],
       environment: {
-        DB_CLUSTER_ENDPOINT: props.cluster.clusterEndpoint.hostname,
+        DB_INSTANCE_ENDPOINTS: props.cluster.instanceEndpoints.map((endpoint) => endpoint.hostname).join(','),
         NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
         ...(props.master ? { DB_SECRET_ARN: props.master.secret.secretArn } : {}),
         ...({
@@ -88,7 +88,9 @@ export class SchemaMigrations extends Construct {
     }
     this.trigger = new triggers.Trigger(this, 'Trigger', {
       handler: this.function,
-      executeAfter: [props.cluster],
+      // Everything on its path: the instances, the function's role and its network rules
+      // (the security groups' rules are their children), and the Secrets Manager endpoint.
+      executeAfter: [props.cluster, securityGroup, this.function, ...(props.master ? [props.master.endpoint] : [])],
       executeOnHandlerChange: true,
       timeout,
     });

@@ -18,7 +18,7 @@ describe.each(DEPLOYMENT_MODELS)('schema migrations at deploy, %s', (deploymentM
           expect.stringMatching(/^SchemaMigrationsTrigger/),
         ]);
         const migrationFunctions = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).filter(
-          (fn) => variablesOf(fn).DB_CLUSTER_ENDPOINT !== undefined,
+          (fn) => variablesOf(fn).DB_INSTANCE_ENDPOINTS !== undefined,
         );
         expect(migrationFunctions).toHaveLength(1);
         const secret = variablesOf(migrationFunctions[0]).DB_SECRET_ARN;

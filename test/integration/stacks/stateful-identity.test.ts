@@ -33,11 +33,20 @@ const STACK_NAMES = [
   ...resolveTopology({}, 'test').servingRegions.flatMap((r) => [`Commerce-${r}-Stateful`, `Commerce-${r}-Stateless`]),
 ].sort();
 
+/**
+ * Resources of a stateful type whose content the deploy itself recreates: the canary user's
+ * secret is written by the enrolment trigger whenever its stored credentials do not sign in,
+ * so replacing it loses nothing, and it is deleted with its stack rather than left holding a
+ * password.
+ */
+const REGENERATED = /^CanaryIdentityCredentials[0-9A-F]{8}$/;
+const isStateful = (id: string, type: string) => STATEFUL_TYPES.has(type) && !REGENERATED.test(id);
+
 function statefulIds(): Record<string, Record<string, string>> {
   const result: Record<string, Record<string, string>> = {};
   for (const [stackName, template] of Object.entries(templates).sort()) {
     const ids = Object.entries(resourcesOf(template))
-      .filter(([, resource]) => STATEFUL_TYPES.has(resource.Type))
+      .filter(([id, resource]) => isStateful(id, resource.Type))
       .map(([id, resource]) => [id, resource.Type] as const)
       .sort();
     if (ids.length > 0) result[stackName] = Object.fromEntries(ids);
@@ -58,7 +67,7 @@ describe('stateful resources', () => {
   test('that hold data are retained when removed from a stack', () => {
     for (const template of Object.values(templates)) {
       for (const [id, resource] of Object.entries(resourcesOf(template))) {
-        if (STATEFUL_TYPES.has(resource.Type) && !NOT_RETAINED.has(resource.Type)) {
+        if (isStateful(id, resource.Type) && !NOT_RETAINED.has(resource.Type)) {
           expect([id, resource.DeletionPolicy]).toEqual([id, 'Retain']);
         }
       }

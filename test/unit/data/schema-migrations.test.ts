@@ -34,7 +34,7 @@ describe.each(['primary', 'secondary'] as const)('SchemaMigrations, %s region', 
   const functionId = stack.getLogicalId(migrations.function.node.defaultChild as CfnElement);
   const clusterId = stack.getLogicalId(store.cluster.node.defaultChild as CfnElement);
 
-  test('a trigger runs the migration function after the cluster and its instances exist', () => {
+  test('a trigger runs the migration function after the cluster, its instances and its network path exist', () => {
     // then
     const versionId = (trigger.Properties?.HandlerArn as { Ref?: string } | undefined)?.Ref ?? '';
     const version = resourcesOf(template, 'AWS::Lambda::Version')[versionId];
@@ -44,6 +44,14 @@ describe.each(['primary', 'secondary'] as const)('SchemaMigrations, %s region', 
     const instances = Object.keys(resourcesOf(template, 'AWS::RDS::DBInstance'));
     expect(instances).toHaveLength(2);
     expect(dependsOn).toEqual(expect.arrayContaining(instances));
+    const pathRules = [
+      ...Object.keys(resourcesOf(template, 'AWS::EC2::SecurityGroupEgress')),
+      ...Object.entries(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress'))
+        .filter(([, rule]) => JSON.stringify(rule.Properties?.SourceSecurityGroupId).includes('SchemaMigrations'))
+        .map(([id]) => id),
+    ];
+    expect(pathRules.length).toBeGreaterThan(0);
+    expect(dependsOn).toEqual(expect.arrayContaining(pathRules));
     expect(triggerId).toMatch(/^SchemaMigrationsTrigger/);
   });
 
@@ -58,10 +66,12 @@ describe.each(['primary', 'secondary'] as const)('SchemaMigrations, %s region', 
         [{ 'Fn::GetAtt': [clusterId, 'Endpoint.Port'] }, expect.stringContaining('StrongStoreClusterSecurityGroup')],
       ]),
     );
-    expect(variablesOf(fn)).toMatchObject({
-      DB_CLUSTER_ENDPOINT: { 'Fn::GetAtt': [clusterId, 'Endpoint.Address'] },
-      NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-    });
+    // Each instance, not the cluster endpoint: a secondary cluster's writer endpoint does not answer.
+    const instanceIds = Object.keys(resourcesOf(template, 'AWS::RDS::DBInstance')).sort();
+    const endpoints = JSON.stringify(variablesOf(fn).DB_INSTANCE_ENDPOINTS);
+    expect(instanceIds.map((id) => endpoints.includes(`"${id}","Endpoint.Address"`))).toEqual([true, true]);
+    expect(endpoints).not.toContain(`"${clusterId}"`);
+    expect(variablesOf(fn)).toMatchObject({ NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' });
   });
 
   if (role === 'primary') {
