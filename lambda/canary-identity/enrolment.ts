@@ -1,5 +1,6 @@
 import {
   AdminCreateUserCommand,
+  AdminDeleteUserCommand,
   AdminInitiateAuthCommand,
   type AdminInitiateAuthCommandOutput,
   AdminRespondToAuthChallengeCommand,
@@ -8,7 +9,7 @@ import {
   AssociateSoftwareTokenCommand,
   VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { totp } from '../canary/totp';
 import { ensureCanaryProduct } from './canary-product';
 import {
@@ -16,58 +17,134 @@ import {
   credentialsJson,
   errorName,
   isRejection,
-  readCredentials,
+  readVersion,
+  type StoredVersion,
   signIn,
 } from './identity';
 import { generatePassword } from './password';
 
 export interface EnrolmentResult {
-  /** `unchanged`: the secret's credentials signed in; `enrolled`: new ones were set and stored. */
-  readonly user: 'unchanged' | 'enrolled';
-  /** `existing`: the user was there already (an earlier partial run, or enrolled by hand). */
-  readonly account?: 'created' | 'existing';
+  /**
+   * `unchanged`: the secret's credentials (AWSCURRENT) signed in; `promoted`: a rotation's
+   * pending credentials signed in instead (a deploy between its setSecret and finishSecret)
+   * and were made AWSCURRENT; `enrolled`: new ones were set and stored.
+   */
+  readonly user: 'unchanged' | 'promoted' | 'enrolled';
+  /**
+   * `existing`: the user was there already (an earlier partial run); `recreated`: it had a
+   * TOTP authenticator nobody holds (enrolled by hand, or the secret was re-created), which a
+   * pool that requires MFA cannot switch off, so it was deleted and created again.
+   */
+  readonly account?: 'created' | 'existing' | 'recreated';
   readonly product: 'created' | 'exists';
 }
+
+/** Sign-in answers that say the user has an MFA factor already (and so no MFA_SETUP). */
+const HAS_AUTHENTICATOR = new Set(['SOFTWARE_TOKEN_MFA', 'SELECT_MFA_TYPE']);
 
 /**
  * Makes the canary user sign in with what the secret holds; run by the deploy (a CDK
  * trigger) and safe to run on every deploy. When the secret's credentials sign in,
- * nothing changes. Otherwise: a new password, the user created (no invitation, e-mail
- * verified) or, if it exists, its password reset; a new TOTP authenticator registered
- * through the MFA_SETUP challenge and made the preferred MFA; and only then the secret
- * written, so an interrupted run leaves the old value and the next run starts over.
+ * nothing changes; when a rotation's pending ones do (the rotation has set them on the
+ * user but not finished), they are made current. Otherwise: a new password, the user
+ * created (no invitation, e-mail verified) or, if it exists, its password reset; a user
+ * that has an authenticator already is deleted and created again (see below); a new TOTP
+ * authenticator registered through the MFA_SETUP challenge and made the preferred MFA;
+ * and only then the secret written, so an interrupted run leaves the old value and the
+ * next run starts over.
  */
 export async function enrol(deps: CanaryIdentityDependencies): Promise<EnrolmentResult> {
   const { config } = deps;
   const log = deps.log ?? (() => {});
   const product = await ensureCanaryProduct(deps);
 
-  const stored = await readCredentials(deps, { VersionStage: 'AWSCURRENT' });
-  if (stored && stored.username === config.username) {
-    try {
-      await signIn(deps, stored);
-      log('the canary user signs in with the stored credentials; nothing to do', { username: config.username });
-      return { user: 'unchanged', product };
-    } catch (error) {
-      // Throttling or an outage must not reset a working user: the deploy fails and is retried.
-      if (!isRejection(error)) throw error;
-      log('the stored credentials do not sign in; enrolling again', { reason: errorName(error) ?? 'sign-in' });
-    }
-  } else {
-    log('the secret holds no credentials of this user yet; enrolling', { username: config.username });
+  const current = await readVersion(deps, { VersionStage: 'AWSCURRENT' });
+  if (await signsIn(deps, current, 'AWSCURRENT')) {
+    log('the canary user signs in with the stored credentials; nothing to do', { username: config.username });
+    return { user: 'unchanged', product };
+  }
+  const pending = await readVersion(deps, { VersionStage: 'AWSPENDING' });
+  if (pending && pending.versionId !== current?.versionId && (await signsIn(deps, pending, 'AWSPENDING'))) {
+    // What finishSecret would do; the rotation's remaining steps then find the version
+    // AWSCURRENT already and do nothing.
+    await deps.clients.secrets.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: config.secretArn,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: pending.versionId,
+        ...(current ? { RemoveFromVersionId: current.versionId } : {}),
+      }),
+    );
+    log("the rotation's pending credentials sign in; made them current", { username: config.username });
+    return { user: 'promoted', product };
   }
 
   const password = generatePassword();
-  const account = await createOrReset(deps, password);
-  const totpSecret = await registerAuthenticator(deps, password);
+  let account: NonNullable<EnrolmentResult['account']> = await createOrReset(deps, password);
+  let answer = await initiate(deps, password);
+  if (answer.ChallengeName && HAS_AUTHENTICATOR.has(answer.ChallengeName)) {
+    // Its authenticator's secret is lost, and a pool that requires MFA cannot switch a
+    // user's TOTP off (SoftwareTokenMfaSettingsType in the Cognito API reference): only a
+    // new user is asked for MFA_SETUP. The user is the canary's own and holds nothing else.
+    log('the user has an authenticator nobody holds; deleting and creating it again', { username: config.username });
+    await deps.clients.cognito.send(
+      new AdminDeleteUserCommand({ UserPoolId: config.userPoolId, Username: config.username }),
+    );
+    await createOrReset(deps, password);
+    account = 'recreated';
+    answer = await initiate(deps, password);
+  }
+  const totpSecret = await registerAuthenticator(deps, answer);
   await deps.clients.secrets.send(
     new PutSecretValueCommand({
       SecretId: config.secretArn,
       SecretString: credentialsJson({ username: config.username, password, totpSecret }),
+      // AWSPENDING too, taken from whatever version had it: a rotation under way (or one
+      // that failed) must not set or promote credentials older than these, and Secrets
+      // Manager starts no new rotation while AWSPENDING is on another version than AWSCURRENT.
+      VersionStages: ['AWSCURRENT', 'AWSPENDING'],
     }),
   );
   log('canary user enrolled and its credentials stored', { username: config.username, account });
   return { user: 'enrolled', account, product };
+}
+
+/**
+ * Whether the version's credentials, if it holds some of this user, sign in. A rejection
+ * (wrong password, lost authenticator, no user) is false; throttling or an outage is thrown,
+ * so it never resets a working user: the deploy fails and is retried.
+ */
+async function signsIn(
+  deps: CanaryIdentityDependencies,
+  version: StoredVersion | undefined,
+  stage: 'AWSCURRENT' | 'AWSPENDING',
+): Promise<boolean> {
+  const { username } = deps.config;
+  const credentials = version?.credentials;
+  if (!credentials || credentials.username !== username) {
+    if (stage === 'AWSCURRENT') deps.log?.('the secret holds no credentials of this user yet', { username });
+    return false;
+  }
+  try {
+    await signIn(deps, credentials);
+    return true;
+  } catch (error) {
+    if (!isRejection(error)) throw error;
+    deps.log?.('stored credentials do not sign in', { stage, reason: errorName(error) ?? 'sign-in' });
+    return false;
+  }
+}
+
+function initiate(deps: CanaryIdentityDependencies, password: string): Promise<AdminInitiateAuthCommandOutput> {
+  const { userPoolId, clientId, username } = deps.config;
+  return deps.clients.cognito.send(
+    new AdminInitiateAuthCommand({
+      UserPoolId: userPoolId,
+      ClientId: clientId,
+      AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+      AuthParameters: { USERNAME: username, PASSWORD: password },
+    }),
+  );
 }
 
 async function createOrReset(deps: CanaryIdentityDependencies, password: string): Promise<'created' | 'existing'> {
@@ -102,39 +179,19 @@ async function createOrReset(deps: CanaryIdentityDependencies, password: string)
 }
 
 /**
- * Signs in with the new password and answers MFA_SETUP with a new authenticator; returns
- * its base32 secret. A user that already has an authenticator (whose secret is lost) is
- * asked for its code instead: its software-token MFA is switched off, so that the pool,
- * which requires MFA, asks for MFA_SETUP again.
+ * Answers the new password's sign-in, which must be MFA_SETUP, with a new authenticator;
+ * returns its base32 secret.
  */
-async function registerAuthenticator(deps: CanaryIdentityDependencies, password: string): Promise<string> {
+async function registerAuthenticator(
+  deps: CanaryIdentityDependencies,
+  answer: AdminInitiateAuthCommandOutput,
+): Promise<string> {
   const { userPoolId, clientId, username } = deps.config;
   const now = deps.now ?? Date.now;
-  const initiate = () =>
-    deps.clients.cognito.send(
-      new AdminInitiateAuthCommand({
-        UserPoolId: userPoolId,
-        ClientId: clientId,
-        AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
-        AuthParameters: { USERNAME: username, PASSWORD: password },
-      }),
-    );
-  let answer: AdminInitiateAuthCommandOutput = await initiate();
-  if (answer.ChallengeName === 'SOFTWARE_TOKEN_MFA' || answer.ChallengeName === 'SELECT_MFA_TYPE') {
-    deps.log?.('the user has an authenticator nobody holds; replacing it', { username });
-    await deps.clients.cognito.send(
-      new AdminSetUserMFAPreferenceCommand({
-        UserPoolId: userPoolId,
-        Username: username,
-        SoftwareTokenMfaSettings: { Enabled: false, PreferredMfa: false },
-      }),
-    );
-    answer = await initiate();
-  }
   if (answer.ChallengeName !== 'MFA_SETUP' || !answer.Session) {
     throw new Error(
       `canary enrolment: Cognito answered the sign-in of ${username} with ${answer.ChallengeName ?? 'tokens'}, not MFA_SETUP; ` +
-        'delete the user (aws cognito-idp admin-delete-user) and deploy again (docs/operations.md#canary-user)',
+        'the pool must require TOTP MFA (lib/identity/user-directory.ts, docs/operations.md#canary-user)',
     );
   }
   const internalUsername = answer.ChallengeParameters?.USER_ID_FOR_SRP ?? username;

@@ -10,8 +10,10 @@ import type { CanaryIdentityDependencies } from './identity';
  * The canary identity function: enrols the region's canary user at deploy (CDK trigger)
  * and rotates its password (Secrets Manager). The logic is in the modules next to this one;
  * here only the clients: Cognito in the pool's region (the jurisdiction's primary region),
- * Secrets Manager and DynamoDB in this one. What it returns is logged by the trigger's
- * provider: outcomes only, no secret.
+ * Secrets Manager and DynamoDB in this one. The trigger's provider (aws-cdk-lib/triggers)
+ * logs the whole invoke response, the returned payload included, and on a failure puts the
+ * error's message and stack trace in the CloudFormation stack events: what this returns and
+ * what it throws are outcomes only, never a credential, and so is everything it logs.
  */
 
 let dependencies: CanaryIdentityDependencies | undefined;

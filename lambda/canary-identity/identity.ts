@@ -106,27 +106,41 @@ export async function signIn(deps: CanaryIdentityDependencies, credentials: Cana
   }
 }
 
+/** A version of the secret: its id, and its credentials when it holds complete ones. */
+export interface StoredVersion {
+  readonly versionId: string;
+  readonly credentials?: CanaryCredentials;
+}
+
+/** A version of the secret, or undefined when the version is absent or has no value yet. */
+export async function readVersion(
+  deps: CanaryIdentityDependencies,
+  version: { readonly VersionId?: string; readonly VersionStage: 'AWSCURRENT' | 'AWSPENDING' },
+): Promise<StoredVersion | undefined> {
+  let answer: { VersionId?: string; SecretString?: string };
+  try {
+    answer = await deps.clients.secrets.send(
+      new GetSecretValueCommand({ SecretId: deps.config.secretArn, ...version }),
+    );
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+  const versionId = answer.VersionId ?? version.VersionId ?? '';
+  try {
+    return { versionId, credentials: parseCredentials(answer.SecretString) };
+  } catch {
+    // Not (yet) credentials: e.g. the random string the secret was created with.
+    return { versionId };
+  }
+}
+
 /** A version of the secret as credentials, or undefined when the version is absent or incomplete. */
 export async function readCredentials(
   deps: CanaryIdentityDependencies,
   version: { readonly VersionId?: string; readonly VersionStage: 'AWSCURRENT' | 'AWSPENDING' },
 ): Promise<CanaryCredentials | undefined> {
-  let text: string | undefined;
-  try {
-    const answer = await deps.clients.secrets.send(
-      new GetSecretValueCommand({ SecretId: deps.config.secretArn, ...version }),
-    );
-    text = answer.SecretString;
-  } catch (error) {
-    if (errorName(error) === 'ResourceNotFoundException') return undefined;
-    throw error;
-  }
-  try {
-    return parseCredentials(text);
-  } catch {
-    // Not (yet) credentials: e.g. the random string the secret was created with.
-    return undefined;
-  }
+  return (await readVersion(deps, version))?.credentials;
 }
 
 /** The JSON the canaries read. */

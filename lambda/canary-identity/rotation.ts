@@ -18,7 +18,10 @@ import { generatePassword } from './password';
  * Every step may be retried, so each one is idempotent.
  *
  * Between setSecret and finishSecret the canaries still read the old password and a run
- * may fail once; the next run reads the new one.
+ * may fail once; the next run reads the new one. A deploy in between makes the pending
+ * version current itself when only it signs in, after which every step finds it AWSCURRENT
+ * and does nothing; a deploy that enrols anew takes AWSPENDING to its own version, after
+ * which this rotation's steps find their version without a stage and fail (enrolment.ts).
  */
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;

@@ -51,9 +51,14 @@ export interface CanaryIdentityProps {
 
 const ENTRY = path.join(__dirname, '..', '..', 'lambda', 'canary-identity', 'handler.ts');
 
-/** The Cognito actions of the enrolment and the rotation, all on the one pool. */
+/**
+ * The Cognito actions of the enrolment and the rotation, all on the one pool.
+ * AdminDeleteUser: a user with an authenticator nobody holds cannot have its TOTP switched
+ * off in a pool that requires MFA, so the enrolment deletes and re-creates it.
+ */
 export const CANARY_IDENTITY_COGNITO_ACTIONS = [
   'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminDeleteUser',
   'cognito-idp:AdminSetUserPassword',
   'cognito-idp:AdminInitiateAuth',
   'cognito-idp:AdminRespondToAuthChallenge',
@@ -114,6 +119,11 @@ export class CanaryIdentity extends Construct {
         CANARY_CURRENCY: props.productCurrency ?? 'USD',
       } satisfies CanaryIdentityEnvironment,
     });
+    // IAM cannot scope Cognito's Admin* actions to one user (their resource is the pool), so
+    // the role could create, delete or set the password of any user of the pool. Acceptable:
+    // the code only ever names the canary user; the function has no other data access (one
+    // catalog item, its own secret); it runs only at deploy (the trigger) and rotation, with
+    // no other invoker (Secrets Manager of this account, the trigger's provider).
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [...CANARY_IDENTITY_COGNITO_ACTIONS],

@@ -78,6 +78,12 @@ export class FakeUserPool extends FakeService {
   private serial = 0;
   /** The secret handed out by the next AssociateSoftwareToken. */
   nextTotpSecret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+  /**
+   * The pool's MFA configuration: `ON` (required, as lib/identity/user-directory.ts sets it)
+   * or `OFF`. Required: a user without an authenticator is asked for MFA_SETUP, and TOTP
+   * cannot be switched off for a user. Off: a sign-in without an authenticator gets tokens.
+   */
+  mfaConfiguration: 'ON' | 'OFF' = 'ON';
 
   constructor(private readonly clock: { now: number }) {
     super();
@@ -137,6 +143,13 @@ export class FakeUserPool extends FakeService {
     return { User: { Username: this.userOf(input.Username).sub } };
   }
 
+  AdminDeleteUser(input: Input) {
+    const user = this.userOf(input.Username);
+    this.users.delete(user.email);
+    for (const [id, session] of this.sessions) if (session.sub === user.sub) this.sessions.delete(id);
+    return {};
+  }
+
   AdminSetUserPassword(input: Input) {
     if (!meetsPoolPolicy(input.Password))
       throw awsError('InvalidPasswordException', 'Password does not conform to policy');
@@ -155,6 +168,7 @@ export class FakeUserPool extends FakeService {
     if (!user.permanent)
       return { ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: this.session(user.sub, 'MFA_SETUP') };
     const parameters = { USER_ID_FOR_SRP: user.sub };
+    if (!user.totpEnabled && this.mfaConfiguration === 'OFF') return this.tokens();
     if (!user.totpEnabled) {
       return {
         ChallengeName: 'MFA_SETUP',
@@ -207,6 +221,10 @@ export class FakeUserPool extends FakeService {
   AdminSetUserMFAPreference(input: Input) {
     const user = this.userOf(input.Username);
     const settings = input.SoftwareTokenMfaSettings as { Enabled: boolean };
+    // SoftwareTokenMfaSettingsType: "You can't turn off TOTP MFA for any of your users when
+    // MFA is required in your user pool". (The reference names no error; this one is a guess.)
+    if (!settings.Enabled && this.mfaConfiguration === 'ON')
+      throw awsError('InvalidParameterException', "TOTP MFA can't be turned off: MFA is required in this user pool");
     if (settings.Enabled && !user.totpSecret)
       throw awsError('InvalidParameterException', 'User has not verified software token mfa');
     user.totpEnabled = settings.Enabled;
@@ -284,7 +302,10 @@ export class FakeSecrets extends FakeService {
   DescribeSecret() {
     return {
       RotationEnabled: this.rotationEnabled,
-      VersionIdsToStages: Object.fromEntries([...this.versions.entries()].map(([id, v]) => [id, [...v.stages]])),
+      // Only versions with a staging label: the others are deprecated.
+      VersionIdsToStages: Object.fromEntries(
+        [...this.versions.entries()].filter(([, v]) => v.stages.length > 0).map(([id, v]) => [id, [...v.stages]]),
+      ),
     };
   }
 
