@@ -22,14 +22,22 @@ import { closeServer, listen, readBody, send } from './http-io';
  *   `requires_payment_method`; `pm_card_authenticationRequired` needs 3-D Secure
  *   (`requires_action`).
  * - /api/payment_intents/create (`confirm=true`, `capture_method` manual or automatic),
- *   /capture, /cancel, /retrieve, /search (`metadata['key']:'value'` only), and
- *   /api/refunds/create (`payment_intent`, whole amount; `charge_already_refunded` twice).
+ *   /capture, /cancel, /retrieve (`expand[]=latest_charge`: the charge with its
+ *   `amount_refunded`), /search (`metadata['key']:'value'` only), and /api/refunds/create
+ *   (`payment_intent`, whole amount; `charge_already_refunded` twice).
+ * - /error-codes: a parameter the endpoint does not know is a 400 `parameter_unknown`
+ *   naming it, executed and stored nothing.
+ * - /currencies#minimum-and-maximum-charge-amounts: an amount below the currency's minimum
+ *   charge is a 400 `amount_too_small` (here: 50 for usd and eur, the only minimums kept).
  *
  * Differs from real Stripe: state lives in memory; search is immediately consistent (real
- * search can lag by a minute); no partial captures or refunds, no customers, charges
- * objects, webhooks, expiry of keys (24 h) or of authorizations (7 days); amounts and
+ * search can lag by a minute); no partial captures or refunds, no customers, no webhooks,
+ * no expiry of keys (24 h) or of authorizations (7 days); a charge exists only as the
+ * expanded `latest_charge`; minimum amounts for usd and eur only, and no maximums; other
  * currencies are checked only for shape; error messages are shorter; only the parameters
- * below are understood, and any other parameter is accepted and ignored.
+ * named above are understood, so a parameter real Stripe takes but this server does not
+ * (e.g. `description`, `amount_to_capture`, `limit`) is refused as unknown, unlike Stripe;
+ * `expand[]` takes `latest_charge` on retrieve only; 3-D Secure cannot be completed.
  */
 
 /** Which request a fault hits. */
@@ -62,6 +70,8 @@ export interface LocalPaymentIntent {
   readonly metadata: Readonly<Record<string, string>>;
   status: string;
   refunded: boolean;
+  /** The charge of an authorized card (`latest_charge`). */
+  readonly chargeId?: string;
 }
 
 export interface LoggedRequest {
@@ -238,18 +248,23 @@ export class LocalStripeServer {
 
   private route(method: string, url: URL, params: URLSearchParams): Route | undefined {
     const path = url.pathname;
+    const query = url.searchParams;
     if (method === 'POST' && path === '/v1/payment_intents')
-      return { operation: 'authorize', run: () => this.create(params) };
+      return { operation: 'authorize', run: () => known(params, CREATE_PARAMS) ?? this.create(params) };
     if (method === 'GET' && path === '/v1/payment_intents/search') {
-      return { operation: 'search', run: () => this.search(url.searchParams.get('query') ?? '') };
+      return { operation: 'search', run: () => known(query, ['query']) ?? this.search(query.get('query') ?? '') };
     }
-    if (method === 'POST' && path === '/v1/refunds') return { operation: 'refund', run: () => this.refund(params) };
+    if (method === 'POST' && path === '/v1/refunds')
+      return { operation: 'refund', run: () => known(params, ['payment_intent']) ?? this.refund(params) };
     const match = /^\/v1\/payment_intents\/([A-Za-z0-9_]+)(?:\/(capture|cancel))?$/.exec(path);
     const [, id, action] = match ?? [];
     if (id === undefined) return undefined;
-    if (method === 'GET' && action === undefined) return { operation: 'retrieve', run: () => this.retrieve(id) };
-    if (method === 'POST' && action === 'capture') return { operation: 'capture', run: () => this.capture(id) };
-    if (method === 'POST' && action === 'cancel') return { operation: 'cancel', run: () => this.cancel(id) };
+    if (method === 'GET' && action === undefined)
+      return { operation: 'retrieve', run: () => known(query, ['expand[]']) ?? this.retrieve(id, query) };
+    if (method === 'POST' && action === 'capture')
+      return { operation: 'capture', run: () => known(params, []) ?? this.capture(id) };
+    if (method === 'POST' && action === 'cancel')
+      return { operation: 'cancel', run: () => known(params, []) ?? this.cancel(id) };
     return undefined;
   }
 
@@ -260,6 +275,10 @@ export class LocalStripeServer {
     const captureMethod = params.get('capture_method') ?? 'automatic';
     if (!Number.isInteger(amount) || amount < 1) return invalid('amount', 'amount must be a positive integer');
     if (!/^[a-z]{3}$/.test(currency)) return invalid('currency', 'currency must be a lower-case ISO code');
+    const minimum = MINIMUM_CHARGE[currency] ?? 1;
+    if (amount < minimum) {
+      return invalid('amount', `Amount must be at least ${minimum} ${currency} (smallest unit)`, 'amount_too_small');
+    }
     if (captureMethod !== 'manual' && captureMethod !== 'automatic') return invalid('capture_method', 'unknown');
     if (params.get('confirm') !== 'true') return invalid('confirm', 'the local server only creates confirmed intents');
     const outcome = TEST_PAYMENT_METHODS[paymentMethod];
@@ -278,6 +297,7 @@ export class LocalStripeServer {
       metadata,
       status: outcome === 'approve' ? (captureMethod === 'manual' ? 'requires_capture' : 'succeeded') : outcome,
       refunded: false,
+      chargeId: outcome === 'approve' ? `ch_${randomBytes(12).toString('hex')}` : undefined,
     };
     this.paymentIntents.set(intent.id, intent);
     if (outcome === 'requires_payment_method') {
@@ -299,16 +319,20 @@ export class LocalStripeServer {
     return ok(intentJson(intent));
   }
 
-  private retrieve(id: string): Result {
+  private retrieve(id: string, query: URLSearchParams): Result {
+    const expand = query.getAll('expand[]');
+    const unknown = expand.find((field) => field !== 'latest_charge');
+    if (unknown !== undefined) return invalid('expand', `This property cannot be expanded (${unknown}).`);
     const intent = this.paymentIntents.get(id);
-    return intent ? { ...ok(intentJson(intent)), store: false } : missing(id);
+    if (!intent) return missing(id);
+    return { ...ok(intentJson(intent, expand.includes('latest_charge'))), store: false };
   }
 
   private search(query: string): Result {
     const match = /^metadata\['([^']+)'\]:'([^']*)'$/.exec(query.trim());
     if (!match) return invalid('query', "the local server searches metadata['key']:'value' only");
     const [, key = '', value] = match;
-    const data = [...this.paymentIntents.values()].filter((i) => i.metadata[key] === value).map(intentJson);
+    const data = [...this.paymentIntents.values()].filter((i) => i.metadata[key] === value).map((i) => intentJson(i));
     return { status: 200, store: false, body: { object: 'search_result', data, has_more: false } };
   }
 
@@ -368,8 +392,43 @@ const TEST_PAYMENT_METHODS: Readonly<Record<string, 'approve' | 'requires_paymen
   pm_card_authenticationRequired: 'requires_action',
 };
 
-function intentJson(intent: LocalPaymentIntent) {
+/** Minimum charge amounts, in the currency's smallest unit (docs.stripe.com/currencies). */
+const MINIMUM_CHARGE: Readonly<Record<string, number>> = { usd: 50, eur: 50 };
+
+const CREATE_PARAMS = [
+  'amount',
+  'currency',
+  'payment_method',
+  'payment_method_types[]',
+  'confirm',
+  'capture_method',
+  'metadata[*]',
+];
+
+/** The first parameter the endpoint does not know, refused as Stripe does; undefined when all are known. */
+function known(params: URLSearchParams, names: readonly string[]): Result | undefined {
+  for (const name of params.keys()) {
+    const isKnown = names.some((known) =>
+      known.endsWith('[*]') ? name.startsWith(known.slice(0, -2)) && name.endsWith(']') : name === known,
+    );
+    if (!isKnown) return invalid(name, `Received unknown parameter: ${name}`, 'parameter_unknown');
+  }
+  return undefined;
+}
+
+function intentJson(intent: LocalPaymentIntent, expandCharge = false) {
+  const charge = intent.chargeId
+    ? {
+        id: intent.chargeId,
+        object: 'charge',
+        amount: intent.amount,
+        amount_captured: intent.status === 'succeeded' ? intent.amount : 0,
+        amount_refunded: intent.refunded ? intent.amount : 0,
+        refunded: intent.refunded,
+      }
+    : null;
   return {
+    latest_charge: expandCharge ? charge : (charge?.id ?? null),
     id: intent.id,
     object: 'payment_intent',
     amount: intent.amount,

@@ -12,8 +12,15 @@ export const MAX_LINE_QUANTITY = 99;
 export const MAX_ORDER_LINES = 50;
 /** Idempotency keys clients may send: opaque, short, printable. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-/** A card processor's reference to a payment method (Stripe: `pm_...`), never card data. */
-export const PAYMENT_METHOD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_]{0,254}$/;
+/**
+ * A Stripe PaymentMethod id, never card data: `pm_` and letters or digits (`_` too, for
+ * Stripe's test ids such as `pm_card_visa`), 255 characters at most. A card number does not
+ * start `pm_`; a run of 12 or more digits is refused too (`PAN_LIKE`), so none reaches Stripe,
+ * whose error would quote it.
+ */
+export const PAYMENT_METHOD_PATTERN = /^pm_[A-Za-z0-9_]{1,252}$/;
+/** Twelve digits or more in a row: what no Stripe id holds and every card number does. */
+const PAN_LIKE = /[0-9]{12}/;
 /** The largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -45,7 +52,12 @@ export type CartAdd = z.infer<typeof cartAddSchema>;
 export const orderRequestSchema = z.strictObject({
   lines: z.array(z.strictObject({ sku, quantity: lineQuantity })).check(z.minLength(1), z.maxLength(MAX_ORDER_LINES)),
   /** Required when the deployment's processor takes real money (`PAYMENT_PROCESSOR=stripe`). */
-  paymentMethod: z.optional(z.string().check(z.regex(PAYMENT_METHOD_PATTERN))),
+  paymentMethod: z.optional(
+    z.string().check(
+      z.regex(PAYMENT_METHOD_PATTERN),
+      z.refine((value) => !PAN_LIKE.test(value), 'has an invalid format'),
+    ),
+  ),
 });
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
 

@@ -3,7 +3,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { invalidateProduct } from '../cache/best-effort';
 import type { ProductCache } from '../cache/product-cache';
 import { checkOrderRequest, IDEMPOTENCY_KEY_PATTERN } from '../domain/input';
-import { type CardProcessor, PaymentUnavailableError, withPaymentMethod } from '../payments/card-processor';
+import {
+  type CardProcessor,
+  PaymentOutcomeUnknownError,
+  PaymentUnavailableError,
+  withPaymentMethod,
+} from '../payments/card-processor';
 import { ApiError, STRONG_STORE_RETRY_AFTER_SECONDS } from '../shared/api-error';
 import { json } from '../shared/http';
 import { type DomainHandler, domainHandler } from '../shared/instrumented';
@@ -20,6 +25,13 @@ export interface OrdersApiDependencies {
   readonly cache?: ProductCache;
   readonly clock?: () => Date;
 }
+
+/**
+ * Seconds a client waits before retrying an order whose payment outcome is unknown: past
+ * the payments function's timeout (15 s), so an attempt still running there has ended and
+ * the retry finds its payment rather than racing it.
+ */
+export const PAYMENT_OUTCOME_RETRY_AFTER_SECONDS = 20;
 
 const ORDER_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -51,7 +63,7 @@ export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
           throw new ApiError(
             400,
             'INVALID_INPUT',
-            'paymentMethod is required: the payment method your card was saved as (e.g. pm_...)',
+            'paymentMethod is required: a Stripe PaymentMethod id (pm_...) created for this payment, not attached to a customer',
             { field: 'paymentMethod' },
           );
         }
@@ -59,12 +71,21 @@ export function createOrdersApi(deps: OrdersApiDependencies): DomainHandler {
           .placeOrder(
             { userId, idempotencyKey, request, region: deps.context.region, now: clock() },
             withPaymentMethod(deps.payments, request.paymentMethod),
-            (capture) => {
-              log.error('payment outcome unknown: the order commit could not be confirmed', capture);
+            (payment) => {
+              log.error('payment outcome unknown: a payment may stand without an order', { ...payment });
               metrics.addMetric('PaymentOutcomeUnknown', MetricUnit.Count, 1);
             },
           )
           .catch((error: unknown) => {
+            if (error instanceof PaymentOutcomeUnknownError) {
+              log.error('payment outcome unknown', { reason: error.message });
+              throw new ApiError(
+                503,
+                'PAYMENT_OUTCOME_UNKNOWN',
+                `The payment's outcome is not known yet and the card may have been charged; no order was placed. Retry with the same Idempotency-Key and body after ${PAYMENT_OUTCOME_RETRY_AFTER_SECONDS} seconds: the retry finds this payment and never charges twice.`,
+                { headers: { 'retry-after': String(PAYMENT_OUTCOME_RETRY_AFTER_SECONDS) } },
+              );
+            }
             if (!(error instanceof PaymentUnavailableError)) throw error;
             log.warn('card processor unavailable', { reason: error.message });
             throw new ApiError(

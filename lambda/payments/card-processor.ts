@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 
 export interface CaptureRequest {
-  /** One per order attempt; a real processor dedupes retries of one capture call on it. */
+  /**
+   * The same for every attempt of one order request (derived from the user, the client's
+   * `Idempotency-Key` and the request's hash), so an attempt whose outcome was lost can be
+   * found again by the next one. A processor that dedupes on it must check that what it
+   * hands back still holds the money, and charge anew (under a key of its own) when it does not.
+   */
   readonly idempotencyKey: string;
   /** The paying customer (the token's `sub`). */
   readonly customerId: string;
+  /** The order's id: like the key, the same for every attempt of one order request. */
   readonly orderId: string;
   readonly amountCents: number;
   readonly currency: string;
@@ -53,6 +59,19 @@ export class PaymentUnavailableError extends Error {
   constructor(reason: string) {
     super(reason);
     this.name = 'PaymentUnavailableError';
+  }
+}
+
+/**
+ * Whether money was taken is not known (an answer lost after a capture may have been
+ * made, a refund that failed, an earlier attempt still running): never "nothing charged".
+ * The order is not placed and its key stays unspent; a retry with the same key and body
+ * reaches the same payment (`CaptureRequest.idempotencyKey`) and never charges twice.
+ */
+export class PaymentOutcomeUnknownError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'PaymentOutcomeUnknownError';
   }
 }
 

@@ -12,11 +12,19 @@ const baseUrl = optionalEnv(process.env, 'STRIPE_API_BASE');
 const secrets = new SecretsManagerClient({});
 let processor: Promise<CardProcessor> | undefined;
 
+/**
+ * The longest the secret read may take, SDK retries included: part of the payments
+ * function's time budget (see `StripeCardProcessorOptions.timeoutMs`).
+ */
+const SECRET_READ_TIMEOUT_MS = 2000;
+
 /** Reads `{ "apiKey": "sk_..." }` once per cold start; a failed read is tried again on the next call. */
 async function loadProcessor(): Promise<CardProcessor> {
   let apiKey: unknown;
   try {
-    const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretName }));
+    const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretName }), {
+      abortSignal: AbortSignal.timeout(SECRET_READ_TIMEOUT_MS),
+    });
     apiKey = (JSON.parse(secret.SecretString ?? '{}') as { apiKey?: unknown }).apiKey;
   } catch (error) {
     throw new PaymentUnavailableError(`the payments secret ${secretName} could not be read (${(error as Error).name})`);

@@ -1,4 +1,4 @@
-import { type CardProcessor, PaymentUnavailableError } from './card-processor';
+import { type CardProcessor, PaymentOutcomeUnknownError, PaymentUnavailableError } from './card-processor';
 import { type PaymentsResult, paymentsEventSchema } from './payments-protocol';
 
 export interface PaymentsFunctionDependencies {
@@ -13,7 +13,8 @@ export interface PaymentsFunctionDependencies {
 /**
  * The payments function: the one function that reaches the card processor over the
  * internet. It captures or voids as asked and answers JSON; a processor it cannot reach is
- * `{ error: 'unavailable' }`, which the orders function turns back into a 503.
+ * `{ error: 'unavailable' }`, a payment whose outcome it cannot tell `{ error:
+ * 'outcome-unknown' }`, which the orders function turns back into their own 503s.
  */
 export function createPaymentsHandler(deps: PaymentsFunctionDependencies): (event: unknown) => Promise<PaymentsResult> {
   return async (event) => {
@@ -32,6 +33,10 @@ export function createPaymentsHandler(deps: PaymentsFunctionDependencies): (even
       }
       return await processor.capture(parsed.data.request);
     } catch (error) {
+      if (error instanceof PaymentOutcomeUnknownError) {
+        deps.log.error('payment outcome unknown', { action: parsed.data.action, reason: error.message });
+        return { error: 'outcome-unknown', reason: error.message };
+      }
       if (!(error instanceof PaymentUnavailableError)) throw error;
       deps.log.warn('card processor unavailable', { action: parsed.data.action, reason: error.message });
       return { error: 'unavailable', reason: error.message };

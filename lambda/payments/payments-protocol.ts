@@ -25,7 +25,11 @@ export const paymentsResultSchema = z.union([
   z.strictObject({ status: z.literal('captured'), captureId: z.string() }),
   z.strictObject({ status: z.literal('declined'), reason: z.string() }),
   z.strictObject({ status: z.literal('voided') }),
-  /** `unavailable`: the processor could not be reached; `invalid`: the event was not understood. */
-  z.strictObject({ error: z.enum(['unavailable', 'invalid']), reason: z.string() }),
+  /**
+   * `unavailable`: the processor could not be reached, nothing was charged; `invalid`: the
+   * event was not understood; `outcome-unknown`: money may have been taken (see
+   * `PaymentOutcomeUnknownError`).
+   */
+  z.strictObject({ error: z.enum(['unavailable', 'invalid', 'outcome-unknown']), reason: z.string() }),
 ]);
 export type PaymentsResult = z.infer<typeof paymentsResultSchema>;

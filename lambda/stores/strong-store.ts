@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Signer } from '@aws-sdk/rds-signer';
 import { Pool, type PoolClient } from 'pg';
 import type { OrderRequest } from '../domain/input';
 import { canonicalOrderRequest, type InventoryRow, type PricedLine, planOrder } from '../domain/order-plan';
 import { applyMigrations, type MigrationReport } from '../migrations/ledger';
 import { MIGRATION_ROLE, MIGRATIONS } from '../migrations/migrations';
-import type { CardProcessor } from '../payments/card-processor';
+import { type CardProcessor, PaymentOutcomeUnknownError } from '../payments/card-processor';
 import { StrongStoreBusyError, StrongStoreUnavailableError } from '../shared/api-error';
 import { trackConnection } from '../shared/connections';
 import { type FunctionEnvironment, optionalEnv, requiredEnv } from '../shared/environment';
@@ -60,6 +60,16 @@ export interface PlaceOrderInput {
   /** The region whose API took the request (the jurisdiction's primary). */
   readonly region: string;
   readonly now: Date;
+}
+
+/** A payment that may stand with no order: for the ledger/processor reconciliation. */
+export interface PaymentOutcomeUnknown {
+  /** The capture, when the processor named one. */
+  readonly captureId?: string;
+  /** The order id the processor was told (Stripe: `metadata.order_id`). */
+  readonly orderId: string;
+  readonly userId: string;
+  readonly key: string;
 }
 
 export type PlaceOrderOutcome =
@@ -168,9 +178,13 @@ export class StrongStore {
   async placeOrder(
     input: PlaceOrderInput,
     processor: CardProcessor,
-    onPaymentOutcomeUnknown?: (capture: { captureId: string; userId: string; key: string }) => void,
+    onPaymentOutcomeUnknown?: (payment: PaymentOutcomeUnknown) => void,
   ): Promise<PlaceOrderOutcome> {
     const requestHash = createHash('sha256').update(canonicalOrderRequest(input.request)).digest('hex');
+    // The same for every attempt of this order request, and so are the processor's keys
+    // (`order-<id>`): an attempt whose payment outcome was lost is found again by the retry
+    // with the same key, which never charges twice (see `CaptureRequest.idempotencyKey`).
+    const orderIdOfRequest = orderIdOf(input.userId, input.idempotencyKey, requestHash);
     const client = await this.guard(() => this.pool.connect());
     let captureToVoid: string | undefined;
     let committing = false;
@@ -208,9 +222,9 @@ export class StrongStore {
           'lines',
         );
       } else {
-        orderId = randomUUID();
-        // The processor's key is this attempt's order id: a retry after a voided capture
-        // must be a new charge, never the voided one handed back by a deduping processor.
+        orderId = orderIdOfRequest;
+        // A retry after a voided capture must be a new charge, never the voided one handed
+        // back by a deduping processor: the processor checks what its key hands back.
         const capture = await processor.capture({
           idempotencyKey: `order-${orderId}`,
           customerId: input.userId,
@@ -268,6 +282,11 @@ export class StrongStore {
     } catch (error) {
       broken = isUnavailable(error);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      if (error instanceof PaymentOutcomeUnknownError) {
+        // Money may have been taken with no order: reported; the key stays unspent, and its
+        // retry reaches the same payment.
+        onPaymentOutcomeUnknown?.({ orderId: orderIdOfRequest, userId: input.userId, key: input.idempotencyKey });
+      }
       if (captureToVoid) {
         // A failed COMMIT may still have committed: look before giving the money back.
         const committed = committing ? await this.orderCommitted(captureToVoid) : false;
@@ -275,7 +294,12 @@ export class StrongStore {
           const stored = await this.guard(() => this.storedResponse(this.pool, input));
           return { kind: 'answered', response: stored, replayed: false };
         }
-        const standing = { captureId: captureToVoid, userId: input.userId, key: input.idempotencyKey };
+        const standing = {
+          captureId: captureToVoid,
+          orderId: orderIdOfRequest,
+          userId: input.userId,
+          key: input.idempotencyKey,
+        };
         if (committed === false) {
           // A refund that fails leaves the capture standing: report it like an unknown outcome,
           // and answer with the commit's error, not a "nothing charged" that would be untrue.
@@ -355,6 +379,18 @@ export class StrongStore {
       throw translate(error);
     }
   }
+}
+
+/**
+ * The order id of one order request: a UUID-shaped digest of the user, the key and the
+ * request's hash, so every attempt of the request carries the same id (a committed order
+ * spends the key, so an id is never written twice).
+ */
+function orderIdOf(userId: string, idempotencyKey: string, requestHash: string): string {
+  const hex = createHash('sha256').update(`${userId}\n${idempotencyKey}\n${requestHash}`).digest('hex');
+  // Version 8 (custom) and the RFC 9562 variant.
+  const variant = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function inventoryRowOf(row: Record<string, unknown>): InventoryRow {

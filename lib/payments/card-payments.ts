@@ -36,9 +36,14 @@ export interface CardPaymentsProps {
  * subnets through which the orders function invokes it synchronously; and the orders
  * function switched to it (`PAYMENT_PROCESSOR=stripe`, `PAYMENTS_FUNCTION`).
  *
- * The orders function must wait longer than the payments function may run (its
- * `InvokedCardProcessor` waits 16 s; this function's timeout is 15 s, above the Stripe
- * adapter's worst case of four 3 s calls), so its own timeout must be above that.
+ * Time budget, worst case: this function runs at most 2 s reading its secret (cold start)
+ * plus `CAPTURE_MAX_CALLS` (8) sequential Stripe calls of at most 1.5 s each, 14 s, under
+ * its 15 s timeout. The orders function's `InvokedCardProcessor` waits 17 s (15 s plus 2 s
+ * for init and the invoke) and invokes once per request; a wait that runs out answers 503
+ * `PAYMENT_OUTCOME_UNKNOWN`, and the client's retry with the same key replays the payment
+ * rather than charging again. The orders function's own timeout must be above 17 s plus
+ * its database work before and after the capture (connect 2 s, lock waits up to 3 s twice,
+ * the writes): 27 s leaves that room (at most 29 s, API Gateway's limit).
  */
 export class CardPayments extends Construct {
   readonly function: NodeFunction;

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type CaptureRequest, PaymentUnavailableError } from '../../../lambda/payments/card-processor';
-import { StripeCardProcessor } from '../../../lambda/payments/stripe-card-processor';
+import {
+  type CaptureRequest,
+  PaymentOutcomeUnknownError,
+  PaymentUnavailableError,
+} from '../../../lambda/payments/card-processor';
+import {
+  AMOUNT_TOO_SMALL,
+  ATTEMPTS_EXHAUSTED,
+  PAYMENT_METHOD_UNUSABLE,
+  StripeCardProcessor,
+} from '../../../lambda/payments/stripe-card-processor';
 import { LocalStripeServer, type StripeFault } from '../../../local/stripe-server';
 
 // The Stripe adapter over real HTTP against the local Stripe server (loopback only).
@@ -152,4 +161,95 @@ test('a refund Stripe cannot take is unavailable, naming the payment', async () 
   stripe.inject({ fault: 'error-before', operation: 'refund', count: 2 });
   await expect(processor().void(result.captureId)).rejects.toThrow(`the refund of ${result.captureId} failed`);
   expect(intentsOf(request.orderId)).toEqual([expect.objectContaining({ refunded: false })]);
+});
+
+test('a retry after a capture given back (a voided order) is a new payment under keys of its own', async () => {
+  const request = captureRequest();
+  const first = await processor().capture(request);
+  if (first.status !== 'captured') throw new Error('expected a capture');
+  await processor().void(first.captureId);
+  const again = await processor().capture(request);
+  expect(again).toEqual({ status: 'captured', captureId: expect.not.stringMatching(first.captureId) });
+  expect(intentsOf(request.orderId).map((i) => `${i.status}${i.refunded ? ', refunded' : ''}`)).toEqual([
+    'succeeded, refunded',
+    'succeeded',
+  ]);
+  expect(stripe.requests.some((r) => r.idempotencyKey === `${request.idempotencyKey}-authorize-2`)).toBe(true);
+});
+
+test('a capture whose answer was lost and whose refund failed: outcome unknown; the retry reuses it', async () => {
+  const request = captureRequest();
+  stripe.inject({ fault: 'error-after', operation: 'capture' });
+  stripe.inject({ fault: 'error-before', operation: 'refund', count: 2 });
+  await expect(processor().capture(request)).rejects.toThrow(PaymentOutcomeUnknownError);
+  expect(unreleased).toEqual([expect.objectContaining({ reason: expect.stringContaining('HTTP 500') })]);
+  const retried = await processor().capture(request);
+  expect(intentsOf(request.orderId)).toEqual([
+    expect.objectContaining({ id: retried.status === 'captured' ? retried.captureId : '', refunded: false }),
+  ]);
+});
+
+test('an authorization made before a lost answer is captured by the retry, not made twice', async () => {
+  const request = captureRequest();
+  stripe.inject({ fault: 'error-before', operation: 'capture' });
+  stripe.inject({ fault: 'error-before', operation: 'cancel' });
+  await expect(processor().capture(request)).rejects.toThrow(PaymentUnavailableError);
+  expect(intentsOf(request.orderId).map((i) => i.status)).toEqual(['requires_capture']);
+  expect(await processor().capture(request)).toMatchObject({ status: 'captured' });
+  expect(intentsOf(request.orderId).map((i) => i.status)).toEqual(['succeeded']);
+});
+
+test('two attempts both failed and given back: a stored decline that asks for a new key, nothing charged', async () => {
+  const request = captureRequest();
+  stripe.inject({ fault: 'error-before', operation: 'authorize', count: 2 });
+  await expect(processor().capture(request)).rejects.toThrow(PaymentUnavailableError);
+  await expect(processor().capture(request)).rejects.toThrow(PaymentUnavailableError);
+  expect(await processor().capture(request)).toEqual({ status: 'declined', reason: ATTEMPTS_EXHAUSTED });
+  expect(intentsOf(request.orderId)).toEqual([]);
+});
+
+test('the same order request priced differently cannot be told apart from its first attempt: outcome unknown', async () => {
+  const request = captureRequest();
+  stripe.inject({ fault: 'error-after', operation: 'capture' });
+  stripe.inject({ fault: 'error-before', operation: 'refund', count: 2 });
+  await expect(processor().capture(request)).rejects.toThrow(PaymentOutcomeUnknownError);
+  await expect(processor().capture({ ...request, amountCents: 4300 })).rejects.toThrow(PaymentOutcomeUnknownError);
+  expect(intentsOf(request.orderId)).toHaveLength(1);
+});
+
+test("an unknown payment method is a decline with a fixed reason; Stripe's message is not echoed", async () => {
+  const request = captureRequest('pm_4242NoSuchThing');
+  expect(await processor().capture(request)).toEqual({ status: 'declined', reason: PAYMENT_METHOD_UNUSABLE });
+});
+
+test("an amount below Stripe's minimum charge is a decline, and nothing is authorized", async () => {
+  const request = { ...captureRequest(), amountCents: 49, currency: 'USD' };
+  expect(await processor().capture(request)).toEqual({ status: 'declined', reason: AMOUNT_TOO_SMALL });
+  expect(intentsOf(request.orderId)).toEqual([]);
+  const fifty = { ...captureRequest(), amountCents: 50, currency: 'USD' };
+  expect(await processor().capture(fifty)).toMatchObject({ status: 'captured' });
+});
+
+test('the local server refuses a parameter it does not know, as Stripe does, and stores nothing', async () => {
+  const post = (body: string) =>
+    fetch(`${stripe.baseUrl}/v1/refunds`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${stripe.apiKey}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        'idempotency-key': 'unknown-param-1',
+      },
+      body,
+    });
+  const refused = await post('payment_intent=pi_x&reason_text=oops');
+  expect(refused.status).toBe(400);
+  expect(((await refused.json()) as { error: unknown }).error).toMatchObject({
+    type: 'invalid_request_error',
+    code: 'parameter_unknown',
+    param: 'reason_text',
+  });
+  // Not stored under the key: the same key with valid parameters executes.
+  const valid = await post('payment_intent=pi_x');
+  expect(valid.status).toBe(404);
+  expect(valid.headers.get('idempotent-replayed')).toBeNull();
 });

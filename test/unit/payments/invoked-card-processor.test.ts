@@ -1,5 +1,9 @@
 import type { InvokeCommand, InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { type CaptureRequest, PaymentUnavailableError } from '../../../lambda/payments/card-processor';
+import {
+  type CaptureRequest,
+  PaymentOutcomeUnknownError,
+  PaymentUnavailableError,
+} from '../../../lambda/payments/card-processor';
 import { InvokedCardProcessor, type LambdaInvoker } from '../../../lambda/payments/invoked-card-processor';
 
 // The orders side of the payments function: what each answer, or failure, of the invoke
@@ -62,18 +66,39 @@ describe('InvokedCardProcessor', () => {
       /invalid: bad event/,
     ],
     [
+      'Lambda refused the invoke (throttled: the function did not run)',
+      async () => {
+        throw Object.assign(new Error('throttled'), { name: 'TooManyRequestsException', $fault: 'client' });
+      },
+      /could not be invoked \(TooManyRequestsException\)/,
+    ],
+  ])('%s: PaymentUnavailableError, nothing charged', async (_, answer, message) => {
+    const { processor } = answering(answer);
+    const error = await processor.capture(REQUEST).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PaymentUnavailableError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  test.each<[string, () => Promise<Partial<InvokeCommandOutput>>, RegExp]>([
+    [
+      'the function reports the outcome unknown',
+      async () => payload({ error: 'outcome-unknown', reason: 'refund failed' }),
+      /outcome-unknown|refund failed/,
+    ],
+    [
       'the function failed (timed out, crashed)',
       async () => ({ ...payload({ errorMessage: 'Task timed out' }), FunctionError: 'Unhandled' }),
       /failed \(Unhandled\)/,
     ],
     ['the payload is not JSON', async () => ({ StatusCode: 200, Payload: bytes('<html>') }), /no JSON/],
     ['the payload has an unknown shape', async () => payload({ status: 'maybe' }), /unknown shape/],
+    ['a capture is answered as a void', async () => payload({ status: 'voided' }), /answered voided to a capture/],
     [
-      'the invoke itself fails',
+      'the invoke fails on the server side or the network',
       async () => {
-        throw Object.assign(new Error('throttled'), { name: 'TooManyRequestsException' });
+        throw Object.assign(new Error('socket hang up'), { name: 'ServiceException', $fault: 'server' });
       },
-      /could not be invoked \(TooManyRequestsException\)/,
+      /could not be invoked \(ServiceException\)/,
     ],
     [
       'the invoke is aborted at its deadline',
@@ -82,11 +107,21 @@ describe('InvokedCardProcessor', () => {
       },
       /could not be invoked \(AbortError\)/,
     ],
-  ])('%s: PaymentUnavailableError', async (_, answer, message) => {
-    const { processor } = answering(answer);
+  ])('%s: PaymentOutcomeUnknownError, never "nothing charged"', async (_, answer, message) => {
+    const { processor, calls } = answering(answer);
     const error = await processor.capture(REQUEST).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PaymentUnavailableError);
+    expect(error).toBeInstanceOf(PaymentOutcomeUnknownError);
+    expect(error).not.toBeInstanceOf(PaymentUnavailableError);
     expect((error as Error).message).toMatch(message);
+    // Not invoked again: the client's retry with the same key is the replay.
+    expect(calls).toHaveLength(1);
+  });
+
+  test('a void that fails in any way is unavailable (the store reports the capture it leaves)', async () => {
+    const { processor } = answering(async () => {
+      throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+    });
+    await expect(processor.void('pi_1')).rejects.toThrow(PaymentUnavailableError);
   });
 
   test('a void answered as a capture is unavailable, never taken for a refund', async () => {

@@ -1,5 +1,6 @@
 import {
   type CardProcessor,
+  PaymentOutcomeUnknownError,
   PaymentUnavailableError,
   RecordingCardProcessor,
 } from '../../../lambda/payments/card-processor';
@@ -77,6 +78,21 @@ describe('the payments function', () => {
     });
     expect(noKey.logged).toEqual(['warn card processor unavailable']);
   });
+});
+
+test('a payment whose outcome the processor cannot tell answers outcome-unknown, logged as an error', async () => {
+  const unsure: CardProcessor = {
+    capture: async () => {
+      throw new PaymentOutcomeUnknownError('the refund of pi_1 failed');
+    },
+    void: async () => undefined,
+  };
+  const { handler, logged } = handlerWith(async () => unsure);
+  expect(await handler({ action: 'capture', request: REQUEST })).toEqual({
+    error: 'outcome-unknown',
+    reason: 'the refund of pi_1 failed',
+  });
+  expect(logged).toEqual(['error payment outcome unknown']);
 });
 
 describe('the orders function processor, by PAYMENT_PROCESSOR', () => {

@@ -1,5 +1,9 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import { PaymentUnavailableError, RecordingCardProcessor } from '../../../lambda/payments/card-processor';
+import {
+  PaymentOutcomeUnknownError,
+  PaymentUnavailableError,
+  RecordingCardProcessor,
+} from '../../../lambda/payments/card-processor';
 import { StrongStoreUnavailableError } from '../../../lambda/shared/api-error';
 import { type PlaceOrderInput, StrongStore } from '../../../lambda/stores/strong-store';
 
@@ -72,7 +76,12 @@ test('COMMIT failed and the store cannot say: the capture is kept and reported, 
     StrongStoreUnavailableError,
   );
   expect(payments.charges).toHaveLength(1);
-  expect(unknown).toHaveBeenCalledWith({ captureId: payments.charges[0]?.captureId, userId: 'buyer', key: 'key-1' });
+  expect(unknown).toHaveBeenCalledWith({
+    captureId: payments.charges[0]?.captureId,
+    orderId: payments.charges[0]?.orderId,
+    userId: 'buyer',
+    key: 'key-1',
+  });
 });
 
 test('COMMIT failed and the refund fails too: the capture is reported, and the answer is the store error, not "nothing charged"', async () => {
@@ -85,16 +94,59 @@ test('COMMIT failed and the refund fails too: the capture is reported, and the a
   await expect(new StrongStore(pool).placeOrder(INPUT, payments, unknown)).rejects.toBeInstanceOf(
     StrongStoreUnavailableError,
   );
-  expect(unknown).toHaveBeenCalledWith({ captureId: payments.captures[0]?.captureId, userId: 'buyer', key: 'key-1' });
+  expect(unknown).toHaveBeenCalledWith({
+    captureId: payments.captures[0]?.captureId,
+    orderId: payments.captures[0]?.orderId,
+    userId: 'buyer',
+    key: 'key-1',
+  });
 });
 
-test('each order attempt asks the processor under its own key', async () => {
+test('every attempt of one order request asks the processor under the same key and order id; another key or body, another', async () => {
+  // given two failed attempts of one request, then another key and another body
   const payments = new RecordingCardProcessor();
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const attempt = async (input: PlaceOrderInput) => {
     const { pool } = poolFailingAtCommit(() => result([], 0));
-    await expect(new StrongStore(pool).placeOrder(INPUT, payments)).rejects.toThrow();
-  }
-  const keys = payments.captures.map((c) => c.idempotencyKey);
-  expect(new Set(keys).size).toBe(2);
+    await expect(new StrongStore(pool).placeOrder(input, payments)).rejects.toThrow();
+  };
+  await attempt(INPUT);
+  await attempt(INPUT);
+  await attempt({ ...INPUT, idempotencyKey: 'key-2' });
+  await attempt({ ...INPUT, request: { lines: [{ sku: 'MUG', quantity: 2 }] } });
+  // then the retry reaches the first attempt's payment; the others do not
+  const [first, retry, otherKey, otherBody] = payments.captures;
+  expect(retry?.idempotencyKey).toBe(first?.idempotencyKey);
+  expect(retry?.orderId).toBe(first?.orderId);
+  expect(first?.idempotencyKey).toBe(`order-${first?.orderId}`);
+  expect(first?.orderId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(new Set([first, otherKey, otherBody].map((c) => c?.idempotencyKey)).size).toBe(3);
   expect(payments.captures.every((c) => c.customerId === 'buyer')).toBe(true);
+});
+
+test('a payment outcome the processor cannot tell: reported with the order id, rolled back, the key unspent', async () => {
+  // given a processor whose capture outcome is unknown
+  const queries: string[] = [];
+  const client = {
+    query: async (text: string) => {
+      queries.push(text.split(/\s/)[0] ?? '');
+      if (text.startsWith('SELECT sku'))
+        return result([{ sku: 'MUG', quantity: 5, price_cents: 700, currency: 'EUR' }]);
+      return result([], 1);
+    },
+    release: jest.fn(),
+  } as unknown as PoolClient;
+  const pool = { on: () => pool, connect: async () => client } as unknown as Pool;
+  const payments = new RecordingCardProcessor();
+  let asked: { orderId: string } | undefined;
+  payments.capture = async (request) => {
+    asked = request;
+    throw new PaymentOutcomeUnknownError('the payments function timed out');
+  };
+  const unknown = jest.fn();
+  // when the order is placed; then
+  await expect(new StrongStore(pool).placeOrder(INPUT, payments, unknown)).rejects.toBeInstanceOf(
+    PaymentOutcomeUnknownError,
+  );
+  expect(unknown).toHaveBeenCalledWith({ orderId: asked?.orderId, userId: 'buyer', key: 'key-1' });
+  expect(queries).toEqual(['BEGIN', 'INSERT', 'SELECT', 'ROLLBACK']);
 });
