@@ -126,7 +126,7 @@ describe('the network path of payments', () => {
         PAYMENT_PROCESSOR: 'stripe',
         PAYMENTS_FUNCTION: { Ref: paymentsId },
       });
-      expect(orders.Properties?.Timeout).toBe(25);
+      expect(orders.Properties?.Timeout).toBe(27);
       const invokers = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((policy) =>
         JSON.stringify(policy.Properties?.PolicyDocument).includes(`"Fn::GetAtt":["${paymentsId}","Arn"]`),
       );
