@@ -85,6 +85,9 @@ export function buildPlatform(overrides: Record<string, unknown> = {}, options: 
 
 /** Template JSON with content hashes of assets replaced, so snapshots change only with intent. */
 export function normalisedTemplate(template: Template): unknown {
-  const text = JSON.stringify(template.toJSON()).replace(/[0-9a-f]{64}(\.zip|\.json)?/g, 'ASSET_HASH$1');
+  const text = JSON.stringify(template.toJSON())
+    .replace(/[0-9a-f]{64}(\.zip|\.json)?/g, 'ASSET_HASH$1')
+    // A function version's logical id ends in a hash of the function, code asset included.
+    .replace(/(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}/g, '$1_VERSION_HASH');
   return JSON.parse(text);
 }
