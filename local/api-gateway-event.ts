@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
+import type { AuthorizerContext } from '../lambda/authorizer/token-authorizer';
 import type { RouteMatch } from '../lambda/shared/api-contract';
 
 /** Claims of a verified token, as API Gateway's JWT authorizer hands them to the function. */
@@ -18,16 +19,25 @@ export interface IncomingRequest {
   readonly sourceIp?: string;
 }
 
+/** Who the request's authorizer let through, as the function sees it. */
+export type RequestIdentity =
+  /** A JWT authorizer's verified claims (`requestContext.authorizer.jwt.claims`). */
+  | VerifiedClaims
+  /** A Lambda authorizer's context (`requestContext.authorizer.lambda`), as the regional APIs have. */
+  | { readonly lambda: AuthorizerContext };
+
 /**
  * The HTTP API payload (format 2.0) API Gateway builds for a Lambda integration, so the
- * handlers run locally exactly as in Lambda; `cognito:groups` arrives as the "[a b]"
- * string HTTP APIs make of array claims.
+ * handlers run locally exactly as in Lambda. Verified JWT claims arrive as strings, and
+ * `cognito:groups` as the "[a b]" string HTTP APIs make of array claims; a Lambda
+ * authorizer's context arrives as it returned it.
  */
 export function apiGatewayEvent(
   request: IncomingRequest,
   match: RouteMatch,
-  claims?: VerifiedClaims,
+  identity?: RequestIdentity,
 ): APIGatewayProxyEventV2 {
+  const claims = identity && !isLambdaIdentity(identity) ? identity : undefined;
   const { sub, groups, ...rest } = claims ?? ({} as VerifiedClaims);
   return {
     version: '2.0',
@@ -48,6 +58,7 @@ export function apiGatewayEvent(
       },
       routeKey: match.routeKey,
       stage: '$default',
+      ...(identity && isLambdaIdentity(identity) ? { authorizer: { lambda: { ...identity.lambda } } } : {}),
       ...(claims
         ? {
             authorizer: {
@@ -64,6 +75,43 @@ export function apiGatewayEvent(
         : {}),
     },
   } as unknown as APIGatewayProxyEventV2;
+}
+
+function isLambdaIdentity(identity: RequestIdentity): identity is { readonly lambda: AuthorizerContext } {
+  const { sub, lambda } = identity as { sub?: unknown; lambda?: unknown };
+  return sub === undefined && typeof lambda === 'object' && lambda !== null;
+}
+
+/**
+ * The event API Gateway hands a Lambda authorizer (payload 2.0) for a request whose
+ * identity source, the Authorization header, is present.
+ */
+export function authorizerEvent(request: IncomingRequest, match: RouteMatch): APIGatewayRequestAuthorizerEventV2 {
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:local:000000000000:local/$default/${match.routeKey.replace(' ', '')}`,
+    identitySource: [request.headers.authorization ?? ''],
+    routeKey: match.routeKey,
+    rawPath: request.rawPath,
+    rawQueryString: request.rawQueryString,
+    cookies: [],
+    headers: { ...request.headers },
+    queryStringParameters: Object.fromEntries(new URLSearchParams(request.rawQueryString)),
+    pathParameters: { ...match.pathParameters },
+    stageVariables: {},
+    requestContext: {
+      http: {
+        method: request.method.toUpperCase(),
+        path: request.rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        userAgent: request.headers['user-agent'] ?? '',
+      },
+      routeKey: match.routeKey,
+      stage: '$default',
+    },
+  } as unknown as APIGatewayRequestAuthorizerEventV2;
 }
 
 let invocations = 0;

@@ -6,6 +6,7 @@ import type { DevTokenIssuer } from './dev-tokens';
 import type { Edge } from './edge';
 import type { PostgresEngine } from './engines';
 import { readBody, send } from './http-io';
+import type { IssuerServer } from './issuer-server';
 import type { RegionalGateway } from './regional-gateway';
 import type { Replicator } from './replicator';
 
@@ -14,6 +15,8 @@ export interface ControlDeps {
   readonly topology: Topology;
   readonly tokens: DevTokenIssuer;
   readonly gateways: ReadonlyMap<string, RegionalGateway>;
+  /** Each jurisdiction's user pool endpoint (in its primary region). */
+  readonly issuers: ReadonlyMap<string, IssuerServer>;
   readonly postgres: ReadonlyMap<string, PostgresEngine>;
   readonly replicators: ReadonlyMap<string, Replicator>;
   /** Each jurisdiction's card processor, which records every capture. */
@@ -35,6 +38,10 @@ export interface ControlStatus {
   >;
   readonly replication: Readonly<
     Record<string, { readonly paused: boolean; readonly backlog: number; readonly delayMs: number }>
+  >;
+  /** Each jurisdiction's token issuer: its Cognito-form issuer, where its JWKS is, and whether it is up. */
+  readonly issuers: Readonly<
+    Record<string, { readonly issuer: string; readonly region: string; readonly jwksUrl: string; readonly up: boolean }>
   >;
 }
 
@@ -215,6 +222,17 @@ function controlStatus(deps: ControlDeps): ControlStatus {
       [...deps.replicators.entries()].map(([j, replicator]) => [
         j,
         { paused: replicator.isPaused, backlog: replicator.backlog, delayMs: replicator.delayMs },
+      ]),
+    ),
+    issuers: Object.fromEntries(
+      [...deps.issuers.entries()].map(([j, issuer]) => [
+        j,
+        {
+          issuer: issuer.pool.issuer,
+          region: issuer.pool.primaryRegion,
+          jwksUrl: issuer.jwksUrl,
+          up: deps.gateways.get(issuer.pool.primaryRegion)?.down !== true,
+        },
       ]),
     ),
   };

@@ -1,4 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { JurisdictionDirectory } from '../lambda/residency/jurisdiction-guard';
+import { WRITER_HEALTH_MATCH, WRITER_HEALTH_PATH } from '../lambda/shared/api-contract';
+import { jurisdictionDirectory } from '../lib/config/jurisdiction-directory';
 import type { Topology } from '../lib/config/topology';
 import { unverifiedJurisdiction } from './dev-tokens';
 import type { Distance } from './distance';
@@ -15,6 +18,7 @@ import {
   send,
   tripsHeader,
 } from './http-io';
+import { WRITER_API_HEADER } from './regional-gateway';
 import { required } from './required';
 
 /** How long one health check may take, as Route 53 allows a few seconds per check. */
@@ -47,12 +51,16 @@ interface RegionHealth {
  * the edge health-checks every region's `/api/health` like Route 53 and sends each request
  * to the region the deployment model picks — the nearest healthy region of the caller's
  * jurisdiction (active-active, latency routing), or its primary and then its standby
- * (active-passive, failover routing) — after that leg's round trip.
+ * (active-passive, failover routing) — after that leg's round trip. It also runs the
+ * writer health checks behind `writer.<jurisdiction>.api` (`resolveWriter`).
  */
 export class Edge {
   url = '';
   private readonly server: Server;
   private readonly health = new Map<string, RegionHealth>();
+  /** Writer health checks, of the regions that can hold a writer locally: the primaries. */
+  private readonly writerHealth = new Map<string, RegionHealth>();
+  private readonly directory: JurisdictionDirectory;
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private readonly intervalMs: number;
@@ -62,6 +70,8 @@ export class Edge {
     this.intervalMs = props.healthIntervalMs ?? 1000;
     this.threshold = props.failureThreshold ?? 2;
     for (const region of props.topology.servingRegions) this.health.set(region, { healthy: true, streak: 0 });
+    for (const j of props.topology.jurisdictions) this.writerHealth.set(j.primaryRegion, { healthy: true, streak: 0 });
+    this.directory = jurisdictionDirectory(props.topology);
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         send(response, 502, { message: `edge error: ${(error as Error).message}` }, NO_CROSS_REGION_TRIPS);
@@ -88,6 +98,23 @@ export class Edge {
 
   isHealthy(region: string): boolean {
     return this.health.get(region)?.healthy ?? false;
+  }
+
+  /** Whether `region`'s writer health check passes (its `/api/health/writer` says `"writer":true`). */
+  isWriterHealthy(region: string): boolean {
+    return this.writerHealth.get(region)?.healthy ?? false;
+  }
+
+  /**
+   * The region `writer.<jurisdiction>.api` resolves to for a caller in `fromRegion` (a
+   * region of the jurisdiction): a latency record per region tied to its writer health
+   * check, so the nearest region whose check passes; when none passes, Route 53 answers as
+   * if all were healthy, so the nearest region — the caller's own.
+   */
+  resolveWriter(fromRegion: string, jurisdiction: string): string {
+    const known = this.props.topology.jurisdictions.find((j) => j.name === jurisdiction);
+    const candidates = this.props.distance.byDistanceFrom(fromRegion, known ? [...known.regions] : [fromRegion]);
+    return candidates.find((region) => this.isWriterHealthy(region)) ?? candidates[0] ?? fromRegion;
   }
 
   /** Where a client in `clientRegion` of `jurisdiction` (undefined: anonymous) is sent. */
@@ -130,7 +157,7 @@ export class Edge {
     }
     if (!url.pathname.startsWith('/api/')) return send(response, 404, { message: 'Not Found' }, NO_CROSS_REGION_TRIPS);
     const token = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
-    const region = this.route(clientRegion, token ? unverifiedJurisdiction(token) : undefined);
+    const region = this.route(clientRegion, token ? unverifiedJurisdiction(token, this.directory) : undefined);
     if (!region)
       return send(response, 503, { message: 'No healthy region can serve this request' }, NO_CROSS_REGION_TRIPS);
     let body: string | undefined;
@@ -144,7 +171,8 @@ export class Edge {
     const trips = await this.props.distance.travel(clientRegion, region);
     const target = required(this.props.regionUrls(), region, 'URL for region');
     const method = request.method ?? 'GET';
-    const upstream = await exchange(`${target}${url.pathname}${url.search}`, method, headers, body);
+    const { [WRITER_API_HEADER]: _internal, ...clientHeaders } = headers;
+    const upstream = await exchange(`${target}${url.pathname}${url.search}`, method, clientHeaders, body);
     if (!upstream) {
       return send(
         response,
@@ -170,23 +198,35 @@ export class Edge {
 
   private async checkAll(): Promise<void> {
     const urls = this.props.regionUrls();
-    await Promise.all(
-      [...this.health.entries()].map(async ([region, state]) => {
-        const passed = await fetch(`${urls[region]}/api/health`, {
-          signal: AbortSignal.timeout(HEALTH_CHECK_TIMEOUT_MS),
-        })
-          .then((r) => r.status === 200)
-          .catch(() => false);
-        if (passed === state.healthy) {
-          state.streak = 0;
-          return;
-        }
-        state.streak += 1;
-        if (state.streak >= this.threshold) {
-          state.healthy = passed;
-          state.streak = 0;
-        }
-      }),
-    );
+    const check = async (state: RegionHealth, url: string, passes: (r: Response) => Promise<boolean>) => {
+      const passed = await fetch(url, { signal: AbortSignal.timeout(HEALTH_CHECK_TIMEOUT_MS) })
+        .then(passes)
+        .catch(() => false);
+      if (passed === state.healthy) {
+        state.streak = 0;
+        return;
+      }
+      state.streak += 1;
+      if (state.streak >= this.threshold) {
+        state.healthy = passed;
+        state.streak = 0;
+      }
+    };
+    await Promise.all([
+      ...[...this.health.entries()].map(([region, state]) =>
+        check(state, `${urls[region]}/api/health`, async (r) => {
+          await r.arrayBuffer();
+          return r.status === 200;
+        }),
+      ),
+      // Like an HTTPS_STR_MATCH check: a 2xx whose body has the search string.
+      ...[...this.writerHealth.entries()].map(([region, state]) =>
+        check(
+          state,
+          `${urls[region]}${WRITER_HEALTH_PATH}`,
+          async (r) => r.status === 200 && (await r.text()).includes(WRITER_HEALTH_MATCH),
+        ),
+      ),
+    ]);
   }
 }

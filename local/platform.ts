@@ -1,5 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Client as PgClient } from 'pg';
+import { keysUnavailable, poolVerifier } from '../lambda/authorizer/pool-verifier';
+import { createTokenAuthorizer } from '../lambda/authorizer/token-authorizer';
 import { ProductCache } from '../lambda/cache/product-cache';
 import { RecordingCardProcessor } from '../lambda/payments/card-processor';
 import type { JurisdictionDirectory } from '../lambda/residency/jurisdiction-guard';
@@ -21,10 +24,12 @@ import {
 } from './engines';
 import { createEventualTable } from './eventual-table';
 import { closeServer, listen } from './http-io';
+import { IssuerServer, issuerFetcher } from './issuer-server';
 import { regionalHandlers } from './regional-app';
 import { RegionalGateway } from './regional-gateway';
 import { Replicator } from './replicator';
 import { required } from './required';
+import { StrongStoreLink } from './strong-store-link';
 
 export interface LocalPlatformOptions {
   readonly topology: Topology;
@@ -45,6 +50,14 @@ export interface LocalPlatformOptions {
   readonly cacheTtlSeconds?: number;
   /** Called when a replication round fails; it is retried on the next poll. @default console.warn */
   readonly onReplicationError?: (error: unknown) => void;
+  /**
+   * Give every region a copy of its jurisdiction's JWKS at start (as the deploy copies the
+   * pool's keys into each region), so its authorizer verifies tokens without the pool's
+   * region. False: no copy, so each region fetches the keys from the jurisdiction's
+   * primary region, and cannot verify a token while that region is down.
+   * @default true
+   */
+  readonly keyProvisioning?: boolean;
 }
 
 export interface LocalRegionHandle {
@@ -61,6 +74,8 @@ export interface LocalPlatform {
   readonly edgeUrl: string;
   readonly controlUrl: string;
   readonly regions: readonly LocalRegionHandle[];
+  /** Each jurisdiction's user pool endpoint, in its primary region: `<url>/<poolId>/.well-known/jwks.json`. */
+  readonly issuers: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -87,7 +102,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const parts = newParts(options, distance, cleanups);
     // Every port first, so a busy one is reported before any engine starts.
     await listenGateways(parts, port);
+    await listenIssuers(parts, port);
     const { edge, url: edgeUrl } = await listenEdge(parts, port(0));
+    parts.edge = edge;
     const control = controlServer({ ...parts, edge });
     cleanups.push(() => closeServer(control));
     const controlUrl = await listen(control, port(1), 'local controls');
@@ -99,7 +116,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       cleanups.push(() => replicator.stop());
     }
     edge.startHealthChecks();
-    return { edgeUrl, controlUrl, regions: regionHandles(parts), stop };
+    const issuers = Object.fromEntries([...parts.issuers.entries()].map(([j, issuer]) => [j, issuer.url]));
+    return { edgeUrl, controlUrl, regions: regionHandles(parts), issuers, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -122,6 +140,8 @@ interface PlatformParts extends Writable<Omit<ControlDeps, 'edge'>> {
   readonly cleanups: (() => Promise<unknown>)[];
   readonly directory: JurisdictionDirectory;
   readonly dynamo: Map<string, DynamoEngine>;
+  /** The edge, once listening: it runs the writer health checks strong routes follow. */
+  edge?: Edge;
 }
 
 function newParts(
@@ -135,9 +155,10 @@ function newParts(
     topology,
     distance,
     cleanups,
-    tokens: new DevTokenIssuer(),
-    directory: { ...jurisdictionDirectory(topology), localIssuers: true },
+    tokens: new DevTokenIssuer(topology.jurisdictions),
+    directory: jurisdictionDirectory(topology),
     gateways: new Map(),
+    issuers: new Map(),
     clocks: new Map(),
     replicators: new Map(),
     postgres: new Map(),
@@ -149,20 +170,51 @@ function newParts(
 
 /** Each serving region's API, listening (without handlers until its stores are wired). */
 async function listenGateways(parts: PlatformParts, port: (offset: number) => number): Promise<void> {
-  const { topology, gateways, tokens, distance, directory } = parts;
+  const { topology, gateways, distance, directory, tokens } = parts;
   let offset = 10;
   for (const jurisdiction of topology.jurisdictions) {
+    const pool = tokens.pool(jurisdiction.name);
     for (const region of topology.deployOrder(jurisdiction)) {
+      // The AWS authorizer's code, with this region's copy of the pool's keys (or none)
+      // and a fetcher that reaches the pool's local issuer in the primary region.
+      const verifier = poolVerifier({
+        userPoolId: pool.userPoolId,
+        clientId: pool.clientId,
+        regionalKeys: (parts.options.keyProvisioning ?? true) ? tokens.jwks(jurisdiction.name) : undefined,
+        fetcher: issuerFetcher(region, () => [...parts.issuers.values()], distance),
+      });
       const gateway = new RegionalGateway({
         context: { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion, directory },
-        tokens,
+        authorizer: createTokenAuthorizer({
+          verifier,
+          jurisdiction: jurisdiction.name,
+          directory,
+          isUnavailable: keysUnavailable,
+        }),
         distance,
-        primaryUrl: () => gateways.get(jurisdiction.primaryRegion)?.url,
+        writerRegion: () => parts.edge?.resolveWriter(region, jurisdiction.name) ?? jurisdiction.primaryRegion,
+        urlOf: (target) => gateways.get(target)?.url,
       });
       gateways.set(region, gateway);
       parts.cleanups.push(() => gateway.close());
       await gateway.listen(port(offset++));
     }
+  }
+}
+
+/** Each jurisdiction's user pool endpoint, in its primary region, down when that region is. */
+async function listenIssuers(parts: PlatformParts, port: (offset: number) => number): Promise<void> {
+  let offset = 10 + parts.topology.servingRegions.length;
+  for (const jurisdiction of parts.topology.jurisdictions) {
+    const primary = required(parts.gateways, jurisdiction.primaryRegion, 'gateway for region');
+    const issuer = new IssuerServer({
+      pool: parts.tokens.pool(jurisdiction.name),
+      tokens: parts.tokens,
+      regionDown: () => primary.down,
+    });
+    parts.issuers.set(jurisdiction.name, issuer);
+    parts.cleanups.push(() => issuer.close());
+    await issuer.listen(port(offset++));
   }
 }
 
@@ -250,7 +302,7 @@ type ReplicaTable = ConstructorParameters<typeof Replicator>[0]['replicas'][numb
  * from the primary), its cache keyspace, and its API's handlers over them.
  */
 async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, region: string): Promise<ReplicaTable> {
-  const { jurisdiction, pg, database, payments, valkey, tableName } = shared;
+  const { jurisdiction, database, payments, valkey, tableName } = shared;
   const client = new DynamoDBClient({
     endpoint: required(parts.dynamo, region, 'DynamoDB engine for region').endpoint,
     region,
@@ -259,10 +311,7 @@ async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, regi
   await createEventualTable(client, tableName);
   const replica = { region, documents: DynamoDBDocumentClient.from(client), tableName };
   const strong = StrongStore.connect({
-    host: pg.host,
-    port: pg.port,
-    user: pg.user,
-    password: pg.password,
+    ...(await strongStoreAddress(parts, shared, region)),
     database,
     tls: false,
     maxConnections: 10,
@@ -289,6 +338,51 @@ async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, regi
     parts.options.cacheTtlSeconds,
   );
   return replica;
+}
+
+/**
+ * How `region` reaches the jurisdiction's PostgreSQL server. The primary: directly, as
+ * the writer. A secondary: as its Aurora replica would serve it, read-only (its sessions
+ * are read-only transactions, so a write fails as on a replica, SQLSTATE 25006), over a
+ * link that is cut while the primary region is down, so a lost primary region takes the
+ * strong store away from every region.
+ */
+async function strongStoreAddress(
+  parts: PlatformParts,
+  shared: JurisdictionStores,
+  region: string,
+): Promise<{ host: string; port: number; user: string; password: string }> {
+  const { jurisdiction, pg, database } = shared;
+  if (region === jurisdiction.primaryRegion)
+    return { host: pg.host, port: pg.port, user: pg.user, password: pg.password };
+  const replica = await replicaRole(pg, database);
+  const link = new StrongStoreLink({ host: pg.host, port: pg.port });
+  await link.listen();
+  parts.cleanups.push(() => link.close());
+  const primary = required(parts.gateways, jurisdiction.primaryRegion, 'gateway for region');
+  link.setCut(primary.down);
+  primary.onDownChange((down) => link.setCut(down));
+  return { host: link.host, port: link.port, ...replica };
+}
+
+const REPLICA_ROLE = 'local_replica';
+
+/** A role whose every session is read-only, like a replica's (made once per server). */
+async function replicaRole(pg: PostgresEngine, database: string): Promise<{ user: string; password: string }> {
+  const client = new PgClient({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [REPLICA_ROLE]);
+    if (exists.rowCount === 0) {
+      // Superuser like the writer's login, so it reads whatever the writer's migrations create.
+      await client.query(`CREATE ROLE ${REPLICA_ROLE} LOGIN SUPERUSER PASSWORD '${pg.password.replace(/'/g, "''")}'`);
+      await client.query(`ALTER ROLE ${REPLICA_ROLE} SET default_transaction_read_only = on`);
+    }
+  } finally {
+    await client.end();
+  }
+  return { user: REPLICA_ROLE, password: pg.password };
 }
 
 function regionHandles(parts: PlatformParts): LocalRegionHandle[] {

@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type {
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import type { AuthorizerContext } from '../lambda/authorizer/token-authorizer';
 import { type ApiDomain, matchRoute } from '../lambda/shared/api-contract';
 import type { DomainHandler } from '../lambda/shared/instrumented';
 import type { RegionContext } from '../lambda/shared/region-context';
-import { apiGatewayEvent, lambdaContext } from './api-gateway-event';
-import type { DevTokenIssuer } from './dev-tokens';
+import { apiGatewayEvent, authorizerEvent, lambdaContext, type RequestIdentity } from './api-gateway-event';
 import type { Distance } from './distance';
 import {
   CROSS_REGION_TRIPS_HEADER,
@@ -20,27 +24,46 @@ import {
   tripsHeader,
 } from './http-io';
 
+/** The region's token authorizer: the AWS function's code (`createTokenAuthorizer`). */
+export type LocalAuthorizer = (
+  event: APIGatewayRequestAuthorizerEventV2,
+) => Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>;
+
+/**
+ * Marks a strong request forwarded to a region's writer API (`writer.<jurisdiction>.api`
+ * in AWS, a separate API there): it is served where it arrives, never forwarded again.
+ * The edge drops it from clients' requests.
+ */
+export const WRITER_API_HEADER = 'x-local-writer-api';
+
 export interface RegionalGatewayProps {
   readonly context: RegionContext;
-  readonly tokens: DevTokenIssuer;
+  readonly authorizer: LocalAuthorizer;
   readonly distance: Distance;
-  /** The primary region's gateway URL, for strong routes taken in a secondary region. */
-  readonly primaryUrl: () => string | undefined;
+  /**
+   * The region `writer.<jurisdiction>.api` resolves to from here, as Route 53 answers it:
+   * the nearest region whose writer health check passes, or this region when none does.
+   */
+  readonly writerRegion: () => string;
+  /** A region's gateway URL. */
+  readonly urlOf: (region: string) => string | undefined;
 }
 
 /**
- * One region's API, standing in for its HTTP API: matches routes like API Gateway, checks
- * the token against the jurisdiction's issuer like the JWT authorizer, forwards strong
- * routes of a secondary region to the primary (an HTTP proxy integration in AWS, paying
- * the round trip between them), and hands everything else to the Lambda handlers.
+ * One region's API, standing in for its HTTP API: matches routes like API Gateway, runs
+ * the region's token authorizer like an HTTP API with a Lambda authorizer (simple
+ * responses: no token 401, refused 403, a failed authorizer 500), forwards strong routes
+ * to the writer's region (an HTTP proxy integration to `writer.<jurisdiction>.api` in AWS,
+ * paying the round trip between them) or serves them here when that is where the writer
+ * name resolves, and hands everything to the Lambda handlers with the authorizer's context.
  */
 export class RegionalGateway {
-  /** A region taken down answers nothing but 503, its health check included. */
-  down = false;
   url = '';
   /** The region's functions; until attached (stores still starting) the region answers 503. */
   handlers?: Readonly<Record<ApiDomain, DomainHandler>>;
   private readonly server: Server;
+  private isDown = false;
+  private readonly downListeners: ((down: boolean) => void)[] = [];
 
   constructor(private readonly props: RegionalGatewayProps) {
     this.server = createServer((request, response) => {
@@ -52,6 +75,22 @@ export class RegionalGateway {
 
   get region(): string {
     return this.props.context.region;
+  }
+
+  /** A region taken down answers nothing but 503, its health check included. */
+  get down(): boolean {
+    return this.isDown;
+  }
+
+  set down(down: boolean) {
+    if (down === this.isDown) return;
+    this.isDown = down;
+    for (const listener of this.downListeners) listener(down);
+  }
+
+  /** Calls `listener` whenever the region is taken down or brought back. */
+  onDownChange(listener: (down: boolean) => void): void {
+    this.downListeners.push(listener);
   }
 
   async listen(port: number): Promise<string> {
@@ -81,20 +120,33 @@ export class RegionalGateway {
     const match = matchRoute(method, url.pathname);
     if (!match) return send(response, 404, { message: 'Not Found' }, served);
 
-    let claims: ReturnType<DevTokenIssuer['verify']>;
+    const incoming = { method, rawPath: url.pathname, rawQueryString: url.search.slice(1), headers, body };
+    let identity: RequestIdentity | undefined;
     if (!match.route.public) {
-      const token = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
-      // As an HTTP API with a Lambda authorizer: no token 401, a refused token 403.
-      if (!token) return send(response, 401, { message: 'Unauthorized' }, served);
-      claims = this.props.tokens.verify(token);
-      if (!claims) return send(response, 403, { message: 'Forbidden' }, served);
+      // As an HTTP API with a Lambda authorizer (simple responses) whose identity source is
+      // the Authorization header: none 401, refused 403, an authorizer that fails 500.
+      if (!headers.authorization) return send(response, 401, { message: 'Unauthorized' }, served);
+      let verdict: Awaited<ReturnType<LocalAuthorizer>>;
+      try {
+        verdict = await this.props.authorizer(authorizerEvent(incoming, match));
+      } catch {
+        return send(response, 500, { message: 'Internal Server Error' }, served);
+      }
+      if (!verdict.isAuthorized) return send(response, 403, { message: 'Forbidden' }, served);
+      identity = { lambda: verdict.context };
     }
 
-    const { region, primaryRegion } = this.props.context;
-    const primaryUrl = this.props.primaryUrl();
-    if (match.route.strong && region !== primaryRegion && primaryUrl) {
-      const trips = await this.props.distance.travel(region, primaryRegion);
-      const forwarded = await exchange(`${primaryUrl}${url.pathname}${url.search}`, method, headers, body);
+    const { region } = this.props.context;
+    const writer = match.route.strong && headers[WRITER_API_HEADER] !== '1' ? this.props.writerRegion() : region;
+    const writerUrl = writer === region ? undefined : this.props.urlOf(writer);
+    if (writerUrl) {
+      const trips = await this.props.distance.travel(region, writer);
+      const forwarded = await exchange(
+        `${writerUrl}${url.pathname}${url.search}`,
+        method,
+        { ...headers, [WRITER_API_HEADER]: '1' },
+        body,
+      );
       // What an HTTP API answers when its HTTP integration cannot be reached.
       if (!forwarded) {
         return send(
@@ -111,11 +163,7 @@ export class RegionalGateway {
       });
     }
 
-    const event = apiGatewayEvent(
-      { method, rawPath: url.pathname, rawQueryString: url.search.slice(1), headers, body },
-      match,
-      claims,
-    );
+    const event = apiGatewayEvent(incoming, match, identity);
     const handler = this.handlers[match.route.domain];
     const result = (await handler(
       event,

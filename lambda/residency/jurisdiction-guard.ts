@@ -13,21 +13,13 @@ export interface JurisdictionDirectory {
   readonly byPrimaryRegion: Readonly<Record<string, string>>;
   /** Jurisdiction name → its API hostname, for the refusal's "go here". */
   readonly apiHosts: Readonly<Record<string, string>>;
-  /**
-   * Accept the local platform's `local://<jurisdiction>` issuers; never set in AWS.
-   * @default false
-   */
-  readonly localIssuers?: boolean;
 }
 
 const COGNITO_ISSUER = /^https:\/\/cognito-idp\.([a-z0-9-]+)\.amazonaws\.com\/[\w-]+$/;
-const LOCAL_ISSUER = /^local:\/\/([a-z][a-z0-9-]*)$/;
 
 /** The jurisdiction a token's issuer belongs to, or undefined for an issuer we do not know. */
 export function homeJurisdictionOf(issuer: unknown, directory: JurisdictionDirectory): string | undefined {
   if (typeof issuer !== 'string') return undefined;
-  const local = directory.localIssuers ? LOCAL_ISSUER.exec(issuer) : null;
-  if (local) return local[1];
   const region = COGNITO_ISSUER.exec(issuer)?.[1];
   return region === undefined ? undefined : directory.byPrimaryRegion[region];
 }

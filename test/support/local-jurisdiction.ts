@@ -9,6 +9,7 @@ import type { RegionContext } from '../../lambda/shared/region-context';
 import { EventualStore } from '../../lambda/stores/eventual-store';
 import { StrongStore } from '../../lambda/stores/strong-store';
 import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-event';
+import { localIssuerOf } from '../../local/dev-tokens';
 import {
   type DynamoEngine,
   type PostgresEngine,
@@ -110,7 +111,7 @@ export class LocalJurisdiction {
         region,
         jurisdiction: options.name,
         primaryRegion,
-        directory: { byPrimaryRegion: {}, apiHosts: {}, localIssuers: true },
+        directory: { byPrimaryRegion: { [primaryRegion]: options.name }, apiHosts: {} },
       };
       const eventual = new EventualStore(dynamoClient, tableName);
       const strong = StrongStore.connect({
@@ -178,7 +179,7 @@ export class LocalJurisdiction {
       ...Object.fromEntries(Object.entries(call.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     };
     const claims = call.user
-      ? { sub: call.user.sub, groups: call.user.groups, iss: `local://${this.name}` }
+      ? { sub: call.user.sub, groups: call.user.groups, iss: localIssuerOf(this.name, this.primaryRegion) }
       : undefined;
     const event = apiGatewayEvent({ method, rawPath, rawQueryString, headers, body }, match, claims);
     const handler = this.region(target).handlers[match.route.domain];

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { createOrdersApi } from '../../../lambda/orders/orders-api';
 import { UnconfiguredCardProcessor } from '../../../lambda/payments/card-processor';
 import { WRITER_HEALTH_MATCH, WRITER_HEALTH_PATH } from '../../../lambda/shared/api-contract';
+import { localIssuerOf } from '../../../local/dev-tokens';
 import { type Engines, LocalJurisdiction, startEngines } from '../../support/local-jurisdiction';
 
 // Inventory and exactly-once ordering against real PostgreSQL. Three regions of one
@@ -293,7 +294,9 @@ test('a card processor that cannot be reached: 503, nothing charged, no stock ta
     routeKey: 'POST /api/orders',
     headers: { 'content-type': 'application/json', 'idempotency-key': 'no-pay-1' },
     body: JSON.stringify({ lines: [{ sku: 'NO-PAY', quantity: 1 }] }),
-    requestContext: { authorizer: { jwt: { claims: { sub: 'buyer-no-pay', iss: 'local://global' } } } },
+    requestContext: {
+      authorizer: { jwt: { claims: { sub: 'buyer-no-pay', iss: localIssuerOf('global', 'us-east-1') } } },
+    },
   };
   const refused = await orders(event as never);
   expect(refused.statusCode).toBe(503);

@@ -8,6 +8,7 @@ import { matchRoute } from '../../../lambda/shared/api-contract';
 import type { DomainHandler } from '../../../lambda/shared/instrumented';
 import { StrongStore } from '../../../lambda/stores/strong-store';
 import { apiGatewayEvent, lambdaContext } from '../../../local/api-gateway-event';
+import { localIssuerOf } from '../../../local/dev-tokens';
 import { type PostgresEngine, startPostgres } from '../../../local/engines';
 import { LocalStripeServer, type StripeFault } from '../../../local/stripe-server';
 
@@ -44,7 +45,7 @@ async function placeOrder(user: string, key: string, body: unknown, api = orders
       body: JSON.stringify(body),
     },
     match,
-    { sub: user, iss: `local://${JURISDICTION}` },
+    { sub: user, iss: localIssuerOf(JURISDICTION, 'us-east-1') },
   );
   const response = (await api(event, lambdaContext('orders'))) as APIGatewayProxyStructuredResultV2;
   return {
@@ -79,7 +80,7 @@ beforeAll(async () => {
       region: 'us-east-1',
       jurisdiction: JURISDICTION,
       primaryRegion: 'us-east-1',
-      directory: { byPrimaryRegion: {}, apiHosts: {}, localIssuers: true },
+      directory: { byPrimaryRegion: { 'us-east-1': JURISDICTION }, apiHosts: {} },
     },
     strong,
     payments: new StripeCardProcessor({ apiKey: stripe.apiKey, baseUrl: stripe.baseUrl, timeoutMs: TIMEOUT_MS }),
@@ -110,7 +111,7 @@ beforeAll(async () => {
       region: 'us-east-1',
       jurisdiction: JURISDICTION,
       primaryRegion: 'us-east-1',
-      directory: { byPrimaryRegion: {}, apiHosts: {}, localIssuers: true },
+      directory: { byPrimaryRegion: { 'us-east-1': JURISDICTION }, apiHosts: {} },
     },
     strong,
     payments: new InvokedCardProcessor({ functionName: 'payments', client: lambdaClient }),

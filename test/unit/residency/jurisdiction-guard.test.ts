@@ -1,4 +1,5 @@
 import { guardJurisdiction, homeJurisdictionOf } from '../../../lambda/residency/jurisdiction-guard';
+import { localIssuerOf } from '../../../local/dev-tokens';
 
 const DIRECTORY = {
   byPrimaryRegion: { 'us-east-1': 'global', 'eu-west-1': 'eu' },
@@ -8,10 +9,11 @@ const DIRECTORY = {
 test('a Cognito issuer names its pool region, hence the jurisdiction', () => {
   expect(homeJurisdictionOf('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123', DIRECTORY)).toBe('eu');
   expect(homeJurisdictionOf('https://cognito-idp.us-east-1.amazonaws.com/us-east-1_XyZ', DIRECTORY)).toBe('global');
-  expect(homeJurisdictionOf('local://eu', { ...DIRECTORY, localIssuers: true })).toBe('eu');
 });
 
-test("the local platform's issuers count only where the directory allows them (never in AWS)", () => {
+test("the local platform's issuers are Cognito-form, so they map like AWS pools; other forms map to none", () => {
+  expect(homeJurisdictionOf(localIssuerOf('eu', 'eu-west-1'), DIRECTORY)).toBe('eu');
+  expect(homeJurisdictionOf(localIssuerOf('global', 'us-east-1'), DIRECTORY)).toBe('global');
   expect(homeJurisdictionOf('local://eu', DIRECTORY)).toBeUndefined();
 });
 
@@ -28,9 +30,7 @@ test('unknown or malformed issuers name no jurisdiction', () => {
 });
 
 test('a region serves its own jurisdiction and refuses others with a pointer home', () => {
-  expect(guardJurisdiction('local://global', 'global', { ...DIRECTORY, localIssuers: true })).toEqual({
-    allowed: true,
-  });
+  expect(guardJurisdiction(localIssuerOf('global', 'us-east-1'), 'global', DIRECTORY)).toEqual({ allowed: true });
   expect(guardJurisdiction('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A', 'global', DIRECTORY)).toEqual({
     allowed: false,
     homeJurisdiction: 'eu',
