@@ -33,7 +33,14 @@ export interface ControlStatus {
   readonly regions: Readonly<
     Record<
       string,
-      { readonly url: string; readonly down: boolean; readonly healthyAtEdge: boolean; readonly clock: Date | 'real' }
+      {
+        readonly url: string;
+        readonly down: boolean;
+        readonly healthyAtEdge: boolean;
+        /** Whether the region's writer health check passes (`writer.<jurisdiction>.api` resolves to it). */
+        readonly writerHealthyAtEdge: boolean;
+        readonly clock: Date | 'real';
+      }
     >
   >;
   readonly replication: Readonly<
@@ -47,7 +54,12 @@ export interface ControlStatus {
 
 /** The body of every refused control request; `field` names what was wrong. */
 export interface ControlProblem {
-  readonly error: { readonly code: 'BAD_CONTROL_REQUEST'; readonly message: string; readonly field: string };
+  readonly error: {
+    /** `USER_POOL_DOWN`: sign-in needs the jurisdiction's primary region, which is down. */
+    readonly code: 'BAD_CONTROL_REQUEST' | 'USER_POOL_DOWN';
+    readonly message: string;
+    readonly field: string;
+  };
 }
 
 /** A control's answer: the HTTP status and the JSON body. */
@@ -128,7 +140,10 @@ function controlRoutes(deps: ControlDeps): ControlRoute[] {
   ];
 }
 
-/** `POST /tokens` `{jurisdiction, sub, admin?}`: a dev token for that user. */
+/**
+ * `POST /tokens` `{jurisdiction, sub, admin?}`: a dev token for that user, signed in at the
+ * jurisdiction's pool; 503 while the pool's region (the primary) is down.
+ */
 function issueToken(deps: ControlDeps, body: any): ControlAnswer {
   const jurisdiction = deps.topology.jurisdictions.find((j) => j.name === body?.jurisdiction);
   if (!jurisdiction || typeof body?.sub !== 'string' || body.sub === '') {
@@ -136,6 +151,10 @@ function issueToken(deps: ControlDeps, body: any): ControlAnswer {
       400,
       problem('body', `send {"jurisdiction": one of ${jurisdictionNames(deps)}, "sub": "<user id>", "admin"?: true}`),
     ];
+  }
+  if (deps.gateways.get(jurisdiction.primaryRegion)?.down) {
+    const message = `the ${jurisdiction.name} user pool's region ${jurisdiction.primaryRegion} is down: no sign-in until it is back`;
+    return [503, { error: { code: 'USER_POOL_DOWN', message, field: 'jurisdiction' } }];
   }
   return [200, { token: deps.tokens.issue(jurisdiction.name, { sub: body.sub, admin: body.admin === true }) }];
 }
@@ -214,6 +233,7 @@ function controlStatus(deps: ControlDeps): ControlStatus {
           url: gateway.url,
           down: gateway.down,
           healthyAtEdge: deps.edge.isHealthy(region),
+          writerHealthyAtEdge: deps.edge.isWriterHealthy(region),
           clock: deps.clocks.get(region) ?? 'real',
         },
       ]),
