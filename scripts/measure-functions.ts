@@ -80,6 +80,7 @@ const contract: ApiEnvironment & AuthorizerEnvironment & PowertoolsEnvironment =
   JURISDICTION_DIRECTORY: '{"byPrimaryRegion":{},"apiHosts":{}}',
   USER_POOL_ID: 'eu-west-1_measure',
   USER_POOL_CLIENT_ID: 'measure',
+  SIGNING_KEYS_PARAMETER: '/Commerce/eu/user-pool-signing-keys',
   POWERTOOLS_SERVICE_NAME: 'measure',
   POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
 };

@@ -88,8 +88,16 @@ export type CanaryIdentityEnvironment = {
 export type AuthorizerEnvironment = {
   readonly USER_POOL_ID: string;
   readonly USER_POOL_CLIENT_ID: string;
+  /** This region's SSM parameter holding its copy of the pool's JWKS. */
+  readonly SIGNING_KEYS_PARAMETER: string;
   readonly JURISDICTION: string;
   readonly JURISDICTION_DIRECTORY: string;
+};
+
+/** What the function that copies the pool's signing keys into the region is told. */
+export type SigningKeysEnvironment = {
+  readonly USER_POOL_ID: string;
+  readonly SIGNING_KEYS_PARAMETER: string;
 };
 
 /** What the API canary (a Synthetics script) is told. */
@@ -135,6 +143,7 @@ export type VariableName = keyof (ApiEnvironment &
   MigrationsEnvironment &
   CanaryIdentityEnvironment &
   AuthorizerEnvironment &
+  SigningKeysEnvironment &
   CanaryEnvironment &
   LocalEnvironment &
   RuntimeEnvironment);

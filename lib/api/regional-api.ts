@@ -5,6 +5,7 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import { HttpLambdaIntegration, HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -26,6 +27,11 @@ export interface RegionalApiProps {
   readonly userPoolId: string;
   /** The app client whose tokens are accepted. */
   readonly userPoolClientId: string;
+  /**
+   * This region's copy of the pool's signing keys (an SSM parameter the authorizer reads at
+   * cold start, see `RegionalSigningKeys`), so verifying a token needs no other region.
+   */
+  readonly signingKeys: { readonly parameterName: string; grantRead(grantee: iam.IGrantable): void };
   /** Custom domains the API answers to, all covered by `certificate`. */
   readonly hostnames: readonly string[];
   readonly certificate: acm.ICertificate;
@@ -153,15 +159,17 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
       environment: {
         USER_POOL_ID: props.userPoolId,
         USER_POOL_CLIENT_ID: props.userPoolClientId,
+        SIGNING_KEYS_PARAMETER: props.signingKeys.parameterName,
         JURISDICTION: props.environment.JURISDICTION,
         JURISDICTION_DIRECTORY: props.environment.JURISDICTION_DIRECTORY,
       } satisfies AuthorizerEnvironment,
     });
+    props.signingKeys.grantRead(authorizerFunction);
     acknowledgeAuthorizerRole(authorizerFunction);
     Validations.of(authorizerFunction.node.defaultChild as lambda.CfnFunction).acknowledge({
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
       reason:
-        "Outside the VPC on purpose: the authorizer fetches the user pool's public signing keys (JWKS) from Cognito's public endpoint, which the isolated subnets cannot reach (no NAT, and Cognito's JWKS has no VPC endpoint), and it reads or writes no store.",
+        "Outside the VPC on purpose: the authorizer reads this region's copy of the user pool's public signing keys from SSM and, for a key not in the copy, fetches the JWKS from Cognito's public endpoint, which the isolated subnets cannot reach (no NAT, and Cognito's JWKS has no VPC endpoint); it reads or writes no store.",
     });
     this.authorizerFunction = authorizerFunction;
     const authorizer = new HttpLambdaAuthorizer('TokenAuthorizer', authorizerFunction, {

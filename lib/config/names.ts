@@ -28,3 +28,11 @@ export function eventualTableName(appName: string, jurisdiction: string): string
 export function strongStoreIdentifier(appName: string, jurisdiction: string): string {
   return `${appName.toLowerCase()}-${jurisdiction}-strong`;
 }
+
+/**
+ * The SSM parameter, in each region of a jurisdiction, that holds the region's copy of the
+ * jurisdiction's user pool signing keys: written by the key copier, read by the authorizer.
+ */
+export function signingKeysParameterName(appName: string, jurisdiction: string): string {
+  return `/${appName}/${jurisdiction}/user-pool-signing-keys`;
+}

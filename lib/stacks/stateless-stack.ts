@@ -12,11 +12,12 @@ import { RegionalApi } from '../api/regional-api';
 import { WriterApi } from '../api/writer-api';
 import { RegionalCache } from '../cache/regional-cache';
 import { jurisdictionDirectory } from '../config/jurisdiction-directory';
-import { eventualTableName, strongStoreIdentifier } from '../config/names';
+import { eventualTableName, signingKeysParameterName, strongStoreIdentifier } from '../config/names';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 import { STRONG_STORE_ENGINE } from '../data/strong-store';
 import { StrongStoreProxy } from '../data/strong-store-proxy';
 import { CanaryIdentity } from '../identity/canary-identity';
+import { RegionalSigningKeys } from '../identity/regional-signing-keys';
 import type { UserDirectory } from '../identity/user-directory';
 import { ApiCanary } from '../operations/api-canary';
 import { FaultDrills } from '../operations/fault-drills';
@@ -91,7 +92,14 @@ export class StatelessStack extends Stack {
       encryptionKey: stateful.dataKey,
     });
 
+    const operationsKey = new OperationsKey(this, 'OperationsKey').key;
+    const signingKeys = new RegionalSigningKeys(this, 'SigningKeys', {
+      userPoolId: userDirectory.userPool.userPoolId,
+      parameterName: signingKeysParameterName(topology.config.appName, jurisdiction.name),
+      logEncryptionKey: operationsKey,
+    });
     this.api = new RegionalApi(this, 'Api', {
+      signingKeys,
       vpc,
       logEncryptionKey: stateful.dataKey,
       hostnames,
@@ -118,7 +126,7 @@ export class StatelessStack extends Stack {
     this.databaseProxy.allowFrom(this.api);
     this.addServiceEndpoints(vpc);
 
-    const operationsKey = new OperationsKey(this, 'OperationsKey').key;
+    signingKeys.readBy(this.api.authorizerFunction);
     this.writerApi = new WriterApi(this, 'WriterApi', {
       logEncryptionKey: operationsKey,
       hostname: writerHostname,

@@ -51,6 +51,8 @@ const REVIEWED_ACKNOWLEDGEMENTS: Readonly<Record<string, readonly string[]>> = {
     'Commerce-<R>-Stateless/AWSCDK.TriggerCustomResourceProviderCustomResourceProvider/Handler',
     // Calls Cognito in the jurisdiction's primary region (lib/identity/canary-identity.ts).
     'Commerce-<R>-Stateless/CanaryIdentity/Function/Resource',
+    // Fetches the pool's public JWKS from Cognito's public endpoint (lib/identity/regional-signing-keys.ts).
+    'Commerce-<R>-Stateless/SigningKeys/Function/Resource',
     'Commerce-<R>-Stateless/Api/HealthFunction/Resource',
     'Commerce-<R>-Stateless/Api/ProductsFunction/Resource',
     'Commerce-<R>-Stateless/Api/LikesFunction/Resource',

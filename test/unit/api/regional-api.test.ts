@@ -22,6 +22,8 @@ const API_ENVIRONMENT: ApiEnvironment = {
 };
 
 const HOSTNAMES = ['api.shop.example.com', 'eu.api.shop.example.com'];
+/** A stand-in for the region's key copy: the parameter's name and a read grant that records its grantees. */
+const SIGNING_KEYS = { parameterName: '/Commerce/eu/user-pool-signing-keys', grantRead: () => undefined };
 const STRONG_ROUTES = API_ROUTES.filter((r) => r.strong).map(routeKeyOf);
 
 /** The API in a stack of its own: the region's VPC and key, a certificate and a user pool given by id. */
@@ -41,6 +43,7 @@ function build(props: Partial<RegionalApiProps> = {}) {
     userPoolId: 'eu-west-1_AbCdEfGhI',
     userPoolClientId: 'webclient123',
     environment: API_ENVIRONMENT,
+    signingKeys: SIGNING_KEYS,
     ...props,
   });
   const template = Template.fromStack(stack);
@@ -245,6 +248,7 @@ describe('RegionalApi log key', () => {
       userPoolId: 'p',
       userPoolClientId: 'c',
       environment: API_ENVIRONMENT,
+      signingKeys: SIGNING_KEYS,
     });
     // then
     const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
@@ -271,6 +275,7 @@ describe('RegionalApi log key', () => {
           userPoolId: 'p',
           userPoolClientId: 'c',
           environment: API_ENVIRONMENT,
+          signingKeys: SIGNING_KEYS,
         }),
     ).toThrow('Test/Api: no logEncryptionKey given and the VPC was not built by a RegionalNetwork');
   });

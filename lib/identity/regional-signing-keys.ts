@@ -1,0 +1,124 @@
+import * as path from 'node:path';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as triggers from 'aws-cdk-lib/triggers';
+import { Construct } from 'constructs';
+import type { PowertoolsEnvironment, SigningKeysEnvironment } from '../../lambda/shared/environment';
+import { NodeFunction } from '../functions/node-function';
+import { acknowledgeTriggerProvider } from '../functions/trigger-provider';
+
+export interface RegionalSigningKeysProps {
+  /** The jurisdiction's user pool (in its primary region, maybe another one). */
+  readonly userPoolId: string;
+  /** This region's parameter for the copy (a name of the contract, see `lib/config/names.ts`). */
+  readonly parameterName: string;
+  /** Encrypts the copier's logs. */
+  readonly logEncryptionKey: kms.IKey;
+  /**
+   * How often the copy is refreshed, besides every deploy that changes the copier.
+   * @default Duration.hours(6)
+   */
+  readonly refreshEvery?: Duration;
+}
+
+/**
+ * This region's copy of the user pool's public signing keys (JWKS), so the region's
+ * authorizer verifies tokens with no call to the pool's region: when that region is down,
+ * shoppers signed in before keep being served here. A function copies the JWKS into an SSM
+ * parameter of this region at deploy (a Trigger, which the authorizer waits for) and on a
+ * schedule, so a key the pool adds arrives within `refreshEvery`.
+ *
+ * The parameter is written by the function, not declared in the template: a declared value
+ * would be put back at every deploy. It holds public keys only.
+ */
+export class RegionalSigningKeys extends Construct {
+  readonly function: NodeFunction;
+  readonly trigger: triggers.Trigger;
+  readonly parameterName: string;
+  private readonly parameterArn: string;
+
+  constructor(scope: Construct, id: string, props: RegionalSigningKeysProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.parameterName = props.parameterName;
+    this.parameterArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: props.parameterName.replace(/^\//, ''),
+    });
+    // Outside the VPC: it fetches the JWKS from Cognito's public endpoint in the pool's region.
+    this.function = new NodeFunction(this, 'Function', {
+      entry: path.join(__dirname, '..', '..', 'lambda', 'signing-keys', 'handler.ts'),
+      description: "Copies the user pool's public signing keys into this region",
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logGroup: new logs.LogGroup(this, 'Logs', {
+        retention: logs.RetentionDays.ONE_YEAR,
+        encryptionKey: props.logEncryptionKey,
+      }),
+      environment: {
+        USER_POOL_ID: props.userPoolId,
+        SIGNING_KEYS_PARAMETER: props.parameterName,
+        ...({
+          POWERTOOLS_SERVICE_NAME: 'signing-keys',
+          POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
+        } satisfies PowertoolsEnvironment),
+      } satisfies SigningKeysEnvironment & PowertoolsEnvironment,
+    });
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+        resources: [this.parameterArn],
+      }),
+    );
+    this.trigger = new triggers.Trigger(this, 'Copy', {
+      handler: this.function,
+      executeOnHandlerChange: true,
+      timeout: Duration.minutes(2),
+    });
+    const refresh = new events.Rule(this, 'Refresh', {
+      description: "Refreshes this region's copy of the user pool signing keys",
+      schedule: events.Schedule.rate(props.refreshEvery ?? Duration.hours(6)),
+      targets: [new eventsTargets.LambdaFunction(this.function, { retryAttempts: 2 })],
+    });
+    // The target's invoke permission names the rule; name the account too (as every
+    // permission of the app does), so no other account's rule of that name could invoke it.
+    for (const permission of refresh.node.findAll()) {
+      if (permission instanceof lambda.CfnPermission) permission.sourceAccount = stack.account;
+    }
+    this.acknowledge();
+    acknowledgeTriggerProvider(this);
+  }
+
+  /** Lets `grantee` read the copy (the authorizer, at cold start). */
+  grantRead(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.parameterArn] }),
+    );
+  }
+
+  /** The copy exists before `fn` is created or updated (the authorizer reads it at cold start). */
+  readBy(fn: lambda.IFunction): void {
+    this.trigger.executeBefore(fn);
+  }
+
+  private acknowledge(): void {
+    Validations.of(this.function.node.defaultChild as lambda.CfnFunction).acknowledge({
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason:
+        "Outside the VPC on purpose: it fetches the user pool's public JWKS from Cognito's public endpoint in the pool's region (no NAT, no VPC endpoint serves it); it writes one SSM parameter of public keys and reads no store.",
+    });
+    const role = this.function.role;
+    if (!role) return;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'Lets the key copier write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
+    });
+  }
+}
