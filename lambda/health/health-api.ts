@@ -48,7 +48,13 @@ export function createHealthApi(deps: HealthApiDependencies): DomainHandler {
           probe(() => deps.strong.probe(), timeoutMs),
         ]);
         const strong: StrongStoreCheck =
-          strongStore.status === 'ok' ? { ...strongStore, writable: strongStore.value?.writable } : strongStore;
+          strongStore.status === 'ok'
+            ? {
+                ...strongStore,
+                writable: strongStore.value?.writable,
+                writerHeartbeatAgeMs: strongStore.value?.writerHeartbeatAgeMs,
+              }
+            : strongStore;
         for (const [store, check] of Object.entries({ eventualStore, cache, strongStore })) {
           // Failure details name hosts and addresses: they go to the log, not to anonymous callers.
           if (check.status !== 'ok') log.warn('health probe failed', { store, detail: check.detail });

@@ -12,7 +12,16 @@ export interface StoreCheck {
 export interface StrongStoreCheck extends StoreCheck {
   /** False on a secondary region's replica: strong writes are served by the primary. */
   readonly writable?: boolean;
+  /** How old the writer's heartbeat is as this region's cluster sees it (see `StrongStore.probe`). */
+  readonly writerHeartbeatAgeMs?: number;
 }
+
+/**
+ * A secondary whose copy of the writer's heartbeat is older than this has no writer to send
+ * strong requests to: the writer's region is down or cut off. Aurora global database
+ * replication normally lags under a second; the writer stamps every 5 s.
+ */
+export const WRITER_HEARTBEAT_STALE_MS = 30_000;
 
 export interface HealthChecks {
   readonly eventualStore: StoreCheck;
@@ -25,7 +34,8 @@ export interface HealthReport {
   readonly jurisdiction: string;
   /**
    * `read-only` when strong requests would be refused: the strong store does not answer,
-   * or this is the primary region and its cluster is not the writer.
+   * this is the primary region and its cluster is not the writer, or this is a secondary
+   * and the writer's heartbeat has not reached it for `WRITER_HEARTBEAT_STALE_MS`.
    */
   readonly mode: 'read-write' | 'read-only';
   readonly checks: HealthChecks;
@@ -46,7 +56,9 @@ export function healthReport(
 ): { statusCode: 200 | 503; report: HealthReport } {
   const strong = checks.strongStore;
   const isPrimary = context.region === context.primaryRegion;
-  const readWrite = strong.status === 'ok' && (!isPrimary || strong.writable === true);
+  const writerReachable =
+    strong.writable === true || (strong.writerHeartbeatAgeMs ?? Infinity) <= WRITER_HEARTBEAT_STALE_MS;
+  const readWrite = strong.status === 'ok' && (isPrimary ? strong.writable === true : writerReachable);
   return {
     statusCode: checks.eventualStore.status === 'ok' ? 200 : 503,
     report: {

@@ -105,4 +105,18 @@ ALTER TABLE order_requests OWNER TO ${MIGRATION_ROLE};
 ALTER TABLE schema_migrations OWNER TO ${MIGRATION_ROLE};
 `,
   },
+  {
+    version: 4,
+    name: "the writer's heartbeat",
+    // The writer's health probes stamp it; a secondary reads its age through its replica, and
+    // a stale stamp means no writer is reachable: strong requests would be refused.
+    sql: `
+CREATE TABLE IF NOT EXISTS writer_heartbeat (
+  id smallint PRIMARY KEY CHECK (id = 1),
+  at timestamptz NOT NULL
+);
+INSERT INTO writer_heartbeat (id, at) VALUES (1, now()) ON CONFLICT (id) DO NOTHING;
+GRANT SELECT, UPDATE ON writer_heartbeat TO ${APPLICATION_ROLE};
+`,
+  },
 ];

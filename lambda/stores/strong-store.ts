@@ -10,6 +10,15 @@ import { StrongStoreBusyError, StrongStoreUnavailableError } from '../shared/api
 import { trackConnection } from '../shared/connections';
 import { type FunctionEnvironment, optionalEnv, requiredEnv } from '../shared/environment';
 
+export interface StrongStoreProbe {
+  readonly writable: boolean;
+  /** How old the writer's last heartbeat is, as this cluster sees it (0 on the writer). */
+  readonly writerHeartbeatAgeMs: number;
+}
+
+/** The writer stamps its heartbeat at most this often (its health is probed every 10 s or so). */
+const HEARTBEAT_EVERY_SECONDS = 5;
+
 export interface StrongStoreConnection {
   readonly host: string;
   readonly port: number;
@@ -142,10 +151,27 @@ export class StrongStore {
     }
   }
 
-  /** A real round trip; `writable` is false on a replica (a secondary region's cluster). */
-  async probe(): Promise<{ writable: boolean }> {
-    const result = await this.guard(() => this.pool.query('SELECT pg_is_in_recovery() AS replica'));
-    return { writable: !result.rows[0].replica };
+  /**
+   * A real round trip. `writable` is false on a replica (a secondary region's cluster). The
+   * writer stamps its heartbeat (at most every few seconds); a replica reports how old the
+   * stamp it has received is, which grows while no writer is reachable.
+   */
+  async probe(): Promise<StrongStoreProbe> {
+    const result = await this.guard(() =>
+      this.pool.query(
+        `SELECT pg_is_in_recovery() AS replica,
+                (SELECT extract(epoch FROM now() - at) * 1000 FROM writer_heartbeat WHERE id = 1) AS age_ms`,
+      ),
+    );
+    const replica = result.rows[0].replica === true;
+    if (replica) return { writable: false, writerHeartbeatAgeMs: Number(result.rows[0].age_ms ?? Infinity) };
+    await this.guard(() =>
+      this.pool.query(
+        `UPDATE writer_heartbeat SET at = now() WHERE id = 1 AND at < now() - make_interval(secs => $1)`,
+        [HEARTBEAT_EVERY_SECONDS],
+      ),
+    );
+    return { writable: true, writerHeartbeatAgeMs: 0 };
   }
 
   async getInventory(sku: string): Promise<InventoryRow | undefined> {

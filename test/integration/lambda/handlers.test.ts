@@ -107,22 +107,7 @@ describe('health report', () => {
   const down = { status: 'unavailable' as const, latencyMs: 1000 };
   const now = new Date('2026-11-26T10:00:00Z');
 
-  test.each([
-    ['a primary whose cluster is not the writer is read-only', context, 'read-only'],
-    [
-      'a secondary region reading its replica is read-write: its strong writes go to the primary',
-      { ...context, region: 'eu-central-1' },
-      'read-write',
-    ],
-  ])('%s', (_, regionContext, mode) => {
-    const { report } = healthReport(
-      regionContext,
-      { eventualStore: ok, cache: ok, strongStore: { ...ok, writable: false } },
-      now,
-    );
-    expect(report.mode).toBe(mode);
-  });
-
+  // Which mode each region reports: test/unit/health/report.test.ts.
   test('only an unreachable DynamoDB replica takes the region out of service (503)', () => {
     expect(healthReport(context, { eventualStore: down, cache: ok, strongStore: ok }, now).statusCode).toBe(503);
     expect(healthReport(context, { eventualStore: ok, cache: down, strongStore: down }, now).statusCode).toBe(200);
