@@ -397,6 +397,16 @@ export class Topology {
     return `writer.${this.jurisdictionApiHostname(jurisdiction)}`;
   }
 
+  /**
+   * `active-passive` only: the name of the jurisdiction's failover pair (primary, then
+   * standby), which the shared and the jurisdiction hostname's latency records alias. A
+   * name of its own, so that every name keeps one routing policy in both models. Only
+   * ever an alias target, never a Host: no certificate or API custom domain carries it.
+   */
+  jurisdictionFailoverHostname(jurisdiction: JurisdictionConfig): string {
+    return `failover.${this.jurisdictionApiHostname(jurisdiction)}`;
+  }
+
   /** The API hostname that reaches only the given jurisdiction's regions. */
   jurisdictionApiHostname(jurisdiction: JurisdictionConfig): string {
     return `${jurisdiction.name}.api.${this.config.domainName}`;

@@ -22,15 +22,18 @@ export interface ApiDnsRecordsProps {
 }
 
 /**
- * This region's share of the API's DNS:
+ * This region's share of the API's DNS. Every (name, type) keeps one routing policy in both
+ * deployment models, so switching models is an ordinary deploy (Route 53 refuses a record of
+ * another policy beside existing ones, and CloudFormation creates before it deletes):
  *
- * * `active-active`: a latency record for `api.<domain>` and one for
- *   `<jurisdiction>.api.<domain>`, both tied to this region's health check, so Route 53
- *   answers with the nearest healthy region.
- * * `active-passive`: failover records for `<jurisdiction>.api.<domain>` (the primary
- *   region PRIMARY, the next region SECONDARY); the primary region also publishes a
- *   latency record for `api.<domain>` that aliases its jurisdiction's failover name, so
- *   the shared hostname follows the failover.
+ * * both models: a latency record for `api.<domain>` and one for
+ *   `<jurisdiction>.api.<domain>`, with the same construct ids and the region as set
+ *   identifier, so a switch updates each in place;
+ * * `active-active`: those records alias this region's own API and carry its health check,
+ *   so Route 53 answers with the nearest healthy region;
+ * * `active-passive`: the failover pair lives at `failover.<jurisdiction>.api.<domain>` (the
+ *   primary region PRIMARY, the next region SECONDARY), and both regions' latency records
+ *   alias that name, so both hostnames follow the failover; further regions publish none;
  * * both: a latency record for `writer.<jurisdiction>.api.<domain>` tied to the region's
  *   writer health check, which passes only where the Aurora cluster is the writer.
  */
@@ -94,53 +97,58 @@ export class ApiDnsRecords extends Construct {
       healthCheck: this.writerHealthCheck,
     });
 
+    let servingTarget: (hostname: string) => route53.RecordTarget;
+    let failover: route53.ARecord | undefined;
     if (topology.deploymentModel === 'active-active') {
-      for (const [recordId, hostname] of [
-        ['SharedLatency', sharedHost],
-        ['JurisdictionLatency', jurisdictionHost],
-      ] as const) {
-        new route53.ARecord(this, recordId, {
-          zone,
-          recordName: hostname,
-          target: aliasTo(hostname),
-          region,
-          setIdentifier: region,
-          healthCheck: this.healthCheck,
-        });
-      }
-      return;
+      servingTarget = aliasTo;
+    } else {
+      const [primary, secondary] = topology.deployOrder(jurisdiction);
+      if (region !== primary && region !== secondary) return; // a failover set has one standby
+      const failoverHost = topology.jurisdictionFailoverHostname(jurisdiction);
+      failover = new route53.ARecord(this, 'JurisdictionFailover', {
+        zone,
+        recordName: failoverHost,
+        target: aliasTo(jurisdictionHost),
+        failover: region === primary ? route53.Failover.PRIMARY : route53.Failover.SECONDARY,
+        setIdentifier: `${jurisdiction.name}-${region === primary ? 'primary' : 'secondary'}`,
+        // The primary record serves only while its region is healthy AND holds the writer, so
+        // a switchover moves the jurisdiction's traffic with the writer; the standby needs
+        // only to be healthy, to serve reads the moment the primary region is lost.
+        healthCheck:
+          region === primary
+            ? new route53.HealthCheck(this, 'ServingWriterHealthCheck', {
+                type: route53.HealthCheckType.CALCULATED,
+                childHealthChecks: [this.healthCheck, this.writerHealthCheck],
+                healthThreshold: 2,
+              })
+            : this.healthCheck,
+      });
+      // An alias to a record of the same zone: its health is the failover pair's answer.
+      const toFailover = route53.RecordTarget.fromAlias({
+        bind: () => ({ dnsName: failoverHost, hostedZoneId: zone.hostedZoneId, evaluateTargetHealth: true }),
+      });
+      servingTarget = () => toFailover;
     }
 
-    const [primary, secondary] = topology.deployOrder(jurisdiction);
-    if (region !== primary && region !== secondary) return; // a failover set has one standby
-    new route53.ARecord(this, 'JurisdictionFailover', {
-      zone,
-      recordName: jurisdictionHost,
-      target: aliasTo(jurisdictionHost),
-      failover: region === primary ? route53.Failover.PRIMARY : route53.Failover.SECONDARY,
-      setIdentifier: `${jurisdiction.name}-${region === primary ? 'primary' : 'secondary'}`,
-      // The primary record serves only while its region is healthy AND holds the writer, so
-      // a switchover moves the jurisdiction's traffic with the writer; the standby needs
-      // only to be healthy, to serve reads the moment the primary region is lost.
-      healthCheck:
-        region === primary
-          ? new route53.HealthCheck(this, 'ServingWriterHealthCheck', {
-              type: route53.HealthCheckType.CALCULATED,
-              childHealthChecks: [this.healthCheck, this.writerHealthCheck],
-              healthThreshold: 2,
-            })
-          : this.healthCheck,
-    });
-    if (region === primary) {
-      new route53.ARecord(this, 'SharedLatency', {
+    // Same ids and set identifiers in both models: a model switch updates these records in
+    // place, never creates one beside the other (Route 53 takes one latency record per
+    // region, and no record of another policy, under one name).
+    for (const [recordId, hostname] of [
+      ['SharedLatency', sharedHost],
+      ['JurisdictionLatency', jurisdictionHost],
+    ] as const) {
+      const record = new route53.ARecord(this, recordId, {
         zone,
-        recordName: sharedHost,
-        target: route53.RecordTarget.fromAlias({
-          bind: () => ({ dnsName: jurisdictionHost, hostedZoneId: zone.hostedZoneId, evaluateTargetHealth: true }),
-        }),
+        recordName: hostname,
+        target: servingTarget(hostname),
         region,
-        setIdentifier: `${jurisdiction.name}-failover`,
+        setIdentifier: region,
+        // In active-passive the alias's target health (the failover pair's) decides.
+        healthCheck: failover ? undefined : this.healthCheck,
       });
+      // Route 53 refuses an alias to a name that does not exist yet: this region's own
+      // failover record is created first.
+      if (failover) record.node.addDependency(failover);
     }
   }
 }

@@ -5,7 +5,7 @@ import {
   resourcesOf,
   statelessTemplate,
 } from '../../support/platform';
-import { expectSharedHostnameFollowsFailover, recordSetsOf } from '../../support/route53';
+import { recordSetsOf } from '../../support/route53';
 import { only } from '../../support/templates';
 
 // Routing between regions in both models, on the whole app. The edge stack needs no other
@@ -86,9 +86,10 @@ describe('active-active routing', () => {
       EnableSimpleResponses: true,
       IdentitySource: ['$request.header.Authorization'],
     });
-    // The token authorizer trusts the jurisdiction's own pool, in its primary region.
+    // The token authorizer (the one function given the app client) trusts the jurisdiction's
+    // own pool, in its primary region.
     const authorizerFn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find(
-      (f) => (f.Properties as any).Environment?.Variables?.USER_POOL_ID,
+      (f) => (f.Properties as any).Environment?.Variables?.USER_POOL_CLIENT_ID,
     )?.Properties as any;
     expect(authorizerFn.Environment.Variables.USER_POOL_ID).toEqual({
       'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Commerce-us-east-1-Stateful', Region: 'us-east-1' }),
@@ -102,22 +103,40 @@ describe('active-passive routing', () => {
   test.each([
     ['global', 'us-east-1', 'ap-southeast-1'],
     ['eu', 'eu-west-1', 'eu-central-1'],
-  ])('%s: failover PRIMARY in %s and SECONDARY in %s, both health-checked', (jurisdiction, primary, secondary) => {
-    const name = `${jurisdiction}.api.shop.example.com.`;
-    const primaryRecords = recordsOf(activePassive, primary).filter((r) => r.Name === name);
-    const secondaryRecords = recordsOf(activePassive, secondary).filter((r) => r.Name === name);
-    expect(primaryRecords.map((r) => [r.Failover, r.SetIdentifier])).toEqual([['PRIMARY', `${jurisdiction}-primary`]]);
-    expect(secondaryRecords.map((r) => [r.Failover, r.SetIdentifier])).toEqual([
-      ['SECONDARY', `${jurisdiction}-secondary`],
-    ]);
-    expect(primaryRecords[0]?.HealthCheckId).toEqual({ Ref: expect.stringMatching(/^DnsServingWriterHealthCheck/) });
-    expect(secondaryRecords[0]?.HealthCheckId).toEqual({ Ref: expect.stringMatching(/^DnsHealthCheck/) });
-    for (const record of [...primaryRecords, ...secondaryRecords]) {
-      expect(record.Region).toBeUndefined();
-    }
-    expectSharedHostnameFollowsFailover(recordsOf(activePassive, primary), jurisdiction, primary);
-    expect(recordsOf(activePassive, secondary).filter((r) => r.Name === 'api.shop.example.com.')).toEqual([]);
-  });
+  ])(
+    '%s: failover PRIMARY in %s and SECONDARY in %s at a name of their own, both health-checked',
+    (jurisdiction, primary, secondary) => {
+      const name = `failover.${jurisdiction}.api.shop.example.com.`;
+      const primaryRecords = recordsOf(activePassive, primary).filter((r) => r.Name === name);
+      const secondaryRecords = recordsOf(activePassive, secondary).filter((r) => r.Name === name);
+      expect(primaryRecords.map((r) => [r.Failover, r.SetIdentifier])).toEqual([
+        ['PRIMARY', `${jurisdiction}-primary`],
+      ]);
+      expect(secondaryRecords.map((r) => [r.Failover, r.SetIdentifier])).toEqual([
+        ['SECONDARY', `${jurisdiction}-secondary`],
+      ]);
+      expect(primaryRecords[0]?.HealthCheckId).toEqual({ Ref: expect.stringMatching(/^DnsServingWriterHealthCheck/) });
+      expect(secondaryRecords[0]?.HealthCheckId).toEqual({ Ref: expect.stringMatching(/^DnsHealthCheck/) });
+      for (const record of [...primaryRecords, ...secondaryRecords]) {
+        expect(record.Region).toBeUndefined();
+        expect(JSON.stringify(record.AliasTarget.DNSName)).toContain('RegionalDomainName');
+      }
+    },
+  );
+
+  test.each(REGIONS)(
+    '%s publishes latency records for the shared and its jurisdiction hostname that alias the failover name',
+    (region) => {
+      const jurisdiction = JURISDICTION[region];
+      const records = recordsOf(activePassive, region).filter(
+        (r) => !r.Name.startsWith('writer.') && !r.Name.startsWith('failover.'),
+      );
+      expect(records.map((r) => [r.Name, r.Region, r.SetIdentifier, r.AliasTarget])).toEqual([
+        ['api.shop.example.com.', region, region, failoverAlias(jurisdiction)],
+        [`${jurisdiction}.api.shop.example.com.`, region, region, failoverAlias(jurisdiction)],
+      ]);
+    },
+  );
 
   test('no latency record points straight at a regional API in active-passive', () => {
     for (const region of REGIONS) {
@@ -129,4 +148,30 @@ describe('active-passive routing', () => {
       expect(direct).toEqual([]);
     }
   });
+
+  test('the failover name is only an alias target: every name a client uses has a custom domain and a certificate name in every region', () => {
+    for (const region of REGIONS) {
+      const t = statelessTemplate(activePassive, region);
+      const domains = Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::DomainName')).map(
+        (d) => (d.Properties as any).DomainName as string,
+      );
+      const certificate = Object.values(resourcesOf(t, 'AWS::CertificateManager::Certificate'))
+        .map((c) => c.Properties as any)
+        .filter((c) => c.DomainName === 'api.shop.example.com');
+      const certified = certificate.flatMap((c) => [c.DomainName, ...c.SubjectAlternativeNames]);
+      // Hosts: the shared name (CloudFront's origin) and the jurisdiction's (the residency router's).
+      for (const host of ['api.shop.example.com', `${JURISDICTION[region]}.api.shop.example.com`]) {
+        expect(domains).toContain(host);
+        expect(certified).toContain(host);
+      }
+      expect([...domains, ...certified].filter((n) => n.startsWith('failover.'))).toEqual([]);
+    }
+  });
+});
+
+/** An alias, with target health, of the jurisdiction's failover name in the same hosted zone. */
+const failoverAlias = (jurisdiction: string | undefined) => ({
+  DNSName: `failover.${jurisdiction}.api.shop.example.com`,
+  HostedZoneId: 'Z0123456789EXAMPLEZONE',
+  EvaluateTargetHealth: true,
 });

@@ -6,7 +6,7 @@ import { resolveTopology, type Topology } from '../../../lib/config/topology';
 import { ApiDnsRecords } from '../../../lib/routing/api-dns-records';
 import { oneStack } from '../../support/one-stack';
 import { DEFAULT_JURISDICTION_OF as JURISDICTION } from '../../support/platform';
-import { expectSharedHostnameFollowsFailover, recordSetsOf } from '../../support/route53';
+import { type RecordProps, recordSetsOf } from '../../support/route53';
 import { only, onlyWhere, resourcesOf } from '../../support/templates';
 
 /** One region's records, its API's custom domains and execute-api hosts standing in as given values. */
@@ -133,17 +133,21 @@ describe('ApiDnsRecords, active-active', () => {
 describe('ApiDnsRecords, active-passive', () => {
   const topology = resolveTopology({ deploymentModel: 'active-passive' }, 'test');
 
+  /** Logical id of the record set named `name` among the stack's resources. */
+  const recordId = (built: ReturnType<typeof build>, name: string) =>
+    onlyWhere(resourcesOf(built.template, 'AWS::Route53::RecordSet'), name, (_, p) => p.Name === name)[0];
+
   test.each([
     ['global', 'us-east-1', 'ap-southeast-1'],
     ['eu', 'eu-west-1', 'eu-central-1'],
   ])(
-    '%s: the primary %s serves only while healthy and holding the writer; %s stands by',
+    '%s: the failover pair has a name of its own; the primary %s serves only while healthy and holding the writer, %s stands by',
     (jurisdiction, primary, secondary) => {
       // given the active-passive topology; when the primary's and the standby's records are built
       const first = build(topology, primary);
       const standby = build(topology, secondary);
       // then
-      const name = `${jurisdiction}.api.shop.example.com.`;
+      const failoverName = `failover.${jurisdiction}.api.shop.example.com.`;
       const [calculatedId, calculated] = onlyWhere(
         first.checks,
         'of type CALCULATED',
@@ -155,19 +159,52 @@ describe('ApiDnsRecords, active-passive', () => {
         ChildHealthChecks: [{ Ref: first.checkId('DnsHealthCheck') }, { Ref: first.checkId('DnsWriterHealthCheck') }],
       });
       expect(calculatedId).toMatch(/^DnsServingWriterHealthCheck/);
-      const primaryRecords = first.records.filter((r) => r.Name === name);
-      expect(primaryRecords.map((r) => [r.Failover, r.SetIdentifier, r.HealthCheckId, r.Region])).toEqual([
-        ['PRIMARY', `${jurisdiction}-primary`, { Ref: calculatedId }, undefined],
+      const failoverOf = (built: ReturnType<typeof build>) =>
+        built.records
+          .filter((r) => r.Name === failoverName)
+          .map((r) => [r.Failover, r.SetIdentifier, r.HealthCheckId, r.Region, r.AliasTarget.DNSName]);
+      const jurisdictionDomain = {
+        'Fn::GetAtt': [expect.stringMatching(/^DomainName1/), 'RegionalDomainName'],
+      };
+      expect(failoverOf(first)).toEqual([
+        ['PRIMARY', `${jurisdiction}-primary`, { Ref: calculatedId }, undefined, jurisdictionDomain],
       ]);
-      const standbyRecords = standby.records.filter((r) => r.Name === name);
-      expect(standbyRecords.map((r) => [r.Failover, r.SetIdentifier, r.HealthCheckId, r.Region])).toEqual([
-        ['SECONDARY', `${jurisdiction}-secondary`, { Ref: standby.checkId('DnsHealthCheck') }, undefined],
+      expect(failoverOf(standby)).toEqual([
+        [
+          'SECONDARY',
+          `${jurisdiction}-secondary`,
+          { Ref: standby.checkId('DnsHealthCheck') },
+          undefined,
+          jurisdictionDomain,
+        ],
       ]);
-      // The shared hostname follows the failover: the primary aliases it to the jurisdiction's name.
-      expectSharedHostnameFollowsFailover(first.records, jurisdiction, primary);
-      expect(standby.records.filter((r) => r.Name === 'api.shop.example.com.')).toEqual([]);
-      // Writer records stay latency records in both models.
-      expect(standby.records.filter((r) => r.Name.startsWith('writer.')).map((r) => r.Region)).toEqual([secondary]);
+      // Health checks are those of active-active, plus the primary's calculated one.
+      expect(Object.keys(first.checks)).toHaveLength(3);
+      expect(Object.keys(standby.checks)).toHaveLength(2);
+    },
+  );
+
+  test.each([
+    ['global', 'us-east-1'],
+    ['global', 'ap-southeast-1'],
+    ['eu', 'eu-west-1'],
+    ['eu', 'eu-central-1'],
+  ])(
+    '%s: %s publishes latency records for the shared and the jurisdiction hostname that alias the failover name, created after it',
+    (jurisdiction, region) => {
+      // given the active-passive topology; when the region's records are built
+      const built = build(topology, region);
+      // then
+      const serving = built.records.filter((r) => !r.Name.startsWith('writer.') && !r.Name.startsWith('failover.'));
+      expect(serving.map((r) => [r.Name, r.Region, r.SetIdentifier, r.Failover, r.HealthCheckId])).toEqual([
+        ['api.shop.example.com.', region, region, undefined, undefined],
+        [`${jurisdiction}.api.shop.example.com.`, region, region, undefined, undefined],
+      ]);
+      for (const record of serving) expectAliasOfFailoverName(record, jurisdiction);
+      const failoverId = recordId(built, `failover.${jurisdiction}.api.shop.example.com.`);
+      for (const name of ['api.shop.example.com.', `${jurisdiction}.api.shop.example.com.`]) {
+        expect(resourcesOf(built.template)[recordId(built, name)]).toMatchObject({ DependsOn: [failoverId] });
+      }
     },
   );
 
@@ -193,3 +230,32 @@ describe('ApiDnsRecords, active-passive', () => {
     expect(records.map((r) => r.Name)).toEqual(['writer.eu.api.shop.example.com.']);
   });
 });
+
+describe('ApiDnsRecords, switching the deployment model', () => {
+  test.each(Object.keys(JURISDICTION))(
+    '%s: the shared and the jurisdiction hostname keep their construct ids, routing policy and set identifiers',
+    (region) => {
+      // given one region's records in each model
+      const activeActive = build(resolveTopology({}, 'test'), region);
+      const activePassive = build(resolveTopology({ deploymentModel: 'active-passive' }, 'test'), region);
+      // when the records of those names are compared
+      const serving = (built: ReturnType<typeof build>) =>
+        Object.entries(resourcesOf(built.template, 'AWS::Route53::RecordSet'))
+          .map(([id, r]) => [id, r.Properties as unknown as RecordProps] as const)
+          .filter(([, r]) => !r.Name.startsWith('writer.') && !r.Name.startsWith('failover.'))
+          .map(([id, r]) => [id, r.Name, r.Region, r.SetIdentifier, r.Failover]);
+      // then CloudFormation updates each in place: the same record, another alias target
+      expect(serving(activePassive)).toEqual(serving(activeActive));
+      expect(serving(activeActive)).toHaveLength(2);
+    },
+  );
+});
+
+/** Asserts that `record` is an alias, with target health, of the jurisdiction's failover name in the same zone. */
+function expectAliasOfFailoverName(record: RecordProps, jurisdiction: string): void {
+  expect(record.AliasTarget).toEqual({
+    DNSName: `failover.${jurisdiction}.api.shop.example.com`,
+    HostedZoneId: 'Z0123456789EXAMPLEZONE',
+    EvaluateTargetHealth: true,
+  });
+}
