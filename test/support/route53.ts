@@ -15,24 +15,3 @@ export type RecordProps = {
 export function recordSetsOf(template: Template): RecordProps[] {
   return Object.values(resourcesOf(template, 'AWS::Route53::RecordSet')).map((r) => r.Properties as RecordProps);
 }
-
-/**
- * Asserts that, of `records` (an active-passive primary's), the shared hostname is one
- * failover alias to the jurisdiction's hostname, set in `primary`.
- */
-export function expectSharedHostnameFollowsFailover(
-  records: readonly RecordProps[],
-  jurisdiction: string,
-  primary: string,
-): void {
-  expect(records.filter((r) => r.Name === 'api.shop.example.com.')).toEqual([
-    expect.objectContaining({
-      Region: primary,
-      SetIdentifier: `${jurisdiction}-failover`,
-      AliasTarget: expect.objectContaining({
-        DNSName: `${jurisdiction}.api.shop.example.com`,
-        EvaluateTargetHealth: true,
-      }),
-    }),
-  ]);
-}
