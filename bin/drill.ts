@@ -13,8 +13,10 @@ const USAGE = `Usage: npm run drill -- [options]
 Starts the local platform on 127.0.0.1, puts a steady load on it from clients in the
 Americas, Europe and Asia, takes one region down, brings it back, and prints: seconds until
 the region's clients were served elsewhere (per continent), the errors clients saw, the
-acknowledged writes lost (must be 0; read back from every region of the jurisdiction), and
-seconds until the jurisdiction's regions agreed again. Then a line of JSON. Exits 1 if an
+acknowledged writes lost (must be 0; read back from every region of the jurisdiction),
+seconds until the jurisdiction's regions agreed again, and what the jurisdiction's signed-in
+clients got while the region was down: eventual and strong requests, sign-in, and how long
+the tokens they held at the down kept them served. Then a line of JSON. Exits 1 if an
 acknowledged write was lost or the regions did not converge, 2 on a bad flag.
 
   --region <r>                     region to take down (default ${defaults.region})
@@ -33,6 +35,8 @@ acknowledged write was lost or the regions did not converge, 2 on a bad flag.
   --request-timeout-ms <n>         longest wait for one client request (default ${defaults.requestTimeoutMs})
   --return-timeout-ms <n>          longest wait after the return for the clients to be back (default ${defaults.returnTimeoutMs})
   --converge-timeout-ms <n>        longest wait after the return for the regions to agree (default ${defaults.convergeTimeoutMs})
+  --token-ttl <s>                  the clients' ID token lifetime in seconds, from 2 (default ${defaults.tokenTtlSeconds}, Cognito's);
+                                   clients sign in again with half of it left, refused while the pool's region is down
   --quiet                          no progress lines on stderr
   --help                           this text`;
 
@@ -53,6 +57,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   requestTimeoutMs: '--request-timeout-ms',
   returnTimeoutMs: '--return-timeout-ms',
   convergeTimeoutMs: '--converge-timeout-ms',
+  tokenTtlSeconds: '--token-ttl',
 };
 const NUMBER_FLAGS = Object.entries(FLAGS).filter(([, flag]) => !['--region', '--model'].includes(flag));
 

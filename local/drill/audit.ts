@@ -15,6 +15,7 @@ import {
   emptyTally,
   type WriteTally,
 } from './load';
+import { type Session, signIn } from './tokens';
 
 /** What one region's replica holds of a jurisdiction's drill data. */
 export interface ReplicaView {
@@ -196,7 +197,7 @@ export async function readBackWrites(
     const missing = missingEventualWrites(acks, views);
     lost.likes += missing.likes;
     lost.cartAdds += missing.cartAdds;
-    lost.orders += await missingOrders(acks.orders, regions, orderCheck);
+    lost.orders += await missingOrders(jurisdiction, acks.orders, regions, orderCheck);
   }
   return { lost, checkedRegions };
 }
@@ -204,19 +205,32 @@ export async function readBackWrites(
 export interface OrderCheck {
   readonly requestTimeoutMs: number;
   readonly wall: DrillWall;
+  /** The platform's controls: each order's user signs in afresh, as the drill's tokens may have expired. */
+  readonly controlUrl: string;
 }
 
 /**
  * Acknowledged orders that some region of the jurisdiction cannot show (read through its
- * own API). Orders left unchecked when the wall cap comes count as missing: unproven.
+ * own API, as the user who placed it, freshly signed in). Orders left unchecked when the
+ * wall cap comes, or whose user cannot sign in, count as missing: unproven.
  */
 async function missingOrders(
+  jurisdiction: string,
   orders: Acknowledged['orders'],
   regions: readonly LocalRegionHandle[],
-  { requestTimeoutMs, wall }: OrderCheck,
+  { requestTimeoutMs, wall, controlUrl }: OrderCheck,
 ): Promise<number> {
   let missing = 0;
   const queue = [...orders];
+  const sessions = new Map<string, Session>();
+  // A token with a second left, at least: the drill's lifetimes can be a few seconds.
+  const tokenOf = async (sub: string): Promise<string | undefined> => {
+    const held = sessions.get(sub);
+    if (held && clock() < held.expiresAt - 1000) return held.token;
+    const { session } = await signIn(controlUrl, jurisdiction, sub, requestTimeoutMs);
+    if (session) sessions.set(sub, session);
+    return session?.token;
+  };
   const worker = async () => {
     for (let order = queue.shift(); order; order = queue.shift()) {
       if (wall.timeLeft() < -STOP_RESERVE_MS / 2) {
@@ -224,11 +238,14 @@ async function missingOrders(
         continue;
       }
       for (const handle of regions) {
-        const answer = await call(
-          `${handle.url}/api/orders/${encodeURIComponent(order.id)}`,
-          { method: 'GET', headers: { authorization: `Bearer ${order.token}` } },
-          requestTimeoutMs,
-        );
+        const token = await tokenOf(order.sub);
+        const answer = token
+          ? await call(
+              `${handle.url}/api/orders/${encodeURIComponent(order.id)}`,
+              { method: 'GET', headers: { authorization: `Bearer ${token}` } },
+              requestTimeoutMs,
+            )
+          : { kind: 'sign-in refused' };
         if (!isAnswer(answer) || answer.status !== 200 || answer.body?.id !== order.id) {
           missing++;
           break;

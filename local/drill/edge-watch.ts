@@ -6,6 +6,8 @@ import { control } from './http';
 export interface EdgeMarks {
   unhealthyAt?: number;
   healthyAt?: number;
+  /** When the edge's writer check of the region failed after the down (only a primary is writer-checked). */
+  writerUnhealthyAt?: number;
 }
 
 export interface EdgeWatch {
@@ -30,8 +32,12 @@ export function watchEdgeHealth(
     while (watching && timeLeft() > 0) {
       const status = await control(platform, 'GET', '/').catch(() => undefined);
       const healthy = status?.regions?.[region]?.healthyAtEdge;
+      const writerHealthy = status?.regions?.[region]?.writerHealthyAtEdge;
       const now = clock();
       if (healthy === false && marks.unhealthyAt === undefined && now >= outage.downAt) marks.unhealthyAt = now;
+      if (writerHealthy === false && marks.writerUnhealthyAt === undefined && now >= outage.downAt) {
+        marks.writerUnhealthyAt = now;
+      }
       if (healthy === true && marks.unhealthyAt !== undefined && marks.healthyAt === undefined && now >= outage.upAt) {
         marks.healthyAt = now;
       }

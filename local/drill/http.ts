@@ -7,6 +7,8 @@ export interface Answer {
   readonly routedTo: string | null;
   /** The region whose functions answered. */
   readonly servedBy: string | null;
+  /** The answer's Retry-After header. */
+  readonly retryAfter: string | null;
   readonly body: any;
 }
 
@@ -45,6 +47,7 @@ export async function call(url: string, init: CallInit, timeoutMs: number): Prom
       status: response.status,
       routedTo: response.headers.get('x-edge-routed-to'),
       servedBy: response.headers.get('x-served-by-region'),
+      retryAfter: response.headers.get('retry-after'),
       body,
     };
   } catch (error) {

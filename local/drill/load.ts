@@ -1,8 +1,9 @@
 import type { LocalPlatform } from '../platform';
 import { nth, required } from '../required';
 import { clock, sleep } from './clock';
-import { type Answer, call, control, isAnswer } from './http';
+import { type Answer, call, isAnswer } from './http';
 import type { DrillSettings } from './options';
+import { type Session, type SignInAttempt, signIn } from './tokens';
 
 /**
  * Where the drill's clients sit, per continent: regions of the published round-trip table
@@ -32,10 +33,16 @@ export interface DrillClient {
   readonly location: string;
   readonly jurisdiction: string;
   readonly sub: string;
-  token: string;
+  /** The ID token it sends, from its last sign-in. */
+  session: Session;
   /** Requests sent so far; the next order's idempotency key. */
   seq: number;
 }
+
+/** A client signs in again once less than this share of its token's lifetime is left. */
+export const REFRESH_AT_LIFETIME_LEFT = 0.5;
+/** While sign-in is refused, a client tries again at most this often. */
+const REFRESH_RETRY_MS = 1000;
 
 /** One request of the load, as the client saw it. */
 export interface Sample {
@@ -48,8 +55,15 @@ export interface Sample {
   readonly kind?: string;
   /** The error body's code or message, when not ok. */
   readonly detail?: string;
+  /** The HTTP status; undefined when there was no answer. */
+  readonly status?: number;
+  /** Whether the answer had a Retry-After header. */
+  readonly retryAfter?: boolean;
   readonly routedTo: string | null;
   readonly servedBy: string | null;
+  /** When the token the request carried was issued and expires (drill clock, ms). */
+  readonly tokenIssuedAt: number;
+  readonly tokenExpiresAt: number;
 }
 
 export interface WriteCounts {
@@ -71,7 +85,7 @@ export interface Acknowledged {
   readonly likes: Map<string, number>;
   /** `cartKey(sub, serving region)` → cart adds of quantity 1 acknowledged there. */
   readonly cart: Map<string, number>;
-  readonly orders: { id: string; sub: string; token: string }[];
+  readonly orders: { id: string; sub: string }[];
 }
 
 /** The cart key of `Acknowledged`: a user and the region that served the add. */
@@ -88,13 +102,14 @@ export function cartKeyParts(key: string): [sub: string, servedBy: string] {
 export const drillSku = (jurisdiction: string): string => `DRILL-${jurisdiction.toUpperCase()}`;
 
 /**
- * `clientsPerContinent` clients on each continent, each with a token: client i is a user
+ * `clientsPerContinent` clients on each continent, each signed in: client i is a user
  * of jurisdiction i mod (number of jurisdictions), in the continent's regions by turns.
  */
 export async function createClients(
   platform: LocalPlatform,
   clientsPerContinent: number,
   jurisdictions: readonly string[],
+  requestTimeoutMs: number,
 ): Promise<DrillClient[]> {
   const clients: DrillClient[] = [];
   for (const continent of CONTINENTS) {
@@ -103,8 +118,9 @@ export async function createClients(
       const jurisdiction = nth(jurisdictions, i % jurisdictions.length, 'jurisdiction');
       const location = nth(locations, Math.floor(i / jurisdictions.length) % locations.length, 'location');
       const sub = `drill-${continent.toLowerCase()}-${i}`;
-      const { token } = await control(platform, 'POST', '/tokens', { jurisdiction, sub });
-      clients.push({ index: clients.length, continent, location, jurisdiction, sub, token, seq: 0 });
+      const { session, status, code } = await signIn(platform.controlUrl, jurisdiction, sub, requestTimeoutMs);
+      if (!session) throw new Error(`${sub} could not sign in at the ${jurisdiction} pool: ${status} ${code}`);
+      clients.push({ index: clients.length, continent, location, jurisdiction, sub, session, seq: 0 });
     }
   }
   return clients;
@@ -112,6 +128,8 @@ export async function createClients(
 
 export interface DrillLoadConfig {
   readonly edgeUrl: string;
+  /** The platform's controls, where clients sign in again. */
+  readonly controlUrl: string;
   readonly clients: readonly DrillClient[];
   readonly jurisdictions: readonly string[];
   /** The region the drill takes down. */
@@ -128,6 +146,8 @@ export interface DrillLoadConfig {
  */
 export class DrillLoad {
   readonly samples: Sample[] = [];
+  /** Every sign-in the clients tried after their first (their refreshes). */
+  readonly signIns: SignInAttempt[] = [];
   readonly acknowledged: Map<string, Acknowledged>;
   readonly acknowledgedWhileDown: WriteTally = emptyTally();
   /** Per client: when it was first served by the region after the return. */
@@ -143,6 +163,7 @@ export class DrillLoad {
   private stopping = false;
   private running: Promise<unknown> = Promise.resolve();
   private readonly periodMs: number;
+  private readonly nextRefreshAt = new Map<number, number>();
 
   constructor(private readonly config: DrillLoadConfig) {
     this.periodMs = 1000 / config.settings.rate;
@@ -205,6 +226,7 @@ export class DrillLoad {
         break;
       }
       const op = this.writesOpen ? nth(MIX, (client.seq + client.index) % MIX.length, 'operation') : 'cart-read';
+      await this.refreshIfDue(client);
       client.seq++;
       this.sent++;
       const sample = await this.send(client, op);
@@ -213,6 +235,35 @@ export class DrillLoad {
       }
       next = Math.max(next + this.periodMs, clock());
     }
+  }
+
+  /**
+   * Signs the client in again once less than half its token's lifetime is left, as an app
+   * refreshes its tokens before they expire. A refusal (the pool's region down) leaves it
+   * with the token it has; it tries again a second later.
+   */
+  private async refreshIfDue(client: DrillClient): Promise<void> {
+    const { issuedAt, expiresAt } = client.session;
+    const now = clock();
+    if (now < expiresAt - (expiresAt - issuedAt) * REFRESH_AT_LIFETIME_LEFT) return;
+    if (now < (this.nextRefreshAt.get(client.index) ?? 0)) return;
+    const { controlUrl, settings } = this.config;
+    const { session, status, code } = await signIn(
+      controlUrl,
+      client.jurisdiction,
+      client.sub,
+      settings.requestTimeoutMs,
+    );
+    this.signIns.push({
+      jurisdiction: client.jurisdiction,
+      purpose: 'refresh',
+      at: now,
+      granted: session !== undefined,
+      status,
+      ...(code ? { code } : {}),
+    });
+    if (session) client.session = session;
+    else this.nextRefreshAt.set(client.index, clock() + REFRESH_RETRY_MS);
   }
 
   private capReached(): StopReason | undefined {
@@ -253,7 +304,7 @@ export class DrillLoad {
       addTo(acks.cart, cartKey(client.sub, servedBy));
       if (whileDown) this.acknowledgedWhileDown.cartAdds++;
     } else {
-      acks.orders.push({ id: String(answer.body?.id), sub: client.sub, token: client.token });
+      acks.orders.push({ id: String(answer.body?.id), sub: client.sub });
       if (whileDown) this.acknowledgedWhileDown.orders++;
     }
   }
@@ -270,7 +321,7 @@ function requestPath(op: DrillOperation, client: DrillClient): string {
 
 function requestInit(op: DrillOperation, client: DrillClient) {
   const sku = drillSku(client.jurisdiction);
-  const headers = { 'x-client-region': client.location, authorization: `Bearer ${client.token}` };
+  const headers = { 'x-client-region': client.location, authorization: `Bearer ${client.session.token}` };
   if (op === 'like') return { method: 'POST', headers };
   if (op === 'cart-add') return { method: 'POST', headers, body: { sku, quantity: 1 } };
   if (op === 'order') {
@@ -290,20 +341,49 @@ function toSample(
   end: number,
   answer: Awaited<ReturnType<typeof call>>,
 ): Sample {
+  const token = { tokenIssuedAt: client.session.issuedAt, tokenExpiresAt: client.session.expiresAt };
   if (!isAnswer(answer)) {
-    return { client: client.index, op, start, end, ok: false, kind: answer.kind, routedTo: null, servedBy: null };
+    return {
+      client: client.index,
+      op,
+      start,
+      end,
+      ok: false,
+      kind: answer.kind,
+      routedTo: null,
+      servedBy: null,
+      ...token,
+    };
   }
   const ok = answer.status >= 200 && answer.status < 300;
+  const retryAfter = answer.retryAfter !== null;
+  const kind = errorKind(answer.status, answer.body, retryAfter, end >= token.tokenExpiresAt);
   return {
     client: client.index,
     op,
     start,
     end,
     ok,
-    ...(ok ? {} : { kind: `HTTP ${answer.status}`, detail: errorDetail(answer.body) }),
+    ...(ok ? {} : { kind, detail: errorDetail(answer.body) }),
+    status: answer.status,
+    retryAfter,
     routedTo: answer.routedTo,
     servedBy: answer.servedBy,
+    ...token,
   };
+}
+
+/**
+ * An error answer's kind: `HTTP <status>`; a 503 that names its error code (the documented
+ * read-only answer, `HTTP 503 STRONG_STORE_UNAVAILABLE`) apart from a region's bare 503,
+ * and flagged when it lacks its Retry-After; a 401/403 to a token that had expired by the
+ * answer, `HTTP 403 token expired`.
+ */
+export function errorKind(status: number, body: any, retryAfter: boolean, tokenExpired: boolean): string {
+  if ((status === 401 || status === 403) && tokenExpired) return `HTTP ${status} token expired`;
+  const code = body?.error?.code;
+  if (status === 503 && typeof code === 'string') return `HTTP 503 ${code}${retryAfter ? '' : ' without Retry-After'}`;
+  return `HTTP ${status}`;
 }
 
 /** An error answer's `error.code`, or its `message`, or the start of its text. */

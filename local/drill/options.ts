@@ -42,6 +42,14 @@ export interface RegionDrillOptions {
   readonly returnTimeoutMs?: number;
   /** Longest wait, after the return, for every region to agree on the written data, in ms. @default 15000 */
   readonly convergeTimeoutMs?: number;
+  /**
+   * How long the clients' ID tokens are valid, in seconds: the local pools' ID token
+   * validity for the drill's platform. A client signs in again (the stand-in for a refresh)
+   * once less than half of its token's lifetime is left; while its pool's region is down
+   * that is refused, so it goes on with the token it has until the token expires.
+   * @default 3600 (Cognito's default ID token validity)
+   */
+  readonly tokenTtlSeconds?: number;
   /** Progress lines (platform started, region down, ...). */
   readonly onProgress?: (line: string) => void;
 }
@@ -61,6 +69,7 @@ export const DRILL_DEFAULTS = {
   requestTimeoutMs: 5000,
   returnTimeoutMs: 5000,
   convergeTimeoutMs: 15_000,
+  tokenTtlSeconds: 3600,
 } as const;
 
 /** A bad option: `field` is the option's name, `detail` what it allows. */
@@ -91,6 +100,7 @@ export interface DrillSettings {
   readonly requestTimeoutMs: number;
   readonly returnTimeoutMs: number;
   readonly convergeTimeoutMs: number;
+  readonly tokenTtlSeconds: number;
 }
 
 type NumberOption = Exclude<keyof typeof DRILL_DEFAULTS, 'region'>;
@@ -185,6 +195,8 @@ function runSchema(pace: Pace) {
       requestTimeoutMs: numberOption('requestTimeoutMs', { min: 100, max: 60_000 }),
       returnTimeoutMs: numberOption('returnTimeoutMs', { min: 0, max: 60_000 }),
       convergeTimeoutMs: numberOption('convergeTimeoutMs', { min: 100, max: 120_000 }),
+      // Cognito allows 5 minutes to 1 day; the drill goes down to seconds so tokens can expire within it.
+      tokenTtlSeconds: numberOption('tokenTtlSeconds', { min: 2, max: 86_400, unit: 's' }),
     })
     .refine((run) => run.warmupMs + run.downMs < run.maxWallMs, {
       path: ['maxWallMs'],

@@ -15,15 +15,32 @@ import {
   withTotal,
 } from './load';
 import type { DrillSettings } from './options';
+import { formatSignedIn, type SignedInResult, signedInFigures } from './signed-in';
+import type { SignInAttempt } from './tokens';
 
 /**
- * Error kinds a region switch is expected to cause: the downed region's 503 until the
+ * Error kinds a region switch is expected to cause: the downed region's bare 503 until the
  * edge notices, a strong write forwarded to a downed primary (503), an unreachable
- * upstream (502, 504), a refused or reset connection, a timeout. Anything else (a 4xx,
- * a 500) is a fault and counted as unexpected.
+ * upstream (502, 504), a refused or reset connection, a timeout, and the documented
+ * read-only answer to a strong write while no writer is reachable (`HTTP 503
+ * STRONG_STORE_UNAVAILABLE`, with Retry-After). Anything else (a 4xx, a 500, a 503 with
+ * another code or without its Retry-After) is a fault and counted as unexpected.
  */
 export function isSwitchErrorKind(kind: string): boolean {
-  return /^HTTP 50[234]$/.test(kind) || kind.startsWith('connection ') || kind === 'timeout';
+  return (
+    /^HTTP 50[234]$/.test(kind) ||
+    kind === 'HTTP 503 STRONG_STORE_UNAVAILABLE' ||
+    kind.startsWith('connection ') ||
+    kind === 'timeout'
+  );
+}
+
+/**
+ * A token refused because it had expired (401/403): expected once a shopper's token runs
+ * out while its pool's region is down, as it cannot be refreshed.
+ */
+export function isExpiredTokenKind(kind: string): boolean {
+  return /^HTTP 40[13] token expired$/.test(kind);
 }
 
 export interface ContinentFailover {
@@ -58,6 +75,8 @@ export interface RegionDrillResult {
     readonly distanceScale: number;
     readonly maxRequests: number;
     readonly maxWallMs: number;
+    /** The clients' ID token lifetime, in seconds. */
+    readonly tokenTtlSeconds: number;
   };
   /** Every client: where it is, whose user it is, and the region the edge sent it to before the down. */
   readonly clients: readonly {
@@ -82,7 +101,10 @@ export interface RegionDrillResult {
     readonly duringSwitch: number;
     readonly byKind: Readonly<Record<string, number>>;
     readonly byOperation: Readonly<Partial<Record<DrillOperation, number>>>;
-    /** Errors of a kind a switch does not explain (see `isSwitchErrorKind`), over the whole drill. */
+    /**
+     * Errors of a kind neither a switch nor an expired token explains (see
+     * `isSwitchErrorKind`, `isExpiredTokenKind`), over the whole drill.
+     */
     readonly unexpected: number;
     /** Errors before the down (none expected). */
     readonly beforeDown: number;
@@ -100,6 +122,11 @@ export interface RegionDrillResult {
     /** The regions read back, per jurisdiction. */
     readonly checkedRegions: Readonly<Record<string, readonly string[]>>;
   };
+  /**
+   * The signed-in clients of the downed region's jurisdiction while it was down: their
+   * eventual and strong requests, sign-in, and how long their tokens kept them served.
+   */
+  readonly signedIn: SignedInResult;
   /** Same as `writes.lost.total`: must be 0. */
   readonly lostAcknowledgedWrites: number;
   readonly convergence: {
@@ -140,6 +167,8 @@ export interface DrillRecord {
   /** The clients that were on the region when it went down. */
   readonly onRegion: ReadonlySet<number>;
   readonly edge: EdgeMarks;
+  /** The drill's sign-in probes while the region was down. */
+  readonly signInProbes: readonly SignInAttempt[];
   readonly acknowledged: WriteTally;
   readonly readBack: ReadBack;
   readonly convergedAfter: Readonly<Record<string, number | null>>;
@@ -180,6 +209,7 @@ export function drillResult(record: DrillRecord): RegionDrillResult {
       lost: withTotal(lost),
       checkedRegions,
     },
+    signedIn: signedInResult(record),
     lostAcknowledgedWrites: lost.likes + lost.cartAdds + lost.orders,
     convergence: {
       converged: Object.values(record.convergedAfter).every((after) => after !== null),
@@ -199,6 +229,32 @@ export function drillResult(record: DrillRecord): RegionDrillResult {
   };
 }
 
+function signedInResult(record: DrillRecord): SignedInResult {
+  const { settings, load, edge } = record;
+  const { topology, region } = settings;
+  const jurisdiction = topology.jurisdictionOf(region);
+  const isPrimary = jurisdiction.primaryRegion === region;
+  const strongSwitchedAt =
+    isPrimary && edge.unhealthyAt !== undefined && edge.writerUnhealthyAt !== undefined
+      ? Math.max(edge.unhealthyAt, edge.writerUnhealthyAt)
+      : isPrimary
+        ? undefined
+        : edge.unhealthyAt;
+  return signedInFigures({
+    samples: load.samples,
+    signIns: [...load.signIns, ...record.signInProbes],
+    clients: record.clients,
+    jurisdiction: jurisdiction.name,
+    poolRegions: Object.fromEntries(topology.jurisdictions.map((j) => [j.name, j.primaryRegion])),
+    region,
+    downAt: load.downAt,
+    upAt: load.upAt,
+    ...(edge.unhealthyAt === undefined ? {} : { switchedAt: edge.unhealthyAt }),
+    ...(strongSwitchedAt === undefined ? {} : { strongSwitchedAt }),
+    tokenLifetimeSeconds: settings.tokenTtlSeconds,
+  });
+}
+
 const secondsSince = (from: number, at: number | undefined): number | null =>
   at === undefined ? null : seconds(at - from);
 
@@ -215,6 +271,7 @@ function settingsFigures(settings: DrillSettings, clients: number): RegionDrillR
     distanceScale: settings.distanceScale,
     maxRequests: settings.maxRequests,
     maxWallMs: settings.maxWallMs,
+    tokenTtlSeconds: settings.tokenTtlSeconds,
   };
 }
 
@@ -303,7 +360,8 @@ function errorFigures(samples: readonly Sample[], downAt: number): RegionDrillRe
     if (sample.ok) continue;
     const kind = sample.kind ?? 'unknown';
     // A handler that threw is a fault, whatever status the local gateway gave it.
-    if (!isSwitchErrorKind(kind) || sample.detail?.startsWith('local gateway error')) unexpected++;
+    const explained = isSwitchErrorKind(kind) || isExpiredTokenKind(kind);
+    if (!explained || sample.detail?.startsWith('local gateway error')) unexpected++;
     const detail = sample.detail ? `${kind} ${sample.detail}` : kind;
     byDetail[detail] = (byDetail[detail] ?? 0) + 1;
     // By when the answer came: a request sent just before the down can meet it.
@@ -328,7 +386,8 @@ export function formatDrillTable(result: RegionDrillResult): string {
     `Region drill: ${result.region} (${result.jurisdiction}${result.regionIsPrimary ? ' primary' : ''}) ` +
       `down ${settings.downMs / 1000} s, ${result.deploymentModel}; ` +
       `${settings.clients} clients x ${settings.ratePerClient}/s; ` +
-      `health checks every ${settings.healthIntervalMs} ms x ${settings.healthFailureThreshold}`,
+      `health checks every ${settings.healthIntervalMs} ms x ${settings.healthFailureThreshold}; ` +
+      `ID tokens ${settings.tokenTtlSeconds} s`,
   );
   row(
     `Edge marked ${result.region} unhealthy after`,
@@ -349,6 +408,7 @@ export function formatDrillTable(result: RegionDrillResult): string {
     );
   }
   row('Errors during the switch', String(result.errors.duringSwitch), errorsDetail(result.errors));
+  lines.push(...formatSignedIn(result.signedIn, result.region));
   row('Acknowledged writes lost', String(result.lostAcknowledgedWrites), writesDetail(result.writes));
   const { convergence } = result;
   row(

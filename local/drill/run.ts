@@ -6,6 +6,7 @@ import { call, control, isAnswer } from './http';
 import { createClients, type DrillClient, DrillLoad, drillSku } from './load';
 import { type DrillSettings, type RegionDrillOptions, resolveDrillOptions } from './options';
 import { type DrillRecord, drillResult, type RegionDrillResult } from './report';
+import { type SignInAttempt, signIn, withIdTokenValidity } from './tokens';
 
 /**
  * Takes `options.region` down under a steady load from clients on every continent, brings
@@ -23,6 +24,11 @@ import { type DrillRecord, drillResult, type RegionDrillResult } from './report'
  */
 export async function runRegionDrill(options: RegionDrillOptions = {}): Promise<RegionDrillResult> {
   const settings = resolveDrillOptions(options);
+  // Every sign-in of the drill's platform gets the drill's ID token lifetime.
+  return withIdTokenValidity(settings.tokenTtlSeconds, () => drillWithPlatform(settings, options));
+}
+
+async function drillWithPlatform(settings: DrillSettings, options: RegionDrillOptions): Promise<RegionDrillResult> {
   const progress = options.onProgress ?? (() => undefined);
   const wall = new DrillWall(settings.maxWallMs);
   const platform = await startPlatform(settings, wall, progress);
@@ -105,7 +111,12 @@ async function drillOnPlatform(drill: Drill): Promise<RegionDrillResult> {
   progress(`platform up in ${wall.secondsAt(drill.platformStartedAt)} s; edge ${platform.edgeUrl}`);
   await createDrillProducts(drill);
   await waitForProductsEverywhere(drill);
-  const clients = await createClients(platform, settings.clientsPerContinent, drill.jurisdictions);
+  const clients = await createClients(
+    platform,
+    settings.clientsPerContinent,
+    drill.jurisdictions,
+    settings.requestTimeoutMs,
+  );
   const { load, loadStartedAt } = startLoad(drill, clients);
   const { convergence, ...outage } = await runOutage(drill, load, clients);
   const loadEndedAt = clock();
@@ -114,6 +125,7 @@ async function drillOnPlatform(drill: Drill): Promise<RegionDrillResult> {
   const readBack = await readBackWrites(drill.replicas, load, clients, {
     requestTimeoutMs: settings.requestTimeoutMs,
     wall,
+    controlUrl: platform.controlUrl,
   });
   return drillResult({
     ...outage,
@@ -161,6 +173,7 @@ function startLoad(drill: Drill, clients: readonly DrillClient[]): { load: Drill
   const { settings, platform, wall } = drill;
   const load = new DrillLoad({
     edgeUrl: platform.edgeUrl,
+    controlUrl: platform.controlUrl,
     clients,
     jurisdictions: drill.jurisdictions,
     region: settings.region,
@@ -177,7 +190,10 @@ function startLoad(drill: Drill, clients: readonly DrillClient[]): { load: Drill
 }
 
 /** What the outage phases leave for the figures. */
-type Outage = Pick<DrillRecord, 'regionBeforeDown' | 'onRegion' | 'edge' | 'replicationBacklogAtReturn'> & {
+type Outage = Pick<
+  DrillRecord,
+  'regionBeforeDown' | 'onRegion' | 'edge' | 'replicationBacklogAtReturn' | 'signInProbes'
+> & {
   /** Seconds from the return until each jurisdiction agreed, once the watch ends. */
   readonly convergence: Promise<Record<string, number | null>>;
 };
@@ -195,7 +211,7 @@ async function runOutage(drill: Drill, load: DrillLoad, clients: readonly DrillC
   let phasesDone = false;
   try {
     await warmUp(drill, load, clients.length);
-    await takeRegionDown(drill, load);
+    const signInProbes = await takeRegionDown(drill, load);
     const replicationBacklogAtReturn = await bringRegionBack(drill, load);
     // Requests sent just before the down have all been answered by now.
     const regionBeforeDown = load.lastRoutedBefore(load.downAt);
@@ -214,7 +230,14 @@ async function runOutage(drill: Drill, load: DrillLoad, clients: readonly DrillC
       Math.max(0, Math.min(settings.returnTimeoutMs, wall.timeLeft())),
     );
     phasesDone = true;
-    return { regionBeforeDown, onRegion, edge: edgeWatch.marks, replicationBacklogAtReturn, convergence };
+    return {
+      regionBeforeDown,
+      onRegion,
+      edge: edgeWatch.marks,
+      replicationBacklogAtReturn,
+      signInProbes,
+      convergence,
+    };
   } finally {
     // However the phases ended, no client or watcher outlives them.
     await Promise.all([load.stop(), edgeWatch.stop()]);
@@ -232,8 +255,12 @@ async function warmUp({ settings, wall, progress }: Drill, load: DrillLoad, clie
   if (!seenAll) progress('warning: not every client had an answer before the down');
 }
 
-/** The region down for `downMs` (less if a cap stops the load), replication paused meanwhile. */
-async function takeRegionDown({ settings, platform, wall, progress }: Drill, load: DrillLoad): Promise<void> {
+/**
+ * The region down for `downMs` (less if a cap stops the load), replication paused meanwhile;
+ * returns the sign-ins the drill tried meanwhile for the region's jurisdiction.
+ */
+async function takeRegionDown(drill: Drill, load: DrillLoad): Promise<SignInAttempt[]> {
+  const { settings, platform, wall, progress } = drill;
   const { region } = settings;
   load.markDown(clock());
   await control(platform, 'POST', `/regions/${region}/down`);
@@ -243,9 +270,37 @@ async function takeRegionDown({ settings, platform, wall, progress }: Drill, loa
   await control(platform, 'POST', '/replication/pause');
   const clientsOnIt = load.clientsOnRegionBefore(load.downAt).size;
   progress(`${region} down at ${wall.secondsAt(load.downAt)} s (${clientsOnIt} clients were on it)`);
+  const probing = probeSignIn(drill, load);
   await waitFor(() => load.capped, Math.max(0, Math.min(settings.downMs, wall.timeLeft())), 50);
   const downFor = clock() - load.downAt;
   if (downFor < settings.downMs && !load.capped) await sleep(settings.downMs - downFor);
+  return probing;
+}
+
+/** Sign-in probes: a fresh `POST /tokens` for the region's jurisdiction at a quarter, half and three quarters of the down. */
+async function probeSignIn({ settings, platform }: Drill, load: DrillLoad): Promise<SignInAttempt[]> {
+  const jurisdiction = settings.topology.jurisdictionOf(settings.region).name;
+  const attempts: SignInAttempt[] = [];
+  for (const quarter of [1, 2, 3]) {
+    await sleep(load.downAt + (settings.downMs * quarter) / 4 - clock());
+    if (load.capped || clock() >= load.upAt) break;
+    const at = clock();
+    const { session, status, code } = await signIn(
+      platform.controlUrl,
+      jurisdiction,
+      'drill-sign-in-probe',
+      settings.requestTimeoutMs,
+    );
+    attempts.push({
+      jurisdiction,
+      purpose: 'probe',
+      at,
+      granted: session !== undefined,
+      status,
+      ...(code ? { code } : {}),
+    });
+  }
+  return attempts;
 }
 
 /** Up: writes stop, replication resumes; returns each jurisdiction's replication backlog at the return. */

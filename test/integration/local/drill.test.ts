@@ -88,7 +88,7 @@ function checkDrill(result: RegionDrillResult, options: RegionDrillOptions, cont
   expect(errors.duringSwitch).toBeGreaterThanOrEqual(0);
   expect(Object.values(errors.byKind).reduce((a, b) => a + b, 0)).toBe(errors.duringSwitch);
   for (const kind of Object.keys(errors.byKind)) {
-    expect(kind).toMatch(/^(HTTP 50[234]|connection \S+|timeout)$/);
+    expect(kind).toMatch(/^(HTTP 50[234]|HTTP 503 STRONG_STORE_UNAVAILABLE|connection \S+|timeout)$/);
     expect(isSwitchErrorKind(kind)).toBe(true);
   }
   expect(errors.unexpected).toBe(0);
@@ -96,7 +96,8 @@ function checkDrill(result: RegionDrillResult, options: RegionDrillOptions, cont
 }
 
 test('active-active: a secondary down; its clients move within the health-check bound, strong writes go on, nothing lost', async () => {
-  const options = drillOptions('eu-central-1', 'active-active', 4);
+  // Tokens of 4 s: the clients refresh them through the drill, as the pools stay up.
+  const options = { ...drillOptions('eu-central-1', 'active-active', 4), tokenTtlSeconds: 4 };
   const result = await runRegionDrill(options);
   show('active-active, eu-central-1 down', result);
   // EU users in Frankfurt and in Singapore were on it; in the Americas they were on Ireland.
@@ -105,6 +106,16 @@ test('active-active: a secondary down; its clients move within the health-check 
   expect(result.failover.continents.flatMap((c) => c.servedElsewhereBy)).toEqual(['eu-west-1', 'eu-west-1']);
   // The primary stayed up: orders were taken while the secondary was down, and kept.
   expect(result.writes.acknowledgedWhileDown.orders).toBeGreaterThan(0);
+  // The eu pool stayed up: sign-in worked, tokens were refreshed, none expired in use.
+  const { signedIn } = result;
+  expect([signedIn.jurisdiction, signedIn.poolDown, signedIn.tokens.lifetimeSeconds]).toEqual(['eu', false, 4]);
+  expect(signedIn.signIn).toMatchObject({ refusedWhileDown: false, refused: 0 });
+  expect(signedIn.signIn.granted).toBeGreaterThan(0);
+  expect(signedIn.strong.succeeded).toBeGreaterThan(0);
+  for (const tokens of Object.values(signedIn.tokens.byJurisdiction)) {
+    expect(tokens.refreshesWhileDown.granted).toBeGreaterThan(0);
+    expect([tokens.expiredWhileDown, tokens.afterExpiry.sent]).toEqual([0, 0]);
+  }
 }, 120_000);
 
 test('active-passive: the primary down; every continent fails over to the standby, nothing lost', async () => {
@@ -116,6 +127,22 @@ test('active-passive: the primary down; every continent fails over to the standb
   for (const continent of result.failover.continents) expect(continent.servedElsewhereBy).toEqual(['eu-central-1']);
   // With the primary down, EU orders cannot be taken: they fail with 503, a switch error.
   expect(result.errors.byOperation.order ?? 0).toBeGreaterThan(0);
+  // Signed-in EU shoppers (tokens of 1 hour): eventual operations served once the edge
+  // switched; orders the documented read-only 503 with Retry-After; no sign-in.
+  const { signedIn } = result;
+  expect([signedIn.jurisdiction, signedIn.poolRegion, signedIn.poolDown]).toEqual(['eu', 'eu-west-1', true]);
+  expect(signedIn.eventual.sent).toBeGreaterThan(0);
+  expect(signedIn.eventual.succeeded).toBeGreaterThan(0);
+  expect(signedIn.eventual.failedAfterSwitch).toBe(0);
+  expect(signedIn.strong.sent).toBeGreaterThan(0);
+  expect(signedIn.strong.succeeded).toBe(0);
+  const readOnly = signedIn.strong.byCode.STRONG_STORE_UNAVAILABLE ?? 0;
+  expect(readOnly).toBeGreaterThan(0);
+  expect(signedIn.strong.answered503WithRetryAfter).toBeGreaterThanOrEqual(readOnly);
+  for (const kind of Object.keys(signedIn.strong.byKind)) expect(isSwitchErrorKind(kind)).toBe(true);
+  expect(signedIn.signIn.refusedWhileDown).toBe(true);
+  expect(Object.keys(signedIn.signIn.byCode)).toEqual(['USER_POOL_DOWN']);
+  expect(signedIn.tokens.byJurisdiction.eu).toMatchObject({ poolDown: true, expiredWhileDown: 0 });
 }, 120_000);
 
 async function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -135,6 +162,7 @@ test.each([
   [['--rate', 'abc'], '--rate must be a number, got "abc"'],
   [['--down-ms', '100'], '--down-ms must be from 800 to 60000'],
   [['--region', 'mars-1'], '--region must be a serving region'],
+  [['--token-ttl', '1'], '--token-ttl must be from 2 to 86400 (s)'],
   [['--bogus'], "Unknown option '--bogus'"],
 ])('the CLI stops on bad flags %j with a message naming the flag', async (args, message) => {
   const { code, stderr } = await cli(args);
