@@ -56,7 +56,14 @@ export class DevTokenIssuer {
   private readonly pools = new Map<string, LocalPool>();
   private readonly keys = new Map<string, SigningKey>();
 
-  constructor(jurisdictions: readonly { readonly name: string; readonly primaryRegion: string }[]) {
+  /**
+   * @param idTokenValiditySeconds how long a token is valid unless `issue` is told otherwise,
+   * as a Cognito app client's `IdTokenValidity` (default 3600, Cognito's)
+   */
+  constructor(
+    jurisdictions: readonly { readonly name: string; readonly primaryRegion: string }[],
+    private readonly idTokenValiditySeconds = 3600,
+  ) {
     for (const { name, primaryRegion } of jurisdictions) {
       this.pools.set(name, localPool(name, primaryRegion));
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -84,7 +91,11 @@ export class DevTokenIssuer {
   }
 
   /** An ID token of `user` from the jurisdiction's pool, valid for `ttlSeconds`. */
-  issue(jurisdiction: string, user: { sub: string; admin?: boolean }, ttlSeconds = 3600): string {
+  issue(
+    jurisdiction: string,
+    user: { sub: string; admin?: boolean },
+    ttlSeconds = this.idTokenValiditySeconds,
+  ): string {
     const pool = this.pool(jurisdiction);
     const key = this.signingKey(jurisdiction);
     const now = Math.floor(Date.now() / 1000);

@@ -58,6 +58,11 @@ export interface LocalPlatformOptions {
    * @default true
    */
   readonly keyProvisioning?: boolean;
+  /**
+   * How long the pools' ID tokens are valid, as a Cognito app client's `IdTokenValidity`.
+   * @default 3600 (Cognito's default)
+   */
+  readonly idTokenValiditySeconds?: number;
 }
 
 export interface LocalRegionHandle {
@@ -155,7 +160,7 @@ function newParts(
     topology,
     distance,
     cleanups,
-    tokens: new DevTokenIssuer(topology.jurisdictions),
+    tokens: new DevTokenIssuer(topology.jurisdictions, options.idTokenValiditySeconds),
     directory: jurisdictionDirectory(topology),
     gateways: new Map(),
     issuers: new Map(),

@@ -6,7 +6,7 @@ import { call, control, isAnswer } from './http';
 import { createClients, type DrillClient, DrillLoad, drillSku } from './load';
 import { type DrillSettings, type RegionDrillOptions, resolveDrillOptions } from './options';
 import { type DrillRecord, drillResult, type RegionDrillResult } from './report';
-import { type SignInAttempt, signIn, withIdTokenValidity } from './tokens';
+import { type SignInAttempt, signIn } from './tokens';
 
 /**
  * Takes `options.region` down under a steady load from clients on every continent, brings
@@ -24,8 +24,7 @@ import { type SignInAttempt, signIn, withIdTokenValidity } from './tokens';
  */
 export async function runRegionDrill(options: RegionDrillOptions = {}): Promise<RegionDrillResult> {
   const settings = resolveDrillOptions(options);
-  // Every sign-in of the drill's platform gets the drill's ID token lifetime.
-  return withIdTokenValidity(settings.tokenTtlSeconds, () => drillWithPlatform(settings, options));
+  return drillWithPlatform(settings, options);
 }
 
 async function drillWithPlatform(settings: DrillSettings, options: RegionDrillOptions): Promise<RegionDrillResult> {
@@ -73,6 +72,8 @@ async function startPlatform(
         distance: { scale: settings.distanceScale },
         healthIntervalMs: settings.healthIntervalMs,
         healthFailureThreshold: settings.healthFailureThreshold,
+        // Every sign-in of the drill's platform gets the drill's ID token lifetime.
+        idTokenValiditySeconds: settings.tokenTtlSeconds,
         onReplicationError: (error) => progress(`replication error (retried): ${(error as Error).message}`),
       }),
     wall.timeLeft(),

@@ -1,4 +1,3 @@
-import { DevTokenIssuer } from '../dev-tokens';
 import { clock } from './clock';
 import { call, isAnswer } from './http';
 
@@ -50,31 +49,4 @@ export async function signIn(
   }
   const token: string = answer.body.token;
   return { session: { token, issuedAt: at, expiresAt: expiresAtOf(token) }, status: 200 };
-}
-
-let validityInUse: number | undefined;
-
-/**
- * Runs `run` with every local pool of this process issuing ID tokens valid for `seconds`
- * (unless a lifetime is asked for explicitly), as a Cognito app client's ID token validity
- * applies to every sign-in. The platform's `POST /tokens` has no lifetime of its own, so
- * the drill, which runs the platform in its own process, sets the issuers' default for its
- * run and puts it back after. One drill at a time per process.
- */
-export async function withIdTokenValidity<T>(seconds: number, run: () => Promise<T>): Promise<T> {
-  if (seconds === COGNITO_DEFAULT_ID_TOKEN_SECONDS) return run();
-  if (validityInUse !== undefined) {
-    throw new Error(`another drill in this process already set the ID token validity (${validityInUse} s)`);
-  }
-  const original = DevTokenIssuer.prototype.issue;
-  validityInUse = seconds;
-  DevTokenIssuer.prototype.issue = function issue(this: DevTokenIssuer, jurisdiction, user, ttlSeconds = seconds) {
-    return original.call(this, jurisdiction, user, ttlSeconds);
-  };
-  try {
-    return await run();
-  } finally {
-    DevTokenIssuer.prototype.issue = original;
-    validityInUse = undefined;
-  }
 }

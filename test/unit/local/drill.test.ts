@@ -6,12 +6,7 @@ import { DrillOptionsError, type RegionDrillOptions } from '../../../local/drill
 import { isExpiredTokenKind, isSwitchErrorKind } from '../../../local/drill/report';
 import { runRegionDrill } from '../../../local/drill/run';
 import { signedInFigures } from '../../../local/drill/signed-in';
-import {
-  COGNITO_DEFAULT_ID_TOKEN_SECONDS,
-  expiresAtOf,
-  type SignInAttempt,
-  withIdTokenValidity,
-} from '../../../local/drill/tokens';
+import { COGNITO_DEFAULT_ID_TOKEN_SECONDS, expiresAtOf, type SignInAttempt } from '../../../local/drill/tokens';
 
 // What the drill decides without a platform: its read-back arithmetic, and the options it
 // refuses before anything starts. The drills themselves are in test/integration/local/drill.test.ts.
@@ -270,18 +265,17 @@ describe('the ID token lifetime of the drill', () => {
     expect(expiresAtOf(`h.${payload}.s`, 500, 1_000_000_000)).toBe(4500);
   });
 
-  test('the issuers use the drill lifetime during the run only, and an explicit lifetime still wins', async () => {
-    const issuer = new DevTokenIssuer([{ name: 'eu', primaryRegion: 'eu-west-1' }]);
+  test("the issuer's ID token validity is the default lifetime, and an explicit lifetime still wins", () => {
+    const issuer = new DevTokenIssuer([{ name: 'eu', primaryRegion: 'eu-west-1' }], 5);
     const lifetime = (token: string) => {
       const { exp, iat } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString());
       return exp - iat;
     };
-    const during = await withIdTokenValidity(5, async () => [
-      lifetime(issuer.issue('eu', { sub: 'a' })),
-      lifetime(issuer.issue('eu', { sub: 'a' }, 60)),
+    expect([lifetime(issuer.issue('eu', { sub: 'a' })), lifetime(issuer.issue('eu', { sub: 'a' }, 60))]).toEqual([
+      5, 60,
     ]);
-    expect(during).toEqual([5, 60]);
-    expect(lifetime(issuer.issue('eu', { sub: 'a' }))).toBe(COGNITO_DEFAULT_ID_TOKEN_SECONDS);
+    const cognitoDefault = new DevTokenIssuer([{ name: 'eu', primaryRegion: 'eu-west-1' }]);
+    expect(lifetime(cognitoDefault.issue('eu', { sub: 'a' }))).toBe(COGNITO_DEFAULT_ID_TOKEN_SECONDS);
   });
 
   test.each<[RegionDrillOptions, RegExp]>([
