@@ -159,7 +159,8 @@ export class StrongStore {
   async probe(): Promise<StrongStoreProbe> {
     const result = await this.guard(() =>
       this.pool.query(
-        `SELECT pg_is_in_recovery() AS replica,
+        // A hot standby's sessions are read-only too; the local platform's replicas are only that.
+        `SELECT pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean AS replica,
                 (SELECT extract(epoch FROM now() - at) * 1000 FROM writer_heartbeat WHERE id = 1) AS age_ms`,
       ),
     );
