@@ -65,10 +65,17 @@ export class Edge {
   private checking?: Promise<void>;
   private readonly intervalMs: number;
   private readonly threshold: number;
+  /**
+   * The writer checks' threshold: at least 3, as AWS's (`WriterHealthCheck` in
+   * lib/routing/api-dns-records.ts), so a writer probe slowed by a loaded machine does not
+   * withdraw the writer and turn strong requests read-only.
+   */
+  private readonly writerThreshold: number;
 
   constructor(private readonly props: EdgeProps) {
     this.intervalMs = props.healthIntervalMs ?? 1000;
     this.threshold = props.failureThreshold ?? 2;
+    this.writerThreshold = Math.max(this.threshold, 3);
     for (const region of props.topology.servingRegions) this.health.set(region, { healthy: true, streak: 0 });
     for (const j of props.topology.jurisdictions) this.writerHealth.set(j.primaryRegion, { healthy: true, streak: 0 });
     this.directory = jurisdictionDirectory(props.topology);
@@ -198,7 +205,12 @@ export class Edge {
 
   private async checkAll(): Promise<void> {
     const urls = this.props.regionUrls();
-    const check = async (state: RegionHealth, url: string, passes: (r: Response) => Promise<boolean>) => {
+    const check = async (
+      state: RegionHealth,
+      url: string,
+      passes: (r: Response) => Promise<boolean>,
+      threshold = this.threshold,
+    ) => {
       const passed = await fetch(url, { signal: AbortSignal.timeout(HEALTH_CHECK_TIMEOUT_MS) })
         .then(passes)
         .catch(() => false);
@@ -207,7 +219,7 @@ export class Edge {
         return;
       }
       state.streak += 1;
-      if (state.streak >= this.threshold) {
+      if (state.streak >= threshold) {
         state.healthy = passed;
         state.streak = 0;
       }
@@ -225,6 +237,7 @@ export class Edge {
           state,
           `${urls[region]}${WRITER_HEALTH_PATH}`,
           async (r) => r.status === 200 && (await r.text()).includes(WRITER_HEALTH_MATCH),
+          this.writerThreshold,
         ),
       ),
     ]);

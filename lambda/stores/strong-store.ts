@@ -166,12 +166,13 @@ export class StrongStore {
     );
     const replica = result.rows[0].replica === true;
     if (replica) return { writable: false, writerHeartbeatAgeMs: Number(result.rows[0].age_ms ?? Infinity) };
-    await this.guard(() =>
-      this.pool.query(
-        `UPDATE writer_heartbeat SET at = now() WHERE id = 1 AND at < now() - make_interval(secs => $1)`,
-        [HEARTBEAT_EVERY_SECONDS],
-      ),
-    );
+    // Best effort, not awaited: a slow or failed stamp must not make the writer's own health
+    // check fail, which would withdraw `writer.<jurisdiction>.api` from every region.
+    this.pool
+      .query(`UPDATE writer_heartbeat SET at = now() WHERE id = 1 AND at < now() - make_interval(secs => $1)`, [
+        HEARTBEAT_EVERY_SECONDS,
+      ])
+      .catch(() => undefined);
     return { writable: true, writerHeartbeatAgeMs: 0 };
   }
 

@@ -41,14 +41,25 @@ async function setStampAge(seconds: number): Promise<void> {
   }
 }
 
+/** The stamp's age once the probe's best-effort write has had up to a second to land. */
+async function settledStampAge(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const age = await stampAge();
+    if (age < 1) return age;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return stampAge();
+}
+
 test('the writer reports itself writable and renews a stale stamp', async () => {
   await setStampAge(60);
   await expect(strong.probe()).resolves.toEqual({ writable: true, writerHeartbeatAgeMs: 0 });
-  expect(await stampAge()).toBeLessThan(1);
+  expect(await settledStampAge()).toBeLessThan(1);
 });
 
 test('a fresh stamp is not written again: at most one write every 5 s, however often Route 53 probes', async () => {
   await setStampAge(2);
   await strong.probe();
+  await new Promise((resolve) => setTimeout(resolve, 200));
   expect(await stampAge()).toBeGreaterThanOrEqual(2);
 });
