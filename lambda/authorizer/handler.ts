@@ -1,5 +1,6 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Jwks } from 'aws-jwt-verify/jwk';
+import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { jurisdictionDirectoryFrom } from '../residency/jurisdiction-guard';
 import { requiredEnv } from '../shared/environment';
 import { logger } from '../shared/observability';
@@ -7,15 +8,20 @@ import { keysUnavailable, parseJwks, poolVerifier } from './pool-verifier';
 import { createTokenAuthorizer } from './token-authorizer';
 
 const parameterName = requiredEnv(process.env, 'SIGNING_KEYS_PARAMETER');
+/** A failed read of the copy is tried again after this long, not at every request. */
+const RETRY_COPY_AFTER_MS = 30_000;
+const ssm = new SSMClient({ maxAttempts: 3 });
+
+type Authorizer = ReturnType<typeof createTokenAuthorizer>;
 
 /**
  * The pool's keys from this region's copy (SSM, in this region): no call to the pool's
- * region, which may be down. Without a copy the verifier fetches the JWKS from the pool's
- * region on first use, as it did before copies existed.
+ * region, which may be down. Undefined when the copy cannot be read (throttled, missing,
+ * not a JWKS).
  */
 async function regionalKeys(): Promise<Jwks | undefined> {
   try {
-    const answer = await new SSMClient({}).send(new GetParameterCommand({ Name: parameterName }));
+    const answer = await ssm.send(new GetParameterCommand({ Name: parameterName }));
     return parseJwks(answer.Parameter?.Value ?? '', `parameter ${parameterName}`);
   } catch (error) {
     logger.warn("no regional copy of the pool's signing keys; fetching them from the pool's region", {
@@ -26,9 +32,8 @@ async function regionalKeys(): Promise<Jwks | undefined> {
   }
 }
 
-// One verifier per cold start, with the keys loaded once.
-const authorizer = regionalKeys().then((keys) =>
-  createTokenAuthorizer({
+function authorizerWith(keys: Jwks | undefined): Authorizer {
+  return createTokenAuthorizer({
     verifier: poolVerifier({
       userPoolId: requiredEnv(process.env, 'USER_POOL_ID'),
       clientId: requiredEnv(process.env, 'USER_POOL_CLIENT_ID'),
@@ -37,7 +42,30 @@ const authorizer = regionalKeys().then((keys) =>
     jurisdiction: requiredEnv(process.env, 'JURISDICTION'),
     directory: jurisdictionDirectoryFrom(process.env),
     isUnavailable: keysUnavailable,
-  }),
-);
+  });
+}
 
-export const handler: Awaited<typeof authorizer> = async (event) => (await authorizer)(event);
+let withCopy: Authorizer | undefined;
+let withoutCopy: Authorizer | undefined;
+let readCopyAt = 0;
+
+/**
+ * The authorizer with the region's copy once it has been read; until then (a throttled
+ * read during a failover's burst of cold starts, say) one that fetches from the pool's
+ * region, while the copy is read again every `RETRY_COPY_AFTER_MS` rather than given up.
+ */
+async function currentAuthorizer(): Promise<Authorizer> {
+  if (withCopy) return withCopy;
+  if (Date.now() >= readCopyAt) {
+    const keys = await regionalKeys();
+    if (keys) {
+      withCopy = authorizerWith(keys);
+      return withCopy;
+    }
+    readCopyAt = Date.now() + RETRY_COPY_AFTER_MS;
+  }
+  withoutCopy ??= authorizerWith(undefined);
+  return withoutCopy;
+}
+
+export const handler = async (event: APIGatewayRequestAuthorizerEventV2) => (await currentAuthorizer())(event);

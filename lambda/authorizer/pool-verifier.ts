@@ -1,6 +1,6 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwksNotAvailableInCacheError } from 'aws-jwt-verify/error';
-import type { Fetcher } from 'aws-jwt-verify/https';
+import { type Fetcher, SimpleFetcher } from 'aws-jwt-verify/https';
 import { assertIsJwks, type Jwks, SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { TokenVerifier } from './token-authorizer';
 
@@ -33,7 +33,9 @@ export function jwksUriOf(userPoolId: string): string {
  * the region's copy of the pool's keys loaded into aws-jwt-verify's cache.
  */
 export function poolVerifier(options: PoolVerifierOptions): TokenVerifier {
-  const jwksCache = new SimpleJwksCache(options.fetcher ? { fetcher: asFetchErrors(options.fetcher) } : {});
+  const jwksCache = new SimpleJwksCache({
+    fetcher: failingFast(asFetchErrors(options.fetcher ?? new SimpleFetcher())),
+  });
   const verifier = CognitoJwtVerifier.create(
     { userPoolId: options.userPoolId, clientId: options.clientId, tokenUse: null },
     { jwksCache },
@@ -50,6 +52,34 @@ function asFetchErrors(fetcher: Fetcher): Fetcher {
         return await fetcher.fetch(uri, requestOptions, data);
       } catch (error) {
         throw error instanceof FetchError ? error : new FetchError(uri, (error as Error).message);
+      }
+    },
+  };
+}
+
+/** After a failed fetch of a JWKS, how long further fetches of it fail at once. */
+export const FETCH_FAILURE_HOLD_MS = 30_000;
+
+/**
+ * A fetcher that, after a failure, fails at once for `FETCH_FAILURE_HOLD_MS`: aws-jwt-verify
+ * backs off only after a fetch that succeeded without the key, so with the pool's region
+ * down every token of an unknown key (anyone can make one) would wait out a fetch.
+ */
+function failingFast(fetcher: Fetcher, now: () => number = Date.now): Fetcher {
+  const failedAt = new Map<string, number>();
+  return {
+    fetch: async (uri, requestOptions, data) => {
+      const failed = failedAt.get(uri);
+      if (failed !== undefined && now() - failed < FETCH_FAILURE_HOLD_MS) {
+        throw new FetchError(uri, 'the last fetch failed moments ago');
+      }
+      try {
+        const answer = await fetcher.fetch(uri, requestOptions, data);
+        failedAt.delete(uri);
+        return answer;
+      } catch (error) {
+        failedAt.set(uri, now());
+        throw error;
       }
     },
   };

@@ -1,4 +1,5 @@
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import { jwksUriOf, parseJwks } from '../authorizer/pool-verifier';
 
 export interface CopyKeysOptions {
@@ -10,11 +11,20 @@ export interface CopyKeysOptions {
   readonly fetch?: typeof fetch;
   /** @default 5000 */
   readonly timeoutMs?: number;
+  /**
+   * When the pool's JWKS cannot be had and the region already holds a copy, keep it and
+   * succeed (a deploy must not fail because the pool's region is down). The scheduled
+   * refresh does not, so its failure shows in the function's errors.
+   * @default false
+   */
+  readonly keepCopyOnFailure?: boolean;
 }
 
 export interface CopyKeysResult {
-  /** `unchanged`: the copy already held these keys. */
-  readonly outcome: 'written' | 'unchanged';
+  /** `unchanged`: the copy already held these keys; `kept`: the pool could not be reached, the copy stays. */
+  readonly outcome: 'written' | 'unchanged' | 'kept';
+  /** Why the pool's keys could not be had, with `kept`. */
+  readonly reason?: string;
   /** Key ids of the copy (public; safe to log). */
   readonly kids: readonly string[];
 }
@@ -26,19 +36,32 @@ export interface CopyKeysResult {
  * and on a schedule, so a key the pool adds reaches every region within the schedule.
  */
 export async function copySigningKeys(options: CopyKeysOptions): Promise<CopyKeysResult> {
+  const current = await currentValue(options);
+  let jwks: Jwks;
+  try {
+    jwks = await fetchPoolKeys(options);
+  } catch (error) {
+    if (!options.keepCopyOnFailure || current === undefined) throw error;
+    const kept = parseJwks(current, `parameter ${options.parameterName}`);
+    return { outcome: 'kept', kids: kept.keys.map((key) => String(key.kid)), reason: (error as Error).message };
+  }
+  const kids = jwks.keys.map((key) => String(key.kid));
+  const value = JSON.stringify(jwks);
+  if (current === value) return { outcome: 'unchanged', kids };
+  await options.ssm.send(
+    new PutParameterCommand({ Name: options.parameterName, Value: value, Type: 'String', Overwrite: true }),
+  );
+  return { outcome: 'written', kids };
+}
+
+async function fetchPoolKeys(options: CopyKeysOptions): Promise<Jwks> {
   const uri = jwksUriOf(options.userPoolId);
   const response = await (options.fetch ?? fetch)(uri, { signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
   if (!response.ok) throw new Error(`the pool's JWKS answered ${response.status} at ${uri}`);
   const text = await response.text();
   const jwks = parseJwks(text, `the JWKS at ${uri}`);
   if (jwks.keys.length === 0) throw new Error(`the JWKS at ${uri} has no keys`);
-  const kids = jwks.keys.map((key) => String(key.kid));
-  const value = JSON.stringify(jwks);
-  if ((await currentValue(options)) === value) return { outcome: 'unchanged', kids };
-  await options.ssm.send(
-    new PutParameterCommand({ Name: options.parameterName, Value: value, Type: 'String', Overwrite: true }),
-  );
-  return { outcome: 'written', kids };
+  return jwks;
 }
 
 async function currentValue(options: CopyKeysOptions): Promise<string | undefined> {

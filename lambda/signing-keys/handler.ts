@@ -7,9 +7,15 @@ const ssm = new SSMClient({});
 const userPoolId = requiredEnv(process.env, 'USER_POOL_ID');
 const parameterName = requiredEnv(process.env, 'SIGNING_KEYS_PARAMETER');
 
-/** Run by the deploy (a CDK Trigger) and every few hours (an EventBridge schedule); both send no input it uses. */
-export async function handler(): Promise<CopyKeysResult> {
-  const result = await copySigningKeys({ userPoolId, parameterName, ssm });
+/**
+ * Run by the deploy (a CDK Trigger, which sends `{}`) and every few hours (an EventBridge
+ * scheduled event). A deploy keeps an existing copy when the pool's region cannot be reached.
+ */
+export async function handler(event?: { readonly source?: string }): Promise<CopyKeysResult> {
+  const scheduled = event?.source === 'aws.events';
+  const result = await copySigningKeys({ userPoolId, parameterName, ssm, keepCopyOnFailure: !scheduled });
+  if (result.outcome === 'kept')
+    logger.warn("the pool's keys could not be fetched; the region keeps its copy", { ...result });
   logger.info('user pool signing keys copied to this region', { ...result, parameterName });
   return result;
 }

@@ -53,6 +53,20 @@ test("without a copy the verifier must fetch from the pool's region, and fails a
   expect(fetcher.calls).toEqual([jwksUriOf(POOL)]);
 });
 
+test('after a failed fetch, tokens of an unknown key fail at once instead of each waiting out another fetch', async () => {
+  const fetcher = downRegion();
+  const verifier = poolVerifier({ userPoolId: POOL, clientId: CLIENT, regionalKeys: key.jwks, fetcher });
+  const stranger = signingKey('made-up-kid');
+  const failures = [];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    failures.push(await verifier.verify(token(stranger.privateKey, 'made-up-kid')).catch((error: unknown) => error));
+  }
+  expect(failures.map(keysUnavailable)).toEqual([true, true, true, true, true]);
+  expect(fetcher.calls).toHaveLength(1);
+  // Tokens of the copied key still verify meanwhile.
+  await expect(verifier.verify(token(key.privateKey, 'key-1'))).resolves.toMatchObject({ sub: 'shopper-1' });
+});
+
 test('a key the copy lacks is fetched from the pool (a rotation the copy has not seen yet)', async () => {
   const rotated = signingKey('key-2');
   const fetcher: Fetcher = { fetch: async () => new TextEncoder().encode(JSON.stringify(rotated.jwks)).buffer };

@@ -70,6 +70,34 @@ test('an unchanged copy is not written again', async () => {
   expect(ssm.puts).toEqual([]);
 });
 
+test("a deploy while the pool's region is down keeps the region's copy and succeeds", async () => {
+  answer = { status: 503, body: '{}' };
+  const ssm = parameterStore(JSON.stringify(JWKS));
+  const result = await copySigningKeys({
+    userPoolId: POOL,
+    parameterName: '/Commerce/eu/keys',
+    ssm,
+    fetch: localFetch,
+    keepCopyOnFailure: true,
+  });
+  expect(result).toEqual({ outcome: 'kept', kids: ['key-1'], reason: expect.stringContaining('answered 503') });
+  expect(ssm.puts).toEqual([]);
+});
+
+test('with no copy yet, even a deploy fails when the pool cannot be reached', async () => {
+  answer = { status: 503, body: '{}' };
+  const ssm = parameterStore();
+  await expect(
+    copySigningKeys({
+      userPoolId: POOL,
+      parameterName: '/Commerce/eu/keys',
+      ssm,
+      fetch: localFetch,
+      keepCopyOnFailure: true,
+    }),
+  ).rejects.toThrow("the pool's JWKS answered 503");
+});
+
 test.each([
   [{ status: 503, body: '{}' }, "the pool's JWKS answered 503"],
   [{ status: 200, body: '<html>' }, 'is not JSON'],
