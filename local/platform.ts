@@ -187,6 +187,9 @@ async function listenGateways(parts: PlatformParts, port: (offset: number) => nu
         clientId: pool.clientId,
         regionalKeys: (parts.options.keyProvisioning ?? true) ? tokens.jwks(jurisdiction.name) : undefined,
         fetcher: issuerFetcher(region, () => [...parts.issuers.values()], distance),
+        // AWS holds a failed fetch 30 s, three of Route 53's 10 s check intervals; locally,
+        // three of the platform's (faster) ones.
+        fetchFailureHoldMs: 3 * (parts.options.healthIntervalMs ?? 1000),
       });
       const gateway = new RegionalGateway({
         context: { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion, directory },

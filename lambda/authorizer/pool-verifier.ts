@@ -20,6 +20,11 @@ export interface PoolVerifierOptions {
    * @default aws-jwt-verify's HTTPS fetcher
    */
   readonly fetcher?: Fetcher;
+  /**
+   * After a failed fetch of the JWKS, how long further fetches fail at once.
+   * @default FETCH_FAILURE_HOLD_MS (30 s)
+   */
+  readonly fetchFailureHoldMs?: number;
 }
 
 /** The JWKS URI aws-jwt-verify derives for a pool: its key in the verifier's cache. */
@@ -34,7 +39,10 @@ export function jwksUriOf(userPoolId: string): string {
  */
 export function poolVerifier(options: PoolVerifierOptions): TokenVerifier {
   const jwksCache = new SimpleJwksCache({
-    fetcher: failingFast(asFetchErrors(options.fetcher ?? new SimpleFetcher())),
+    fetcher: failingFast(
+      asFetchErrors(options.fetcher ?? new SimpleFetcher()),
+      options.fetchFailureHoldMs ?? FETCH_FAILURE_HOLD_MS,
+    ),
   });
   const verifier = CognitoJwtVerifier.create(
     { userPoolId: options.userPoolId, clientId: options.clientId, tokenUse: null },
@@ -61,16 +69,16 @@ function asFetchErrors(fetcher: Fetcher): Fetcher {
 export const FETCH_FAILURE_HOLD_MS = 30_000;
 
 /**
- * A fetcher that, after a failure, fails at once for `FETCH_FAILURE_HOLD_MS`: aws-jwt-verify
+ * A fetcher that, after a failure, fails at once for `holdMs`: aws-jwt-verify
  * backs off only after a fetch that succeeded without the key, so with the pool's region
  * down every token of an unknown key (anyone can make one) would wait out a fetch.
  */
-function failingFast(fetcher: Fetcher, now: () => number = Date.now): Fetcher {
+function failingFast(fetcher: Fetcher, holdMs: number, now: () => number = Date.now): Fetcher {
   const failedAt = new Map<string, number>();
   return {
     fetch: async (uri, requestOptions, data) => {
       const failed = failedAt.get(uri);
-      if (failed !== undefined && now() - failed < FETCH_FAILURE_HOLD_MS) {
+      if (failed !== undefined && now() - failed < holdMs) {
         throw new FetchError(uri, 'the last fetch failed moments ago');
       }
       try {
