@@ -81,6 +81,7 @@ const contract: ApiEnvironment & AuthorizerEnvironment & PowertoolsEnvironment =
   USER_POOL_ID: 'eu-west-1_measure',
   USER_POOL_CLIENT_ID: 'measure',
   SIGNING_KEYS_PARAMETER: '/Commerce/eu/user-pool-signing-keys',
+  SIGNING_KEYS_COPY_KEY: 'arn:aws:kms:eu-west-1:123456789012:key/measure',
   POWERTOOLS_SERVICE_NAME: 'measure',
   POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
 };

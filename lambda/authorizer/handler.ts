@@ -1,16 +1,20 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { jurisdictionDirectoryFrom } from '../residency/jurisdiction-guard';
 import { requiredEnv } from '../shared/environment';
 import { logger } from '../shared/observability';
+import { verifiedCopy } from '../signing-keys/signed-copy';
 import { keysUnavailable, parseJwks, poolVerifier } from './pool-verifier';
 import { createTokenAuthorizer } from './token-authorizer';
 
 const parameterName = requiredEnv(process.env, 'SIGNING_KEYS_PARAMETER');
 /** A failed read of the copy is tried again after this long, not at every request. */
 const RETRY_COPY_AFTER_MS = 30_000;
+const copyKeyId = requiredEnv(process.env, 'SIGNING_KEYS_COPY_KEY');
 const ssm = new SSMClient({ maxAttempts: 3 });
+const kms = new KMSClient({ maxAttempts: 3 });
 
 type Authorizer = ReturnType<typeof createTokenAuthorizer>;
 
@@ -22,7 +26,15 @@ type Authorizer = ReturnType<typeof createTokenAuthorizer>;
 async function regionalKeys(): Promise<Jwks | undefined> {
   try {
     const answer = await ssm.send(new GetParameterCommand({ Name: parameterName }));
-    return parseJwks(answer.Parameter?.Value ?? '', `parameter ${parameterName}`);
+    const copy = await verifiedCopy(kms, copyKeyId, answer.Parameter?.Value ?? '');
+    if ('refused' in copy) {
+      logger.error("the region's copy of the pool's signing keys is refused; fetching them from the pool's region", {
+        parameterName,
+        reason: copy.refused,
+      });
+      return undefined;
+    }
+    return parseJwks(copy.jwks, `parameter ${parameterName}`);
   } catch (error) {
     logger.warn("no regional copy of the pool's signing keys; fetching them from the pool's region", {
       parameterName,

@@ -90,6 +90,8 @@ export type AuthorizerEnvironment = {
   readonly USER_POOL_CLIENT_ID: string;
   /** This region's SSM parameter holding its copy of the pool's JWKS. */
   readonly SIGNING_KEYS_PARAMETER: string;
+  /** The KMS key whose signature the copy must carry. */
+  readonly SIGNING_KEYS_COPY_KEY: string;
   readonly JURISDICTION: string;
   readonly JURISDICTION_DIRECTORY: string;
 };
@@ -98,6 +100,8 @@ export type AuthorizerEnvironment = {
 export type SigningKeysEnvironment = {
   readonly USER_POOL_ID: string;
   readonly SIGNING_KEYS_PARAMETER: string;
+  /** The KMS key (sign and verify) that signs the copy. */
+  readonly SIGNING_KEYS_COPY_KEY: string;
 };
 
 /** What the API canary (a Synthetics script) is told. */

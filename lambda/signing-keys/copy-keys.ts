@@ -1,12 +1,17 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { jwksUriOf, parseJwks } from '../authorizer/pool-verifier';
+import { signCopy, verifiedCopy } from './signed-copy';
 
 export interface CopyKeysOptions {
   readonly userPoolId: string;
   /** The SSM parameter of this region that holds the copy. */
   readonly parameterName: string;
+  /** The region's copy key (KMS, sign and verify), which signs the copy. */
+  readonly copyKeyId: string;
   readonly ssm: Pick<SSMClient, 'send'>;
+  readonly kms: Pick<KMSClient, 'send'>;
   /** @default global fetch */
   readonly fetch?: typeof fetch;
   /** @default 5000 */
@@ -36,7 +41,7 @@ export interface CopyKeysResult {
  * and on a schedule, so a key the pool adds reaches every region within the schedule.
  */
 export async function copySigningKeys(options: CopyKeysOptions): Promise<CopyKeysResult> {
-  const current = await currentValue(options);
+  const current = await currentCopy(options);
   let jwks: Jwks;
   try {
     jwks = await fetchPoolKeys(options);
@@ -46,10 +51,16 @@ export async function copySigningKeys(options: CopyKeysOptions): Promise<CopyKey
     return { outcome: 'kept', kids: kept.keys.map((key) => String(key.kid)), reason: (error as Error).message };
   }
   const kids = jwks.keys.map((key) => String(key.kid));
-  const value = JSON.stringify(jwks);
-  if (current === value) return { outcome: 'unchanged', kids };
+  const text = JSON.stringify(jwks);
+  if (current === text) return { outcome: 'unchanged', kids };
+  const copy = await signCopy(options.kms, options.copyKeyId, text);
   await options.ssm.send(
-    new PutParameterCommand({ Name: options.parameterName, Value: value, Type: 'String', Overwrite: true }),
+    new PutParameterCommand({
+      Name: options.parameterName,
+      Value: JSON.stringify(copy),
+      Type: 'String',
+      Overwrite: true,
+    }),
   );
   return { outcome: 'written', kids };
 }
@@ -64,12 +75,17 @@ async function fetchPoolKeys(options: CopyKeysOptions): Promise<Jwks> {
   return jwks;
 }
 
-async function currentValue(options: CopyKeysOptions): Promise<string | undefined> {
+/** The JWKS text of the region's current copy, if it has one that verifies. */
+async function currentCopy(options: CopyKeysOptions): Promise<string | undefined> {
+  let value: string | undefined;
   try {
     const answer = await options.ssm.send(new GetParameterCommand({ Name: options.parameterName }));
-    return answer.Parameter?.Value;
+    value = answer.Parameter?.Value;
   } catch (error) {
     if (error instanceof ParameterNotFound) return undefined;
     throw error;
   }
+  if (value === undefined) return undefined;
+  const copy = await verifiedCopy(options.kms, options.copyKeyId, value);
+  return 'jwks' in copy ? copy.jwks : undefined;
 }

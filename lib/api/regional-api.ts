@@ -31,7 +31,12 @@ export interface RegionalApiProps {
    * This region's copy of the pool's signing keys (an SSM parameter the authorizer reads at
    * cold start, see `RegionalSigningKeys`), so verifying a token needs no other region.
    */
-  readonly signingKeys: { readonly parameterName: string; grantRead(grantee: iam.IGrantable): void };
+  readonly signingKeys: {
+    readonly parameterName: string;
+    /** The KMS key whose signature the copy carries. */
+    readonly copyKeyArn: string;
+    grantRead(grantee: iam.IGrantable): void;
+  };
   /** Custom domains the API answers to, all covered by `certificate`. */
   readonly hostnames: readonly string[];
   readonly certificate: acm.ICertificate;
@@ -160,6 +165,7 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
         USER_POOL_ID: props.userPoolId,
         USER_POOL_CLIENT_ID: props.userPoolClientId,
         SIGNING_KEYS_PARAMETER: props.signingKeys.parameterName,
+        SIGNING_KEYS_COPY_KEY: props.signingKeys.copyKeyArn,
         JURISDICTION: props.environment.JURISDICTION,
         JURISDICTION_DIRECTORY: props.environment.JURISDICTION_DIRECTORY,
       } satisfies AuthorizerEnvironment,

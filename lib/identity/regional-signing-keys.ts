@@ -3,7 +3,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as triggers from 'aws-cdk-lib/triggers';
@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import type { PowertoolsEnvironment, SigningKeysEnvironment } from '../../lambda/shared/environment';
 import { NodeFunction } from '../functions/node-function';
 import { acknowledgeTriggerProvider } from '../functions/trigger-provider';
+import { restrictGrantsToAwsServices } from '../security/key-policy';
 
 export interface RegionalSigningKeysProps {
   /** The jurisdiction's user pool (in its primary region, maybe another one). */
@@ -40,6 +41,11 @@ export class RegionalSigningKeys extends Construct {
   readonly function: NodeFunction;
   readonly trigger: triggers.Trigger;
   readonly parameterName: string;
+  /**
+   * Signs the copy (the copier alone may sign); the authorizer trusts the copy only if the
+   * signature verifies, so writing the parameter cannot add a key it would accept.
+   */
+  readonly copyKey: kms.Key;
   private readonly parameterArn: string;
 
   constructor(scope: Construct, id: string, props: RegionalSigningKeysProps) {
@@ -51,6 +57,12 @@ export class RegionalSigningKeys extends Construct {
       resource: 'parameter',
       resourceName: props.parameterName.replace(/^\//, ''),
     });
+    this.copyKey = new kms.Key(this, 'CopyKey', {
+      description: "Signs this region's copy of the user pool signing keys",
+      keySpec: kms.KeySpec.ECC_NIST_P256,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+    });
+    restrictGrantsToAwsServices(this.copyKey);
     // Outside the VPC: it fetches the JWKS from Cognito's public endpoint in the pool's region.
     this.function = new NodeFunction(this, 'Function', {
       entry: path.join(__dirname, '..', '..', 'lambda', 'signing-keys', 'handler.ts'),
@@ -64,6 +76,7 @@ export class RegionalSigningKeys extends Construct {
       environment: {
         USER_POOL_ID: props.userPoolId,
         SIGNING_KEYS_PARAMETER: props.parameterName,
+        SIGNING_KEYS_COPY_KEY: this.copyKey.keyArn,
         ...({
           POWERTOOLS_SERVICE_NAME: 'signing-keys',
           POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
@@ -76,6 +89,7 @@ export class RegionalSigningKeys extends Construct {
         resources: [this.parameterArn],
       }),
     );
+    this.copyKey.grant(this.function, 'kms:Sign', 'kms:Verify');
     this.trigger = new triggers.Trigger(this, 'Copy', {
       handler: this.function,
       executeOnHandlerChange: true,
@@ -95,11 +109,16 @@ export class RegionalSigningKeys extends Construct {
     acknowledgeTriggerProvider(this);
   }
 
-  /** Lets `grantee` read the copy (the authorizer, at cold start). */
+  get copyKeyArn(): string {
+    return this.copyKey.keyArn;
+  }
+
+  /** Lets `grantee` read the copy and verify its signature (the authorizer, at cold start). */
   grantRead(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.parameterArn] }),
     );
+    this.copyKey.grant(grantee, 'kms:Verify');
   }
 
   /** The copy exists before `fn` is created or updated (the authorizer reads it at cold start). */

@@ -23,7 +23,11 @@ const API_ENVIRONMENT: ApiEnvironment = {
 
 const HOSTNAMES = ['api.shop.example.com', 'eu.api.shop.example.com'];
 /** A stand-in for the region's key copy: the parameter's name and a read grant that records its grantees. */
-const SIGNING_KEYS = { parameterName: '/Commerce/eu/user-pool-signing-keys', grantRead: () => undefined };
+const SIGNING_KEYS = {
+  parameterName: '/Commerce/eu/user-pool-signing-keys',
+  copyKeyArn: 'arn:aws:kms:eu-central-1:123456789012:key/copy',
+  grantRead: () => undefined,
+};
 const STRONG_ROUTES = API_ROUTES.filter((r) => r.strong).map(routeKeyOf);
 
 /** The API in a stack of its own: the region's VPC and key, a certificate and a user pool given by id. */

@@ -35,11 +35,20 @@ describe('RegionalSigningKeys', () => {
       SIGNING_KEYS_PARAMETER: PARAMETER,
     });
     expect(copier?.Properties?.VpcConfig).toBeUndefined();
+    const copyKeyArn = { 'Fn::GetAtt': [stack.getLogicalId(keys.copyKey.node.defaultChild as CfnElement), 'Arn'] };
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: [{ Action: ['ssm:GetParameter', 'ssm:PutParameter'], Effect: 'Allow', Resource: parameterArn }],
+        Statement: [
+          { Action: ['ssm:GetParameter', 'ssm:PutParameter'], Effect: 'Allow', Resource: parameterArn },
+          { Action: ['kms:Sign', 'kms:Verify'], Effect: 'Allow', Resource: copyKeyArn },
+        ],
       },
     });
+    expect(variablesOf(copier)).toMatchObject({ SIGNING_KEYS_COPY_KEY: copyKeyArn });
+  });
+
+  test('the copy is signed with an asymmetric key of its own, whose signature the reader verifies', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
   });
 
   test('no parameter is declared: a declared value would be put back by every deploy', () => {
@@ -66,8 +75,15 @@ describe('RegionalSigningKeys', () => {
     const readerPolicies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy.Properties?.Roles).includes('AuthorizerServiceRole'),
     );
+    const copyKeyArn = { 'Fn::GetAtt': [stack.getLogicalId(keys.copyKey.node.defaultChild as CfnElement), 'Arn'] };
     expect(readerPolicies.map((policy) => policy.Properties?.PolicyDocument)).toEqual([
-      { Statement: [{ Action: 'ssm:GetParameter', Effect: 'Allow', Resource: parameterArn }], Version: '2012-10-17' },
+      {
+        Statement: [
+          { Action: 'ssm:GetParameter', Effect: 'Allow', Resource: parameterArn },
+          { Action: 'kms:Verify', Effect: 'Allow', Resource: copyKeyArn },
+        ],
+        Version: '2012-10-17',
+      },
     ]);
   });
 });
