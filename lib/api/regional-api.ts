@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 
 import { API_DOMAINS, API_ROUTES, type ApiDomain, type ApiRoute } from '../../lambda/shared/api-contract';
 import type { ApiEnvironment, AuthorizerEnvironment, PowertoolsEnvironment } from '../../lambda/shared/environment';
+import { acknowledgeExecutionRole } from '../functions/execution-role';
 import { NodeFunction } from '../functions/node-function';
 import { RegionalNetwork } from '../network/regional-network';
 import { accessLogSettings, addContractRoute, statePermissionAccounts } from './http-api-conventions';
@@ -171,7 +172,7 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
       } satisfies AuthorizerEnvironment,
     });
     props.signingKeys.grantRead(authorizerFunction);
-    acknowledgeAuthorizerRole(authorizerFunction);
+    acknowledgeExecutionRole(authorizerFunction);
     Validations.of(authorizerFunction.node.defaultChild as lambda.CfnFunction).acknowledge({
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
       reason:
@@ -224,40 +225,6 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
     const stack = Stack.of(this);
     return `${this.httpApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
   }
-}
-
-/** Findings every VPC function with active tracing has, whatever its domain. */
-function acknowledgeExecutionRole(fn: NodeFunction): void {
-  const role = fn.role;
-  if (!role) return;
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      'Lets the function write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
-  });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-    reason: 'Lets Lambda manage the network interfaces of a VPC function; it carries no data-plane permission.',
-  });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level scoping.',
-  });
-}
-
-/** The authorizer's role: logs and traces only. */
-function acknowledgeAuthorizerRole(fn: NodeFunction): void {
-  const role = fn.role;
-  if (!role) return;
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      'Lets the authorizer write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
-  });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level scoping.',
-  });
 }
 
 /** A log group of the API kept `retention` and encrypted with `encryptionKey`. */

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,6 +9,7 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct, type IConstruct } from 'constructs';
 import { MIGRATION_ROLE } from '../../lambda/migrations/migrations';
 import type { MigrationsEnvironment, PowertoolsEnvironment } from '../../lambda/shared/environment';
+import { acknowledgeExecutionRole } from '../functions/execution-role';
 import { NodeFunction } from '../functions/node-function';
 import { acknowledgeTriggerProvider } from '../functions/trigger-provider';
 
@@ -97,18 +98,4 @@ export class SchemaMigrations extends Construct {
     acknowledgeExecutionRole(this.function);
     acknowledgeTriggerProvider(this);
   }
-}
-
-function acknowledgeExecutionRole(fn: NodeFunction): void {
-  const role = fn.role;
-  if (!role) return;
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      'Lets the migration function write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
-  });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-    reason: 'Lets Lambda manage the network interfaces of a VPC function; it carries no data-plane permission.',
-  });
 }

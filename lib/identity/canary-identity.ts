@@ -18,6 +18,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
 import type { CanaryIdentityEnvironment } from '../../lambda/shared/environment';
+import { acknowledgeExecutionRole } from '../functions/execution-role';
 import { NodeFunction } from '../functions/node-function';
 import { acknowledgeTriggerProvider } from '../functions/trigger-provider';
 
@@ -186,11 +187,7 @@ export class CanaryIdentity extends Construct {
         "Outside the VPC on purpose: it calls Cognito in the jurisdiction's primary region (another region for all but one stack), which no VPC endpoint of this region serves; it writes one catalog item and the canary's own secret, no customer data.",
     });
     const role = this.function.role as iam.Role;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'Lets the function write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
-    });
+    acknowledgeExecutionRole(this.function);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

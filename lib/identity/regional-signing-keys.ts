@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
 import type { PowertoolsEnvironment, SigningKeysEnvironment } from '../../lambda/shared/environment';
+import { acknowledgeExecutionRole } from '../functions/execution-role';
 import { NodeFunction } from '../functions/node-function';
 import { acknowledgeTriggerProvider } from '../functions/trigger-provider';
 import { restrictGrantsToAwsServices } from '../security/key-policy';
@@ -132,12 +133,6 @@ export class RegionalSigningKeys extends Construct {
       reason:
         "Outside the VPC on purpose: it fetches the user pool's public JWKS from Cognito's public endpoint in the pool's region (no NAT, no VPC endpoint serves it); it writes one SSM parameter of public keys and reads no store.",
     });
-    const role = this.function.role;
-    if (!role) return;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'Lets the key copier write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
-    });
+    acknowledgeExecutionRole(this.function);
   }
 }

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { OrdersEnvironment, PaymentsEnvironment, PowertoolsEnvironment } from '../../lambda/shared/environment';
+import { acknowledgeExecutionRole } from '../functions/execution-role';
 import { NodeFunction } from '../functions/node-function';
 import { RegionalNetwork } from '../network/regional-network';
 
@@ -108,17 +109,7 @@ function acknowledgeOutsideVpc(fn: NodeFunction): void {
     reason:
       "Outside the VPC on purpose: it is the only function with internet egress, to reach Stripe's API. It holds only the card processor's API key and has no access to any data store; the orders function, in the VPC, invokes it through a Lambda interface endpoint. Putting it in the VPC would need a NAT gateway, giving every function of the VPC internet egress.",
   });
-  const role = fn.role;
-  if (!role) return;
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      'Lets the payments function write its own CloudWatch logs and nothing else; the AWS-maintained policy follows Lambda changes.',
-  });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level scoping.',
-  });
+  acknowledgeExecutionRole(fn);
 }
 
 /** A log key of another stack (the region's stateful stack) is a reference the check cannot resolve. */
