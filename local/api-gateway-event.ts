@@ -49,13 +49,7 @@ export function apiGatewayEvent(
     body: request.body,
     isBase64Encoded: false,
     requestContext: {
-      http: {
-        method: request.method.toUpperCase(),
-        path: request.rawPath,
-        protocol: 'HTTP/1.1',
-        sourceIp: request.sourceIp ?? '127.0.0.1',
-        userAgent: request.headers['user-agent'] ?? '',
-      },
+      http: httpContext(request),
       routeKey: match.routeKey,
       stage: '$default',
       ...(identity && isLambdaIdentity(identity) ? { authorizer: { lambda: { ...identity.lambda } } } : {}),
@@ -75,6 +69,17 @@ export function apiGatewayEvent(
         : {}),
     },
   } as unknown as APIGatewayProxyEventV2;
+}
+
+/** `requestContext.http` of both events, as API Gateway fills it. */
+function httpContext(request: IncomingRequest) {
+  return {
+    method: request.method.toUpperCase(),
+    path: request.rawPath,
+    protocol: 'HTTP/1.1',
+    sourceIp: request.sourceIp ?? '127.0.0.1',
+    userAgent: request.headers['user-agent'] ?? '',
+  };
 }
 
 function isLambdaIdentity(identity: RequestIdentity): identity is { readonly lambda: AuthorizerContext } {
@@ -101,13 +106,7 @@ export function authorizerEvent(request: IncomingRequest, match: RouteMatch): AP
     pathParameters: { ...match.pathParameters },
     stageVariables: {},
     requestContext: {
-      http: {
-        method: request.method.toUpperCase(),
-        path: request.rawPath,
-        protocol: 'HTTP/1.1',
-        sourceIp: request.sourceIp ?? '127.0.0.1',
-        userAgent: request.headers['user-agent'] ?? '',
-      },
+      http: httpContext(request),
       routeKey: match.routeKey,
       stage: '$default',
     },

@@ -96,3 +96,20 @@ export function variablesOf(
   const environment = fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined;
   return environment?.Variables ?? {};
 }
+
+/**
+ * Resource types whose replacement loses data or breaks clients. Their logical ids are a
+ * contract: changing one makes CloudFormation create a new resource and orphan or delete
+ * the old one.
+ */
+export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::RDS::GlobalCluster',
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBInstance',
+  'AWS::KMS::Key',
+  'AWS::Cognito::UserPool',
+  'AWS::SecretsManager::Secret',
+  'AWS::EC2::VPC',
+  'AWS::S3::Bucket',
+]);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type BuiltPlatform, buildPlatform, resourcesOf } from '../../support/platform';
+import { STATEFUL_TYPES } from '../../support/templates';
 
 // Switching `deploymentModel` on a running deployment is one `cdk deploy --all`. That holds
 // only if no stack of the new model creates a Route 53 record that Route 53 refuses beside a
@@ -121,22 +122,6 @@ function switchCollisions(a: readonly RecordRow[], b: readonly RecordRow[]): str
   keyed((r) => (r.policy === 'simple' ? nameOf(r) : undefined), 'simple', sameResource);
   return [...new Set(problems)];
 }
-
-/**
- * Resource types whose replacement loses data or breaks clients: those of
- * stateful-identity.test.ts, whose pinned file is checked below to name no other.
- */
-const STATEFUL_TYPES = new Set([
-  'AWS::DynamoDB::GlobalTable',
-  'AWS::RDS::GlobalCluster',
-  'AWS::RDS::DBCluster',
-  'AWS::RDS::DBInstance',
-  'AWS::KMS::Key',
-  'AWS::Cognito::UserPool',
-  'AWS::SecretsManager::Secret',
-  'AWS::EC2::VPC',
-  'AWS::S3::Bucket',
-]);
 
 function statefulIds(templates: BuiltPlatform['templates']): string[] {
   return Object.entries(templates).flatMap(([stack, template]) =>

@@ -2,23 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveTopology } from '../../../lib/config/topology';
 import { type BuiltPlatform, buildPlatform, normalisedTemplate, resourcesOf, templateOf } from '../../support/platform';
-
-/**
- * Resource types whose replacement loses data or breaks clients. Their logical ids are a
- * contract: changing one makes CloudFormation create a new resource and orphan or delete
- * the old one.
- */
-const STATEFUL_TYPES = new Set([
-  'AWS::DynamoDB::GlobalTable',
-  'AWS::RDS::GlobalCluster',
-  'AWS::RDS::DBCluster',
-  'AWS::RDS::DBInstance',
-  'AWS::KMS::Key',
-  'AWS::Cognito::UserPool',
-  'AWS::SecretsManager::Secret',
-  'AWS::EC2::VPC',
-  'AWS::S3::Bucket',
-]);
+import { STATEFUL_TYPES } from '../../support/templates';
 
 const EXPECTED_FILE = path.join(__dirname, 'stateful-logical-ids.json');
 let templates: BuiltPlatform['templates'];
