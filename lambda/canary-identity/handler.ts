@@ -2,7 +2,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { regionOfArn } from '../canary/cognito-token-source';
-import type { FunctionEnvironment } from '../shared/environment';
+import { type FunctionEnvironment, requiredEnv } from '../shared/environment';
 import { type CanaryIdentityResult, configFromEnvironment, handleEvent } from './dispatch';
 import type { CanaryIdentityDependencies } from './identity';
 
@@ -16,22 +16,33 @@ import type { CanaryIdentityDependencies } from './identity';
  * what it throws are outcomes only, never a credential, and so is everything it logs.
  */
 
-let dependencies: CanaryIdentityDependencies | undefined;
+type CanaryIdentityHandler = (event: unknown) => Promise<CanaryIdentityResult>;
 
-function fromEnvironment(env: FunctionEnvironment): CanaryIdentityDependencies {
+/**
+ * `overrides` replace the clock, the waits and the log (the deploy rehearsal's stand-in pool
+ * keeps its own time).
+ */
+export function createCanaryIdentityHandler(
+  env: FunctionEnvironment,
+  overrides: Pick<CanaryIdentityDependencies, 'now' | 'sleep' | 'log'> = {},
+): CanaryIdentityHandler {
   const config = configFromEnvironment(env);
-  return {
+  const dependencies: CanaryIdentityDependencies = {
+    log: (message, fields) => console.info(JSON.stringify({ message, ...fields })),
+    ...overrides,
     config,
     clients: {
       cognito: new CognitoIdentityProviderClient({ region: config.userPoolRegion, maxAttempts: 5 }),
       secrets: new SecretsManagerClient({ region: regionOfArn(config.secretArn), maxAttempts: 5 }),
-      dynamodb: new DynamoDBClient({ maxAttempts: 5 }),
+      dynamodb: new DynamoDBClient({ region: requiredEnv(env, 'AWS_REGION'), maxAttempts: 5 }),
     },
-    log: (message, fields) => console.info(JSON.stringify({ message, ...fields })),
   };
+  return (event) => handleEvent(dependencies, event);
 }
 
-export async function handler(event: unknown): Promise<CanaryIdentityResult> {
-  dependencies ??= fromEnvironment(process.env as FunctionEnvironment);
-  return handleEvent(dependencies, event);
-}
+let canaryIdentity: CanaryIdentityHandler | undefined;
+
+export const handler: CanaryIdentityHandler = (event) => {
+  canaryIdentity ??= createCanaryIdentityHandler(process.env as FunctionEnvironment);
+  return canaryIdentity(event);
+};
