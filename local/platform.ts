@@ -81,6 +81,11 @@ export interface LocalPlatform {
   readonly regions: readonly LocalRegionHandle[];
   /** Each jurisdiction's user pool endpoint, in its primary region: `<url>/<poolId>/.well-known/jwks.json`. */
   readonly issuers: Readonly<Record<string, string>>;
+  /**
+   * What each local store endpoint (`host:port`) stands for in AWS: the PostgreSQL servers
+   * and the replicas' links are the regions' RDS Proxies, Valkey the regional caches.
+   */
+  readonly storeEndpoints: ReadonlyMap<string, 'strong-store' | 'cache'>;
   stop(): Promise<void>;
 }
 
@@ -122,7 +127,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     }
     edge.startHealthChecks();
     const issuers = Object.fromEntries([...parts.issuers.entries()].map(([j, issuer]) => [j, issuer.url]));
-    return { edgeUrl, controlUrl, regions: regionHandles(parts), issuers, stop };
+    return { edgeUrl, controlUrl, regions: regionHandles(parts), issuers, storeEndpoints: parts.storeEndpoints, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -145,6 +150,7 @@ interface PlatformParts extends Writable<Omit<ControlDeps, 'edge'>> {
   readonly cleanups: (() => Promise<unknown>)[];
   readonly directory: JurisdictionDirectory;
   readonly dynamo: Map<string, DynamoEngine>;
+  readonly storeEndpoints: Map<string, 'strong-store' | 'cache'>;
   /** The edge, once listening: it runs the writer health checks strong routes follow. */
   edge?: Edge;
 }
@@ -168,6 +174,7 @@ function newParts(
     replicators: new Map(),
     postgres: new Map(),
     dynamo: new Map(),
+    storeEndpoints: new Map(),
     processors: new Map(),
     primaryStores: new Map(),
   };
@@ -244,6 +251,7 @@ async function startEngines(parts: PlatformParts): Promise<ValkeyEngine> {
   const { topology, cleanups } = parts;
   const valkey: ValkeyEngine = await startValkey();
   cleanups.push(() => valkey.close());
+  parts.storeEndpoints.set(`${valkey.host}:${valkey.port}`, 'cache');
   // Wait for every start to settle, so a failed one leaves none running unseen.
   const started = await Promise.allSettled([
     ...topology.jurisdictions.map(async (j) => {
@@ -318,8 +326,10 @@ async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, regi
   });
   await createEventualTable(client, tableName);
   const replica = { region, documents: DynamoDBDocumentClient.from(client), tableName };
+  const address = await strongStoreAddress(parts, shared, region);
+  parts.storeEndpoints.set(`${address.host}:${address.port}`, 'strong-store');
   const strong = StrongStore.connect({
-    ...(await strongStoreAddress(parts, shared, region)),
+    ...address,
     database,
     tls: false,
     maxConnections: 10,

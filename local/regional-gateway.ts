@@ -23,6 +23,7 @@ import {
   send,
   tripsHeader,
 } from './http-io';
+import { runAs } from './rehearsal/recorder';
 
 /** The region's token authorizer: the AWS function's code (`createTokenAuthorizer`). */
 export type LocalAuthorizer = (
@@ -165,9 +166,9 @@ export class RegionalGateway {
 
     const event = apiGatewayEvent(incoming, match, identity);
     const handler = this.handlers[match.route.domain];
-    const result = (await handler(
-      event,
-      lambdaContext(`${match.route.domain}-${region}`),
+    // Each domain is its own function in AWS: what it calls is recorded as that function's.
+    const result = (await runAs({ region, function: `api:${match.route.domain}` }, () =>
+      handler(event, lambdaContext(`${match.route.domain}-${region}`)),
     )) as APIGatewayProxyStructuredResultV2;
     send(response, result.statusCode ?? 200, result.body ?? '', {
       ...(result.headers as Record<string, string>),

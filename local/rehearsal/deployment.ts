@@ -1,0 +1,124 @@
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { CommercePlatform } from '../../lib/commerce-platform';
+import { CanaryIdentity } from '../../lib/identity/canary-identity';
+import { RegionalSigningKeys } from '../../lib/identity/regional-signing-keys';
+import { type CfnTemplate, DeployedApp, type DeployedStack } from './intrinsics';
+import type { FunctionScope } from './recorder';
+
+export interface PolicyDocument {
+  readonly Version?: string;
+  readonly Statement: readonly Record<string, any>[];
+}
+
+/** A function as its region would run it: role, policies, environment and network, all resolved. */
+export interface DeployedFunction {
+  readonly scope: FunctionScope;
+  readonly stack: DeployedStack;
+  readonly logicalId: string;
+  readonly roleArn: string;
+  readonly identityPolicies: readonly { readonly name: string; readonly policy: PolicyDocument }[];
+  /** AWS managed policies (the Lambda runtime's own logs, ENIs, traces): not evaluated. */
+  readonly managedPolicyArns: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly vpc?: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
+}
+
+/** The synthesized app with its functions identified by the scope the rehearsal runs them as. */
+export class Deployment {
+  constructor(
+    readonly app: DeployedApp,
+    readonly functions: readonly DeployedFunction[],
+  ) {}
+
+  function(scope: FunctionScope): DeployedFunction | undefined {
+    return this.functions.find((fn) => fn.scope.region === scope.region && fn.scope.function === scope.function);
+  }
+
+  /** Every resource of `type` in `region`'s stacks, resolved, with its stack and logical id. */
+  resourcesIn(region: string, type: string) {
+    return this.app.resourcesIn(region, type);
+  }
+}
+
+/** The deployment `platform` synthesizes to `templates` (by stack name). */
+export function deploymentOf(platform: CommercePlatform, templates: Readonly<Record<string, CfnTemplate>>): Deployment {
+  const stacks = [platform.edge, ...Object.values(platform.stateful), ...Object.values(platform.stateless)];
+  const app = new DeployedApp(
+    stacks.map((stack) => ({
+      name: stack.stackName,
+      region: stack.region,
+      account: stack.account,
+      template: required(templates, stack.stackName),
+    })),
+  );
+  const functions = functionsOf(platform).map(([scope, fn]) => deployedFunction(app, scope, fn));
+  return new Deployment(app, functions);
+}
+
+function deployedFunction(app: DeployedApp, scope: FunctionScope, fn: lambda.Function): DeployedFunction {
+  const cdkStack = Stack.of(fn);
+  const stack = app.stack(cdkStack.stackName);
+  const logicalId = cdkStack.getLogicalId(fn.node.defaultChild as CfnElement);
+  const props = app.resolve(stack, stack.template.Resources[logicalId]?.Properties ?? {});
+  const roleArn = String(props.Role);
+  const roleName = roleArn.split('/').pop() as string;
+  const roleEntry = Object.entries(stack.template.Resources).find(
+    ([id, resource]) => resource.Type === 'AWS::IAM::Role' && app.resolve(stack, { Ref: id }) === roleName,
+  );
+  const roleProps = roleEntry ? app.resolve(stack, roleEntry[1].Properties ?? {}) : {};
+  return {
+    scope,
+    stack,
+    logicalId,
+    roleArn,
+    identityPolicies: [...inlinePolicies(roleProps), ...attachedPolicies(app, stack.region, roleName)],
+    managedPolicyArns: (roleProps.ManagedPolicyArns ?? []) as string[],
+    environment: props.Environment?.Variables ?? {},
+    vpc: props.VpcConfig && {
+      subnetIds: props.VpcConfig.SubnetIds ?? [],
+      securityGroupIds: props.VpcConfig.SecurityGroupIds ?? [],
+    },
+  };
+}
+
+/** `AWS::IAM::Policy` and customer managed policies of any stack in the region naming the role. */
+function attachedPolicies(app: DeployedApp, region: string, roleName: string) {
+  return ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
+    app
+      .resourcesIn(region, type)
+      .filter(({ props }) => ((props.Roles ?? []) as string[]).includes(roleName))
+      .map(({ id, props }) => ({ name: id, policy: props.PolicyDocument as PolicyDocument })),
+  );
+}
+
+function inlinePolicies(roleProps: Record<string, any>) {
+  return ((roleProps.Policies ?? []) as { PolicyName: string; PolicyDocument: PolicyDocument }[]).map((policy) => ({
+    name: policy.PolicyName,
+    policy: policy.PolicyDocument,
+  }));
+}
+
+/** The functions whose code the rehearsal runs, by the scope it runs each as. */
+function functionsOf(platform: CommercePlatform): [FunctionScope, lambda.Function][] {
+  const found: [FunctionScope, lambda.Function][] = [];
+  for (const [region, stack] of Object.entries(platform.stateless)) {
+    for (const [domain, fn] of Object.entries(stack.api.functions))
+      found.push([{ region, function: `api:${domain}` }, fn]);
+    found.push([{ region, function: 'authorizer' }, stack.api.authorizerFunction]);
+    const signingKeys = stack.node.tryFindChild('SigningKeys');
+    if (signingKeys instanceof RegionalSigningKeys)
+      found.push([{ region, function: 'signing-keys' }, signingKeys.function]);
+    const canary = stack.node.tryFindChild('CanaryIdentity');
+    if (canary instanceof CanaryIdentity) found.push([{ region, function: 'canary-identity' }, canary.function]);
+  }
+  for (const [region, stack] of Object.entries(platform.stateful))
+    found.push([{ region, function: 'migrations' }, stack.migrations.function]);
+  return found;
+}
+
+function required<T>(record: Readonly<Record<string, T>>, key: string): T {
+  const value = record[key];
+  if (value === undefined) throw new Error(`no template for stack ${key}`);
+  return value;
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import { createCanaryIdentityHandler } from '../../lambda/canary-identity/handler';
+import { createMigrationHandler } from '../../lambda/migrations/handler';
+import type { FunctionEnvironment } from '../../lambda/shared/environment';
+import { createCopierHandler } from '../../lambda/signing-keys/handler';
+import type { Topology } from '../../lib/config/topology';
+import { authorizerEvent } from '../api-gateway-event';
+import { DevTokenIssuer } from '../dev-tokens';
+import { startLocalPlatform } from '../platform';
+import type { DeployedFunction, Deployment } from './deployment';
+import { CallRecorder, type RecordedCall, runAs } from './recorder';
+import { walkTheShop } from './shop-walk';
+import { AwsStandIns } from './stand-ins';
+
+export interface Recording {
+  readonly calls: readonly RecordedCall[];
+  /** What the local store endpoints stand for (see `LocalPlatform.storeEndpoints`). */
+  readonly storeEndpoints: ReadonlyMap<string, 'strong-store' | 'cache'>;
+  /** Requests the shop walk sent through the edge. */
+  readonly requests: number;
+  /** Functions whose handler ended in an error (expected only where a stand-in has no answer). */
+  readonly failures: readonly string[];
+}
+
+/**
+ * Runs the code of every function of `deployment` and records what it calls: the domain
+ * functions on the local platform while a shopper walks every route in every region, the
+ * others (authorizer, key copier, migrations) as their handlers, each with the environment
+ * its template gives it, against stand-ins for the services with no local engine.
+ */
+export async function recordCalls(topology: Topology, deployment: Deployment): Promise<Recording> {
+  const jwks = JSON.stringify(new DevTokenIssuer(topology.jurisdictions).jwks(topology.jurisdictions[0]?.name ?? ''));
+  const services = new AwsStandIns(jwks, deployment);
+  const recorder = new CallRecorder(services.standIns).install();
+  const failures: string[] = [];
+  try {
+    const platform = await startLocalPlatform({
+      topology,
+      portBase: 0,
+      replicationDelayMs: 100,
+      distance: { scale: 0 },
+      healthIntervalMs: 200,
+      onReplicationError: () => undefined,
+    });
+    let requests: number;
+    try {
+      requests = await walkTheShop(platform, topology);
+    } finally {
+      await platform.stop();
+    }
+    // In deploy order: the triggers (migrations, key copy, canary enrolment), then a request.
+    const order = ['migrations', 'signing-keys', 'canary-identity', 'authorizer'];
+    const handlers = deployment.functions
+      .filter((fn) => order.includes(fn.scope.function))
+      .sort((a, b) => order.indexOf(a.scope.function) - order.indexOf(b.scope.function));
+    for (const fn of handlers) {
+      const failure = await runHandler(fn, services);
+      if (failure) failures.push(`${fn.scope.function} in ${fn.scope.region}: ${failure}`);
+    }
+    return { calls: [...recorder.calls], storeEndpoints: platform.storeEndpoints, requests, failures };
+  } finally {
+    recorder.uninstall();
+  }
+}
+
+/** A token the authorizer refuses after its cold start has read the region's key copy. */
+const UNSIGNED_TOKEN = ['eyJhbGciOiJSUzI1NiIsImtpZCI6InJlaGVhcnNhbCJ9', 'eyJzdWIiOiJyZWhlYXJzYWwifQ', 'c2ln'].join('.');
+
+const HANDLERS: Readonly<Record<string, (env: FunctionEnvironment, services: AwsStandIns) => () => Promise<unknown>>> =
+  {
+    authorizer: (env) => {
+      const handler = createAuthorizerHandler(env);
+      const event = authorizerEvent(
+        {
+          method: 'GET',
+          rawPath: '/api/me/cart',
+          rawQueryString: '',
+          headers: { authorization: `Bearer ${UNSIGNED_TOKEN}` },
+        },
+        {
+          route: { method: 'GET', path: '/api/me/cart', domain: 'cart' },
+          routeKey: 'GET /api/me/cart',
+          pathParameters: {},
+        },
+      );
+      return () => handler(event);
+    },
+    // The deploy's copy, then the schedule's, which verifies the copy it finds.
+    'signing-keys': (env) => {
+      const handler = createCopierHandler(env);
+      return async () => {
+        await handler({});
+        await handler({ source: 'aws.events' });
+      };
+    },
+    migrations: (env) => createMigrationHandler(env),
+    // The deploy's enrolment, then a rotation's four steps as Secrets Manager sends them.
+    'canary-identity': (env, services) => {
+      const handler = createCanaryIdentityHandler(env, { ...services.timing, log: () => undefined });
+      return async () => {
+        await handler({});
+        const secretId = String(env.CANARY_SECRET_ARN);
+        const token = randomUUID();
+        services.startRotation(secretId, token);
+        for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'])
+          await handler({ Step, SecretId: secretId, ClientRequestToken: token });
+      };
+    },
+  };
+
+/** Runs `fn`'s handler once as `fn`; the error it ended in, if any. */
+async function runHandler(fn: DeployedFunction, services: AwsStandIns): Promise<string | undefined> {
+  const make = HANDLERS[fn.scope.function];
+  if (!make) return undefined;
+  const env = { ...fn.environment, AWS_REGION: fn.scope.region } as FunctionEnvironment;
+  try {
+    await runAs(fn.scope, async () => make(env, services)());
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
