@@ -1,3 +1,4 @@
+import type { FunctionEnvironment } from '../shared/environment';
 import { canaryConfigFrom, WalkError, walkTargets } from './api-walk';
 import { CognitoTokenSource } from './cognito-token-source';
 
@@ -7,25 +8,43 @@ import { CognitoTokenSource } from './cognito-token-source';
  * when the handler throws, and what it logs goes to the run's log.
  */
 
-// Kept across warm runs, so the canary user signs in about once an hour.
-let tokens: CognitoTokenSource | undefined;
+type CanaryHandler = () => Promise<string>;
 
-export const handler = async (): Promise<string> => {
-  const config = canaryConfigFrom(process.env);
-  tokens ??= new CognitoTokenSource({
-    secretArn: config.secretArn,
-    userPoolId: config.userPoolId,
-    clientId: config.userPoolClientId,
-    userPoolRegion: config.userPoolRegion,
-  });
-  const token = await tokens.token();
-  const run = await walkTargets(config.targets, { token, sku: config.sku, timeoutMs: config.stepTimeoutMs }, (line) =>
-    console.log(line),
-  );
-  // A refused token (revoked, user disabled) is not reused on the next run.
-  if (run.failures.some((f) => f instanceof WalkError && (f.status === 401 || f.status === 403))) tokens.forget();
-  // Every target was walked and logged; the run fails with the first failure.
-  const [first] = run.failures;
-  if (first) throw first;
-  return `walked ${run.results.map((r) => r.label).join(', ')}`;
+/**
+ * The canary of one execution environment: its token source is kept across warm runs, so
+ * the canary user signs in about once an hour. `now` replaces the clock of the TOTP codes
+ * (the deploy rehearsal's stand-in pool keeps its own time).
+ */
+export function createCanaryHandler(
+  env: FunctionEnvironment,
+  overrides: { readonly now?: () => number } = {},
+): CanaryHandler {
+  let tokens: CognitoTokenSource | undefined;
+  return async () => {
+    const config = canaryConfigFrom(env);
+    tokens ??= new CognitoTokenSource({
+      secretArn: config.secretArn,
+      userPoolId: config.userPoolId,
+      clientId: config.userPoolClientId,
+      userPoolRegion: config.userPoolRegion,
+      ...overrides,
+    });
+    const token = await tokens.token();
+    const run = await walkTargets(config.targets, { token, sku: config.sku, timeoutMs: config.stepTimeoutMs }, (line) =>
+      console.log(line),
+    );
+    // A refused token (revoked, user disabled) is not reused on the next run.
+    if (run.failures.some((f) => f instanceof WalkError && (f.status === 401 || f.status === 403))) tokens.forget();
+    // Every target was walked and logged; the run fails with the first failure.
+    const [first] = run.failures;
+    if (first) throw first;
+    return `walked ${run.results.map((r) => r.label).join(', ')}`;
+  };
+}
+
+let canary: CanaryHandler | undefined;
+
+export const handler: CanaryHandler = () => {
+  canary ??= createCanaryHandler(process.env);
+  return canary();
 };
