@@ -1,8 +1,7 @@
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,6 +12,7 @@ import type { MigrationsEnvironment, PowertoolsEnvironment } from '../../lambda/
 import { acknowledgeExecutionRole } from '../functions/execution-role';
 import { NodeFunction } from '../functions/node-function';
 import { acknowledgeTriggerProvider } from '../functions/trigger-provider';
+import { grantSecretValueRead } from '../security/secret-value-read';
 
 /** Lambda's Node.js runtimes ship the RDS certificate authorities here but load them only when asked. */
 const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
@@ -83,20 +83,7 @@ export class SchemaMigrations extends Construct {
     });
     props.cluster.connections.allowDefaultPortFrom(this.function, 'The schema migrations sign in to the cluster');
     if (props.master) {
-      // GetSecretValue alone: `grantRead` adds DescribeSecret, which the function never calls
-      // (`npm run rehearse` reports grants no recorded call uses).
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: [props.master.secret.secretArn],
-        }),
-      );
-      props.master.secret.encryptionKey?.grantDecrypt(
-        new kms.ViaServicePrincipal(
-          `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
-          this.function.grantPrincipal,
-        ),
-      );
+      grantSecretValueRead(props.master.secret, this.function);
       props.master.endpoint.connections.allowDefaultPortFrom(this.function, 'The migrations read the master secret');
     } else {
       props.cluster.grantConnect(this.function, MIGRATION_ROLE);

@@ -9,6 +9,7 @@ import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
 import type { CanaryEnvironment } from '../../lambda/shared/environment';
 import { BundledCanaryCode } from '../functions/bundled-canary-code';
+import { grantSecretValueRead } from '../security/secret-value-read';
 
 /** One place the canary walks, e.g. the global hostname or this region's execute-api endpoint. */
 export interface ApiCanaryTarget {
@@ -137,7 +138,7 @@ export class ApiCanary extends Construct {
       }),
     ];
     for (const statement of statements) this.role.addToPrincipalPolicy(statement);
-    this.credentials.grantRead(this.role);
+    grantSecretValueRead(this.credentials, this.role);
 
     const stepTimeoutMs = (props.stepTimeout ?? Duration.seconds(10)).toMilliseconds();
     const code = new BundledCanaryCode({ entry: CANARY_ENTRY, scriptName: CANARY_SCRIPT });
