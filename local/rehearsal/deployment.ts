@@ -1,5 +1,5 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
 import type { CommercePlatform } from '../../lib/commerce-platform';
 import { CanaryIdentity } from '../../lib/identity/canary-identity';
 import { RegionalSigningKeys } from '../../lib/identity/regional-signing-keys';
@@ -56,15 +56,23 @@ export function deploymentOf(platform: CommercePlatform, templates: Readonly<Rec
   return new Deployment(app, functions);
 }
 
-function deployedFunction(app: DeployedApp, scope: FunctionScope, fn: lambda.Function): DeployedFunction {
-  const cdkStack = Stack.of(fn);
+/** Where a Lambda function and a Synthetics canary keep their role, variables and network. */
+function runSettings(type: string, props: Record<string, any>) {
+  return type === 'AWS::Synthetics::Canary'
+    ? { role: props.ExecutionRoleArn, variables: props.RunConfig?.EnvironmentVariables, vpc: props.VpcConfig }
+    : { role: props.Role, variables: props.Environment?.Variables, vpc: props.VpcConfig };
+}
+
+function deployedFunction(app: DeployedApp, scope: FunctionScope, runner: IConstruct): DeployedFunction {
+  const cdkStack = Stack.of(runner);
   const stack = app.stack(cdkStack.stackName);
-  const logicalId = cdkStack.getLogicalId(fn.node.defaultChild as CfnElement);
-  const props = app.resolve(stack, stack.template.Resources[logicalId]?.Properties ?? {});
-  const roleArn = String(props.Role);
+  const logicalId = cdkStack.getLogicalId(runner.node.defaultChild as CfnElement);
+  const resource = stack.template.Resources[logicalId];
+  const settings = runSettings(resource?.Type ?? '', app.resolve(stack, resource?.Properties ?? {}));
+  const roleArn = String(settings.role);
   const roleName = roleArn.split('/').pop() as string;
   const roleEntry = Object.entries(stack.template.Resources).find(
-    ([id, resource]) => resource.Type === 'AWS::IAM::Role' && app.resolve(stack, { Ref: id }) === roleName,
+    ([id, candidate]) => candidate.Type === 'AWS::IAM::Role' && app.resolve(stack, { Ref: id }) === roleName,
   );
   const roleProps = roleEntry ? app.resolve(stack, roleEntry[1].Properties ?? {}) : {};
   return {
@@ -74,10 +82,10 @@ function deployedFunction(app: DeployedApp, scope: FunctionScope, fn: lambda.Fun
     roleArn,
     identityPolicies: [...inlinePolicies(roleProps), ...attachedPolicies(app, stack.region, roleName)],
     managedPolicyArns: (roleProps.ManagedPolicyArns ?? []) as string[],
-    environment: props.Environment?.Variables ?? {},
-    vpc: props.VpcConfig && {
-      subnetIds: props.VpcConfig.SubnetIds ?? [],
-      securityGroupIds: props.VpcConfig.SecurityGroupIds ?? [],
+    environment: settings.variables ?? {},
+    vpc: settings.vpc && {
+      subnetIds: settings.vpc.SubnetIds ?? [],
+      securityGroupIds: settings.vpc.SecurityGroupIds ?? [],
     },
   };
 }
@@ -99,9 +107,9 @@ function inlinePolicies(roleProps: Record<string, any>) {
   }));
 }
 
-/** The functions whose code the rehearsal runs, by the scope it runs each as. */
-function functionsOf(platform: CommercePlatform): [FunctionScope, lambda.Function][] {
-  const found: [FunctionScope, lambda.Function][] = [];
+/** The functions (and canaries) whose code the rehearsal runs, by the scope it runs each as. */
+function functionsOf(platform: CommercePlatform): [FunctionScope, IConstruct][] {
+  const found: [FunctionScope, IConstruct][] = [];
   for (const [region, stack] of Object.entries(platform.stateless)) {
     for (const [domain, fn] of Object.entries(stack.api.functions))
       found.push([{ region, function: `api:${domain}` }, fn]);
@@ -111,6 +119,8 @@ function functionsOf(platform: CommercePlatform): [FunctionScope, lambda.Functio
       found.push([{ region, function: 'signing-keys' }, signingKeys.function]);
     const canary = stack.node.tryFindChild('CanaryIdentity');
     if (canary instanceof CanaryIdentity) found.push([{ region, function: 'canary-identity' }, canary.function]);
+    for (const [name, walk] of Object.entries(stack.canaries))
+      found.push([{ region, function: `canary:${name.toLowerCase()}` }, walk.canary]);
   }
   for (const [region, stack] of Object.entries(platform.stateful))
     found.push([{ region, function: 'migrations' }, stack.migrations.function]);

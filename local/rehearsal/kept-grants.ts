@@ -3,15 +3,42 @@
  * any other unused grant as unexplained: remove the grant, or say here why it stays.
  */
 
-/** Used by the Lambda runtime for the function, never by its code: not counted as unused. */
-export const RUNTIME_GRANTS: Readonly<Record<string, string>> = {
+/** Used by the Lambda runtime for a function, never by its code: not counted as unused. */
+const LAMBDA_RUNTIME: Readonly<Record<string, string>> = {
   'xray:PutTraceSegments': "active tracing: the runtime's X-Ray daemon sends the function's segments",
   'xray:PutTelemetryRecords': "active tracing: the runtime's X-Ray daemon reports its own telemetry",
 };
 
+/**
+ * Used by the Synthetics runtime around a canary's script: its artifacts (encrypted with the
+ * operations key), metrics and logs
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_CanaryPermissions.html).
+ */
+const SYNTHETICS_RUNTIME: Readonly<Record<string, string>> = {
+  's3:ListAllMyBuckets': 'the Synthetics runtime finds the artifacts bucket',
+  's3:GetBucketLocation': 'the Synthetics runtime finds the artifacts bucket',
+  's3:PutObject': "the Synthetics runtime writes the run's artifacts",
+  'kms:Encrypt': "the Synthetics runtime encrypts the run's artifacts with the operations key",
+  'kms:GenerateDataKey*': "the Synthetics runtime encrypts the run's artifacts with the operations key",
+  'kms:ReEncrypt*': "the Synthetics runtime encrypts the run's artifacts with the operations key",
+  'cloudwatch:PutMetricData': "the Synthetics runtime publishes the run's metrics",
+  'logs:CreateLogGroup': "the Synthetics runtime writes the run's log",
+  'logs:CreateLogStream': "the Synthetics runtime writes the run's log",
+  'logs:PutLogEvents': "the Synthetics runtime writes the run's log",
+};
+
+/** Why the runtime around `fn` (not its code) uses `action`, or undefined. */
+export function runtimeReason(fn: string, action: string): string | undefined {
+  return matching(fn.startsWith('canary:') ? SYNTHETICS_RUNTIME : LAMBDA_RUNTIME, action);
+}
+
 const TABLE_KEY =
   "granted with the table's customer managed key (grantEncryptDecrypt): DynamoDB's key policy guidance lists " +
   'these for principals that write a table under such a key; the rehearsal models only the Decrypt of each item call';
+
+const CANARY_KEYS =
+  "granted with the product table's and the credentials secret's keys (grantEncryptDecrypt); the rehearsal models " +
+  "the Decrypt of each item call and the secret's Decrypt and GenerateDataKey, not what the services call for themselves";
 
 /** Per function (the rehearsal's scope name): action pattern → why it is kept. */
 export const KEPT_GRANTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -28,9 +55,9 @@ export const KEPT_GRANTS: Readonly<Record<string, Readonly<Record<string, string
       "Powertools idempotency deletes a like's record when the handler fails, so a retry runs again",
   },
   'canary-identity': {
-    'kms:Encrypt': TABLE_KEY,
-    'kms:GenerateDataKey*': TABLE_KEY,
-    'kms:ReEncrypt*': TABLE_KEY,
+    'kms:Encrypt': CANARY_KEYS,
+    'kms:GenerateDataKey*': CANARY_KEYS,
+    'kms:ReEncrypt*': CANARY_KEYS,
     'cognito-idp:AdminDeleteUser':
       'enrolment deletes and re-creates a canary user whose authenticator secret is lost (docs/operations.md#canary-user)',
     'secretsmanager:GetRandomPassword':
@@ -40,7 +67,12 @@ export const KEPT_GRANTS: Readonly<Record<string, Readonly<Record<string, string
 
 /** Why `action` of `fn` is kept unused, or undefined when nothing says. */
 export function reasonKept(fn: string, action: string): string | undefined {
-  for (const [pattern, reason] of Object.entries(KEPT_GRANTS[fn] ?? {}))
+  return matching(KEPT_GRANTS[fn] ?? {}, action);
+}
+
+/** The reason of the first pattern (`kms:GenerateDataKey*`) that `action` matches. */
+function matching(reasons: Readonly<Record<string, string>>, action: string): string | undefined {
+  for (const [pattern, reason] of Object.entries(reasons))
     if (new RegExp(`^${pattern.replace(/\*/g, '.*')}$`, 'i').test(action)) return reason;
   return undefined;
 }

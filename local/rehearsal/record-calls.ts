@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import { createCanaryHandler } from '../../lambda/canary/handler';
 import { createCanaryIdentityHandler } from '../../lambda/canary-identity/handler';
 import { createMigrationHandler } from '../../lambda/migrations/handler';
 import type { FunctionEnvironment } from '../../lambda/shared/environment';
@@ -50,7 +51,7 @@ export async function recordCalls(topology: Topology, deployment: Deployment): P
       await platform.stop();
     }
     // In deploy order: the triggers (migrations, key copy, canary enrolment), then a request.
-    const order = ['migrations', 'signing-keys', 'canary-identity', 'authorizer'];
+    const order = ['migrations', 'signing-keys', 'canary-identity', 'authorizer', 'canary:global', 'canary:regional'];
     const handlers = deployment.functions
       .filter((fn) => order.includes(fn.scope.function))
       .sort((a, b) => order.indexOf(a.scope.function) - order.indexOf(b.scope.function));
@@ -95,6 +96,9 @@ const HANDLERS: Readonly<Record<string, (env: FunctionEnvironment, services: Aws
       };
     },
     migrations: (env) => createMigrationHandler(env),
+    // Each canary run signs the canary user in at the next TOTP step (Cognito refuses a code twice).
+    'canary:global': (env, services) => canaryRun(env, services),
+    'canary:regional': (env, services) => canaryRun(env, services),
     // The deploy's enrolment, then a rotation's four steps as Secrets Manager sends them.
     'canary-identity': (env, services) => {
       const handler = createCanaryIdentityHandler(env, { ...services.timing, log: () => undefined });
@@ -108,6 +112,14 @@ const HANDLERS: Readonly<Record<string, (env: FunctionEnvironment, services: Aws
       };
     },
   };
+
+function canaryRun(env: FunctionEnvironment, services: AwsStandIns): () => Promise<unknown> {
+  const handler = createCanaryHandler(env, { now: services.timing.now });
+  return async () => {
+    await services.timing.sleep(30_000);
+    return handler();
+  };
+}
 
 /** Runs `fn`'s handler once as `fn`; the error it ended in, if any. */
 async function runHandler(fn: DeployedFunction, services: AwsStandIns): Promise<string | undefined> {

@@ -45,11 +45,19 @@ export class AwsStandIns {
       // No Aurora here: the migrations' sessions are recorded, then refused as unreachable.
       postgres: (host) =>
         host.endsWith('.amazonaws.com') ? new Error(`the rehearsal has no database at ${host}`) : undefined,
-      fetch: (url) =>
-        /^cognito-idp\.[a-z0-9-]+\.amazonaws\.com$/.test(url.hostname) &&
-        url.pathname.endsWith('/.well-known/jwks.json')
-          ? new Response(this.jwks, { status: 200, headers: { 'content-type': 'application/json' } })
-          : undefined,
+      // Cognito's JWKS for the key copier; any other host off this machine answers 503, so
+      // no call leaves it (the canaries' walks end there, their host recorded).
+      fetch: (url) => {
+        if (
+          /^cognito-idp\.[a-z0-9-]+\.amazonaws\.com$/.test(url.hostname) &&
+          url.pathname.endsWith('/.well-known/jwks.json')
+        )
+          return new Response(this.jwks, { status: 200, headers: { 'content-type': 'application/json' } });
+        if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') return undefined;
+        return new Response(JSON.stringify({ message: `the rehearsal does not reach ${url.hostname}` }), {
+          status: 503,
+        });
+      },
     };
   }
 

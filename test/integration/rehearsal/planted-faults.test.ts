@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { FunctionEnvironment } from '../../../lambda/shared/environment';
 import { createCopierHandler } from '../../../lambda/signing-keys/handler';
@@ -77,6 +79,8 @@ test('as synthesized, every recorded call is allowed and reachable, and every un
     'api:profile',
     'authorizer',
     'canary-identity',
+    'canary:global',
+    'canary:regional',
     'migrations',
     'signing-keys',
   ]);
@@ -84,6 +88,18 @@ test('as synthesized, every recorded call is allowed and reachable, and every un
     [...actions.entries()].filter(([, reason]) => reason === undefined).map(([action]) => `${fn} ${action}`),
   );
   expect(unexplained).toEqual([]);
+  // docs/testing.md states the count per function.
+  const documented = Object.fromEntries(
+    [
+      ...readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'testing.md'), 'utf8').matchAll(
+        /^\| ([a-z:-]+) +\| +([1-9]\d*) \|/gm,
+      ),
+    ].map(([, fn, count]) => [fn, Number(count)]),
+  );
+  const counted = Object.fromEntries(
+    [...unusedEverywhere(verdicts).entries()].map(([fn, actions]) => [fn, actions.size]),
+  );
+  expect(counted).toEqual(documented);
 });
 
 test('a role that loses one grant: the call is denied, naming function, action, resource and policy', async () => {
