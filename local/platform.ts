@@ -74,6 +74,9 @@ export interface LocalRegionHandle {
   readonly tableName: string;
 }
 
+/** What a local store endpoint stands for: a region's RDS Proxy, or the regional cache of whichever region uses it. */
+export type StoreEndpoint = { readonly store: 'strong-store'; readonly region: string } | { readonly store: 'cache' };
+
 /** A running local platform; `stop()` ends every server and engine and deletes their data. */
 export interface LocalPlatform {
   readonly edgeUrl: string;
@@ -83,9 +86,9 @@ export interface LocalPlatform {
   readonly issuers: Readonly<Record<string, string>>;
   /**
    * What each local store endpoint (`host:port`) stands for in AWS: the PostgreSQL servers
-   * and the replicas' links are the regions' RDS Proxies, Valkey the regional caches.
+   * and the replicas' links are their regions' RDS Proxies, Valkey the regional caches.
    */
-  readonly storeEndpoints: ReadonlyMap<string, 'strong-store' | 'cache'>;
+  readonly storeEndpoints: ReadonlyMap<string, StoreEndpoint>;
   stop(): Promise<void>;
 }
 
@@ -150,7 +153,7 @@ interface PlatformParts extends Writable<Omit<ControlDeps, 'edge'>> {
   readonly cleanups: (() => Promise<unknown>)[];
   readonly directory: JurisdictionDirectory;
   readonly dynamo: Map<string, DynamoEngine>;
-  readonly storeEndpoints: Map<string, 'strong-store' | 'cache'>;
+  readonly storeEndpoints: Map<string, StoreEndpoint>;
   /** The edge, once listening: it runs the writer health checks strong routes follow. */
   edge?: Edge;
 }
@@ -251,7 +254,7 @@ async function startEngines(parts: PlatformParts): Promise<ValkeyEngine> {
   const { topology, cleanups } = parts;
   const valkey: ValkeyEngine = await startValkey();
   cleanups.push(() => valkey.close());
-  parts.storeEndpoints.set(`${valkey.host}:${valkey.port}`, 'cache');
+  parts.storeEndpoints.set(`${valkey.host}:${valkey.port}`, { store: 'cache' });
   // Wait for every start to settle, so a failed one leaves none running unseen.
   const started = await Promise.allSettled([
     ...topology.jurisdictions.map(async (j) => {
@@ -327,7 +330,7 @@ async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, regi
   await createEventualTable(client, tableName);
   const replica = { region, documents: DynamoDBDocumentClient.from(client), tableName };
   const address = await strongStoreAddress(parts, shared, region);
-  parts.storeEndpoints.set(`${address.host}:${address.port}`, 'strong-store');
+  parts.storeEndpoints.set(`${address.host}:${address.port}`, { store: 'strong-store', region });
   const strong = StrongStore.connect({
     ...address,
     database,

@@ -13,12 +13,13 @@ type CanaryHandler = () => Promise<string>;
 /**
  * The canary of one execution environment: its token source is kept across warm runs, so
  * the canary user signs in about once an hour. `now` replaces the clock of the TOTP codes
- * (the deploy rehearsal's stand-in pool keeps its own time).
+ * (the deploy rehearsal's stand-in pool keeps its own time), `log` where each target's line goes.
  */
 export function createCanaryHandler(
   env: FunctionEnvironment,
-  overrides: { readonly now?: () => number } = {},
+  overrides: { readonly now?: () => number; readonly log?: (line: string) => void } = {},
 ): CanaryHandler {
+  const { log = (line: string) => console.log(line), ...tokenOptions } = overrides;
   let tokens: CognitoTokenSource | undefined;
   return async () => {
     const config = canaryConfigFrom(env);
@@ -27,12 +28,10 @@ export function createCanaryHandler(
       userPoolId: config.userPoolId,
       clientId: config.userPoolClientId,
       userPoolRegion: config.userPoolRegion,
-      ...overrides,
+      ...tokenOptions,
     });
     const token = await tokens.token();
-    const run = await walkTargets(config.targets, { token, sku: config.sku, timeoutMs: config.stepTimeoutMs }, (line) =>
-      console.log(line),
-    );
+    const run = await walkTargets(config.targets, { token, sku: config.sku, timeoutMs: config.stepTimeoutMs }, log);
     // A refused token (revoked, user disabled) is not reused on the next run.
     if (run.failures.some((f) => f instanceof WalkError && (f.status === 401 || f.status === 403))) tokens.forget();
     // Every target was walked and logged; the run fails with the first failure.

@@ -1,3 +1,4 @@
+import type { StoreEndpoint } from '../platform';
 import type { DeployedFunction, Deployment } from './deployment';
 import type { Observation } from './recorder';
 
@@ -23,11 +24,8 @@ export interface DeployedCall {
   readonly target: NetworkTarget;
 }
 
-/**
- * What a local endpoint stands for: the platform's PostgreSQL (or its link to it) is the
- * function's RDS Proxy, its Valkey the region's cache. Keys are `host:port`.
- */
-export type LocalEndpoints = ReadonlyMap<string, 'strong-store' | 'cache'>;
+/** What each local store endpoint (`host:port`) stands for (`LocalPlatform.storeEndpoints`). */
+export type LocalEndpoints = ReadonlyMap<string, StoreEndpoint>;
 
 /** The IAM service prefix of each SDK client the code uses. */
 const SERVICE_OF_CLIENT: Readonly<Record<string, string>> = {
@@ -89,7 +87,10 @@ function sdkCall(observation: Extract<Observation, { kind: 'sdk' }>, fn: Deploye
   if (service === 'cognito-idp' && UNAUTHENTICATED.has(observation.operation))
     return { what: action, requests: [], target };
   const resource = resourceOf(service, observation.input, observation.region, fn.stack.account);
-  const request: AwsRequest = { action, resource, context: contextOf(service, observation.input) };
+  const context = contextOf(service, observation.operation, observation.input, () =>
+    partitionKeyOf(deployment, String(observation.input.TableName)),
+  );
+  const request: AwsRequest = { action, resource, context };
   return { what: action, requests: [request, ...impliedKeyUse(request, observation.region, deployment)], target };
 }
 
@@ -121,20 +122,53 @@ function resourceOf(service: string, input: Record<string, unknown>, region: str
   }
 }
 
+/** Item operations, whose partition key values IAM sees as `dynamodb:LeadingKeys`. */
+const ITEM_OPERATIONS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']);
+
 /**
  * The request's condition keys the policies use: `dynamodb:LeadingKeys`, the partition key
- * values an item operation touches (plain or in DynamoDB's attribute-value form).
+ * values an item operation touches (plain or in DynamoDB's attribute-value form), the key
+ * named as the table's `KeySchema` names it. An item call whose key cannot be read fails the
+ * rehearsal: with the `ForAllValues` conditions of the grants, a missing key would match.
  */
-function contextOf(service: string, input: Record<string, any>): Record<string, string[]> {
-  if (service !== 'dynamodb') return {};
+function contextOf(
+  service: string,
+  operation: string,
+  input: Record<string, any>,
+  partitionKey: () => string | undefined,
+): Record<string, string[]> {
+  if (service !== 'dynamodb' || !ITEM_OPERATIONS.has(operation)) return {};
+  const key = partitionKey();
+  if (!key) throw new Error(`no table ${input.TableName} with a partition key in the app`);
   const plain = (value: any) => (value && typeof value === 'object' && 'S' in value ? value.S : value);
-  const keys: unknown[] = [];
-  if (input.Key) keys.push(plain(input.Key.pk));
-  if (input.Item) keys.push(plain(input.Item.pk));
-  const condition = /\bpk\s*=\s*(:\w+)/.exec(String(input.KeyConditionExpression ?? ''));
-  if (condition?.[1]) keys.push(plain(input.ExpressionAttributeValues?.[condition[1]]));
-  const leading = keys.filter((key): key is string => typeof key === 'string');
-  return leading.length > 0 ? { 'dynamodb:LeadingKeys': leading } : {};
+  const named = Object.entries((input.ExpressionAttributeNames ?? {}) as Record<string, string>)
+    .filter(([, name]) => name === key)
+    .map(([placeholder]) => placeholder);
+  const condition = new RegExp(`(?:^|[\\s(])(?:${[key, ...named].join('|')})\\s*=\\s*(:\\w+)`).exec(
+    String(input.KeyConditionExpression ?? ''),
+  );
+  const value = plain(input.Key?.[key] ?? input.Item?.[key] ?? input.ExpressionAttributeValues?.[condition?.[1] ?? '']);
+  if (typeof value !== 'string')
+    throw new Error(`dynamodb:${operation} on ${input.TableName}: no value of its partition key ${key} in the call`);
+  return { 'dynamodb:LeadingKeys': [value] };
+}
+
+/** The partition key attribute of table `tableName` as the app defines it. */
+function partitionKeyOf(deployment: Deployment, tableName: string): string | undefined {
+  const table = tableDefinition(deployment, tableName);
+  return (table?.KeySchema as { AttributeName: string; KeyType: string }[] | undefined)?.find(
+    (part) => part.KeyType === 'HASH',
+  )?.AttributeName;
+}
+
+function tableDefinition(deployment: Deployment, tableName: string): Record<string, any> | undefined {
+  for (const stack of deployment.app.stacks)
+    for (const resource of Object.values(stack.template.Resources)) {
+      if (resource.Type !== 'AWS::DynamoDB::GlobalTable' && resource.Type !== 'AWS::DynamoDB::Table') continue;
+      const props = deployment.app.resolve(stack, resource.Properties ?? {});
+      if (props.TableName === tableName) return { ...props, region: stack.region };
+    }
+  return undefined;
 }
 
 /**
@@ -173,21 +207,17 @@ function impliedKeyUse(request: AwsRequest, region: string, deployment: Deployme
   ];
 }
 
+/** The customer managed key of `tableName`'s replica in `region`, if it has one. */
 function tableKey(deployment: Deployment, region: string, tableName: string): string | undefined {
-  for (const stack of deployment.app.stacks)
-    for (const resource of Object.values(stack.template.Resources)) {
-      if (resource.Type !== 'AWS::DynamoDB::GlobalTable') continue;
-      const props = deployment.app.resolve(stack, resource.Properties ?? {});
-      if (props.TableName !== tableName) continue;
-      const replica = (props.Replicas as any[]).find((r) => r.Region === region);
-      return replica?.SSESpecification?.KMSMasterKeyId;
-    }
-  return deployment.resourcesIn(region, 'AWS::DynamoDB::Table').find(({ props }) => props.TableName === tableName)
-    ?.props.SSESpecification?.KMSMasterKeyId;
+  const table = tableDefinition(deployment, tableName);
+  if (!table) return undefined;
+  if (table.Replicas)
+    return (table.Replicas as any[]).find((replica) => replica.Region === region)?.SSESpecification?.KMSMasterKeyId;
+  return table.region === region ? table.SSESpecification?.KMSMasterKeyId : undefined;
 }
 
 function secretKey(deployment: Deployment, region: string, secretArn: string): string | undefined {
-  const secret = deployment
+  const secret = deployment.app
     .resourcesIn(region, 'AWS::SecretsManager::Secret')
     .find(({ stack, id }) => deployment.app.resolve(stack, { Ref: id }) === secretArn);
   return secret?.props.KmsKeyId;
@@ -199,52 +229,64 @@ function postgresCall(
   deployment: Deployment,
   local: LocalEndpoints,
 ): DeployedCall {
-  const { region, account } = { region: fn.scope.region, account: fn.stack.account };
-  if (local.get(`${observation.host}:${observation.port}`) === 'strong-store') {
-    // Through the function's RDS Proxy, which requires IAM authentication.
-    const host = requiredEnv(fn, 'DB_PROXY_ENDPOINT');
-    const proxy = deployment.resourcesIn(region, 'AWS::RDS::DBProxy').find(({ stack, id }) => {
-      return deployment.app.resolve(stack, { 'Fn::GetAtt': [id, 'Endpoint'] }) === host;
-    });
-    const proxyId = proxy
-      ? String(deployment.app.resolve(proxy.stack, { 'Fn::GetAtt': [proxy.id, 'DBProxyArn'] })).split(':')[6]
-      : `unknown-proxy(${host})`;
-    const user = fn.environment.DB_USER ?? APP_DB_USER_DEFAULT;
-    return {
-      what: `database session as ${user}`,
-      requests: [
-        {
-          action: 'rds-db:connect',
-          resource: `arn:aws:rds-db:${region}:${account}:dbuser:${proxyId}/${user}`,
-          context: {},
-        },
-      ],
-      target: { kind: 'database', host, port: Number(fn.environment.DB_PORT ?? 5432) },
-    };
-  }
-  // Straight to an Aurora instance (the migrations): IAM unless the user is the master's.
-  const instance = deployment.resourcesIn(region, 'AWS::RDS::DBInstance').find(({ stack, id }) => {
-    return deployment.app.resolve(stack, { 'Fn::GetAtt': [id, 'Endpoint.Address'] }) === observation.host;
-  });
-  const cluster = instance?.props.DBClusterIdentifier;
-  const clusterEntry = deployment
+  const endpoint = local.get(`${observation.host}:${observation.port}`);
+  return endpoint?.store === 'strong-store'
+    ? proxySession(endpoint.region, fn, deployment)
+    : instanceSession(observation, fn, deployment);
+}
+
+/**
+ * A session through the RDS Proxy of `region` (the local server standing for it), which
+ * requires IAM authentication: as the user the function's environment names, as it signs
+ * in in AWS (the local servers have their own users).
+ */
+function proxySession(region: string, fn: DeployedFunction, deployment: Deployment): DeployedCall {
+  const host = proxyEndpointIn(region, fn, deployment);
+  const proxy = deployment.app
+    .resourcesIn(region, 'AWS::RDS::DBProxy')
+    .find(({ stack, id }) => deployment.app.resolve(stack, { 'Fn::GetAtt': [id, 'Endpoint'] }) === host);
+  const proxyId = proxy
+    ? String(deployment.app.resolve(proxy.stack, { 'Fn::GetAtt': [proxy.id, 'DBProxyArn'] })).split(':')[6]
+    : `unknown-proxy(${host})`;
+  const user = fn.environment.DB_USER ?? APP_DB_USER_DEFAULT;
+  const resource = `arn:aws:rds-db:${region}:${fn.stack.account}:dbuser:${proxyId}/${user}`;
+  return {
+    what: `database session as ${user}`,
+    requests: [{ action: 'rds-db:connect', resource, context: {} }],
+    target: { kind: 'database', host, port: Number(fn.environment.DB_PORT ?? 5432) },
+  };
+}
+
+/** The function's own proxy, or (a session to another region's server) that region's. */
+function proxyEndpointIn(region: string, fn: DeployedFunction, deployment: Deployment): string {
+  if (region === fn.scope.region) return requiredEnv(fn, 'DB_PROXY_ENDPOINT');
+  const [proxy] = deployment.app.resourcesIn(region, 'AWS::RDS::DBProxy');
+  if (!proxy)
+    throw new Error(`${fn.scope.function} in ${fn.scope.region} opened a session in ${region}, which has no proxy`);
+  return deployment.app.resolve(proxy.stack, { 'Fn::GetAtt': [proxy.id, 'Endpoint'] });
+}
+
+/** Straight to an Aurora instance (the migrations): IAM unless signed in with a password. */
+function instanceSession(
+  observation: Extract<Observation, { kind: 'postgres' }>,
+  fn: DeployedFunction,
+  deployment: Deployment,
+): DeployedCall {
+  const { app } = deployment;
+  const region = fn.scope.region;
+  const instance = app
+    .resourcesIn(region, 'AWS::RDS::DBInstance')
+    .find(({ stack, id }) => app.resolve(stack, { 'Fn::GetAtt': [id, 'Endpoint.Address'] }) === observation.host);
+  const cluster = app
     .resourcesIn(region, 'AWS::RDS::DBCluster')
-    .find(({ stack, id }) => deployment.app.resolve(stack, { Ref: id }) === cluster);
-  const resourceId = clusterEntry
-    ? deployment.app.resolve(clusterEntry.stack, { 'Fn::GetAtt': [clusterEntry.id, 'DBClusterResourceId'] })
+    .find(({ stack, id }) => app.resolve(stack, { Ref: id }) === instance?.props.DBClusterIdentifier);
+  const resourceId = cluster
+    ? app.resolve(cluster.stack, { 'Fn::GetAtt': [cluster.id, 'DBClusterResourceId'] })
     : `unknown-cluster(${observation.host})`;
-  const requests = observation.iam
-    ? [
-        {
-          action: 'rds-db:connect',
-          resource: `arn:aws:rds-db:${region}:${account}:dbuser:${resourceId}/${observation.user}`,
-          context: {},
-        },
-      ]
-    : [];
+  const resource = `arn:aws:rds-db:${region}:${fn.stack.account}:dbuser:${resourceId}/${observation.user}`;
   return {
     what: `database session as ${observation.user}`,
-    requests,
+    requests: observation.iam ? [{ action: 'rds-db:connect', resource, context: {} }] : [],
     target: { kind: 'database', host: observation.host, port: observation.port },
   };
 }

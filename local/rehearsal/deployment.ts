@@ -15,11 +15,10 @@ export interface PolicyDocument {
 export interface DeployedFunction {
   readonly scope: FunctionScope;
   readonly stack: DeployedStack;
-  readonly logicalId: string;
   readonly roleArn: string;
   readonly identityPolicies: readonly { readonly name: string; readonly policy: PolicyDocument }[];
-  /** AWS managed policies (the Lambda runtime's own logs, ENIs, traces): not evaluated. */
-  readonly managedPolicyArns: readonly string[];
+  /** The role's permissions boundary, when it has one. */
+  readonly permissionsBoundary?: { readonly name: string; readonly policy: PolicyDocument };
   readonly environment: Readonly<Record<string, string>>;
   readonly vpc?: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
 }
@@ -33,11 +32,6 @@ export class Deployment {
 
   function(scope: FunctionScope): DeployedFunction | undefined {
     return this.functions.find((fn) => fn.scope.region === scope.region && fn.scope.function === scope.function);
-  }
-
-  /** Every resource of `type` in `region`'s stacks, resolved, with its stack and logical id. */
-  resourcesIn(region: string, type: string) {
-    return this.app.resourcesIn(region, type);
   }
 }
 
@@ -78,10 +72,11 @@ function deployedFunction(app: DeployedApp, scope: FunctionScope, runner: IConst
   return {
     scope,
     stack,
-    logicalId,
     roleArn,
     identityPolicies: [...inlinePolicies(roleProps), ...attachedPolicies(app, stack.region, roleName)],
-    managedPolicyArns: (roleProps.ManagedPolicyArns ?? []) as string[],
+    ...(roleProps.PermissionsBoundary
+      ? { permissionsBoundary: boundaryOf(app, stack.region, String(roleProps.PermissionsBoundary)) }
+      : {}),
     environment: settings.variables ?? {},
     vpc: settings.vpc && {
       subnetIds: settings.vpc.SubnetIds ?? [],
@@ -98,6 +93,16 @@ function attachedPolicies(app: DeployedApp, region: string, roleName: string) {
       .filter(({ props }) => ((props.Roles ?? []) as string[]).includes(roleName))
       .map(({ id, props }) => ({ name: id, policy: props.PolicyDocument as PolicyDocument })),
   );
+}
+
+/** A boundary must be a customer managed policy of the app: an AWS managed one is not known here. */
+function boundaryOf(app: DeployedApp, region: string, arn: string) {
+  const found = app
+    .resourcesIn(region, 'AWS::IAM::ManagedPolicy')
+    .find(({ stack, id }) => app.resolve(stack, { Ref: id }) === arn);
+  if (!found)
+    throw new Error(`permissions boundary ${arn} is not a managed policy of the app: the rehearsal cannot read it`);
+  return { name: found.id, policy: found.props.PolicyDocument as PolicyDocument };
 }
 
 function inlinePolicies(roleProps: Record<string, any>) {

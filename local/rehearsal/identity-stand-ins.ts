@@ -2,13 +2,13 @@ import { totp } from '../../lambda/canary/totp';
 import { meetsPoolPolicy } from '../../lambda/canary-identity/password';
 
 /*
- * In-memory stand-ins for the three services the canary identity function calls, for its unit tests and the
- * deploy rehearsal. There is
- * no local Cognito engine (nothing on npm emulates user pools with TOTP MFA), so the pool
- * below models what the function relies on, as the Cognito API reference describes it: a
- * pool with MFA required and TOTP only, its password policy, e-mail usernames mapped to an
- * internal username (the sub), MFA_SETUP for users without an authenticator, TOTP codes
- * refused when wrong or already used. Calls are recorded by command name with their input.
+ * In-memory stand-ins for the three services the canary identity function calls, for its
+ * unit tests and the deploy rehearsal. There is no local Cognito engine (nothing on npm
+ * emulates user pools with TOTP MFA), so the pool below models what the function relies on,
+ * as the Cognito API reference describes it: a pool with MFA required and TOTP only, its
+ * password policy, e-mail usernames mapped to an internal username (the sub), MFA_SETUP for
+ * users without an authenticator, TOTP codes refused when wrong or already used. Calls are
+ * recorded by command name with their input.
  */
 
 type Input = Record<string, any>;

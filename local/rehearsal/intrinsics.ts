@@ -54,13 +54,15 @@ export class DeployedApp {
 
   /** `value` with every intrinsic resolved as in `stack`. */
   resolve(stack: DeployedStack, value: unknown): any {
-    if (Array.isArray(value)) return value.map((item) => this.resolve(stack, item));
+    if (Array.isArray(value)) return value.map((item) => this.resolve(stack, item)).filter((item) => item !== NO_VALUE);
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value);
     const [first] = entries;
     if (entries.length === 1 && first && (first[0] === 'Ref' || first[0].startsWith('Fn::')))
       return this.intrinsic(stack, first[0], first[1]);
-    return Object.fromEntries(entries.map(([key, item]) => [key, this.resolve(stack, item)]));
+    return Object.fromEntries(
+      entries.map(([key, item]) => [key, this.resolve(stack, item)]).filter(([, item]) => item !== NO_VALUE),
+    );
   }
 
   private intrinsic(stack: DeployedStack, name: string, argument: any): any {
@@ -103,7 +105,8 @@ export class DeployedApp {
 
   private sub(stack: DeployedStack, argument: string | [string, Record<string, unknown>]): string {
     const [text, variables] = Array.isArray(argument) ? argument : [argument, {}];
-    return text.replace(/\$\{([^}!]+)\}/g, (_, reference: string) => {
+    return text.replace(/\$\{(!?)([^}]+)\}/g, (_, literal: string, reference: string) => {
+      if (literal) return `\${${reference}}`;
       if (reference in variables) return String(this.resolve(stack, variables[reference]));
       const [id, attribute] = reference.split(/\.(.*)/);
       return String(attribute ? this.attribute(stack, id as string, attribute) : this.ref(stack, id as string));
@@ -117,14 +120,15 @@ export class DeployedApp {
     throw new Error(`no stack exports ${name}`);
   }
 
-  private ref(stack: DeployedStack, id: string): string {
+  private ref(stack: DeployedStack, id: string): string | typeof NO_VALUE {
+    if (id === 'AWS::NoValue') return NO_VALUE;
     const pseudo: Record<string, string> = {
       'AWS::Region': stack.region,
       'AWS::AccountId': stack.account,
       'AWS::Partition': 'aws',
       'AWS::URLSuffix': 'amazonaws.com',
       'AWS::StackName': stack.name,
-      'AWS::NoValue': '',
+      'AWS::StackId': `arn:aws:cloudformation:${stack.region}:${stack.account}:stack/${stack.name}/rehearsal`,
     };
     if (id in pseudo) return pseudo[id] as string;
     const resource = stack.template.Resources[id];
@@ -141,24 +145,29 @@ export class DeployedApp {
     const props = (this.resolve(stack, resource.Properties ?? {}) ?? {}) as Record<string, any>;
     const { region, account } = stack;
     const name = physicalId(stack, id, resource);
-    const host = (kind: string) => `${id.toLowerCase()}.${kind}.${region}.${hostDomain(resource.Type)}`;
+    const host = (kind: string) => `${name}.${kind}.${region}.${hostDomain(resource.Type)}`;
     const attributes: Record<string, () => unknown> = {
       Arn: () => arnOf(stack, id, resource),
       KeyId: () => name,
       GroupId: () => name,
-      DBProxyArn: () => `arn:aws:rds:${region}:${account}:db-proxy:prx-${id.toLowerCase()}`,
+      DBProxyArn: () => `arn:aws:rds:${region}:${account}:db-proxy:prx-${name}`,
       Endpoint: () => host('proxy'),
-      DBClusterResourceId: () => `cluster-${id.toLowerCase()}`,
+      DBClusterResourceId: () => `cluster-${name}`,
       'Endpoint.Address': () => host(resource.Type === 'AWS::RDS::DBInstance' ? 'instance' : 'endpoint'),
       'Endpoint.Port': () => String(props.Port ?? defaultPort(resource.Type)),
       'ReadEndpoint.Address': () => host('reader'),
       'ReaderEndpoint.Address': () => host('reader'),
+      // ElastiCache Serverless serves reads on the port after the primary's (6380).
       'ReaderEndpoint.Port': () => String(Number(defaultPort(resource.Type)) + 1),
       CidrBlock: () => props.CidrBlock,
       ProviderURL: () => `https://cognito-idp.${region}.amazonaws.com/${name}`,
     };
     const known = attributes[attribute];
-    return known ? known() : `${name}.${attribute}`;
+    if (known) return known();
+    // A custom resource's attributes are whatever its handler returns: opaque here.
+    if (resource.Type.startsWith('Custom::') || resource.Type === 'AWS::CloudFormation::CustomResource')
+      return `${name}.${attribute}`;
+    throw new Error(`${stack.name}: no placeholder for ${resource.Type} attribute ${attribute} (of ${id})`);
   }
 }
 
@@ -170,23 +179,32 @@ function defaultPort(type: string): string {
   return type.startsWith('AWS::ElastiCache') ? '6379' : '5432';
 }
 
-/** What `Ref` returns for a resource: its name where it has one, else an id derived from the logical id. */
+/** `Ref`'s placeholder for `AWS::NoValue`: the property or list item is left out. */
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/**
+ * What `Ref` returns for a resource: its name where it has one, else an id derived from the
+ * stack's name and the logical id, so the same logical id in two stacks (or two regions)
+ * names two resources, as CloudFormation's generated names do.
+ */
 function physicalId(stack: DeployedStack, id: string, resource: CfnResource): string {
   const props = resource.Properties ?? {};
-  const lower = id.toLowerCase();
+  const lower = `${stack.name}-${id}`.toLowerCase();
   const named = (field: string) => (typeof props[field] === 'string' ? (props[field] as string) : undefined);
   switch (resource.Type) {
     case 'AWS::DynamoDB::Table':
     case 'AWS::DynamoDB::GlobalTable':
-      return named('TableName') ?? id;
+      return named('TableName') ?? lower;
     case 'AWS::SecretsManager::Secret':
-      return `arn:aws:secretsmanager:${stack.region}:${stack.account}:secret:${named('Name') ?? id}-AbCdEf`;
+      return `arn:aws:secretsmanager:${stack.region}:${stack.account}:secret:${named('Name') ?? lower}-AbCdEf`;
     case 'AWS::SSM::Parameter':
-      return named('Name') ?? id;
+      return named('Name') ?? lower;
     case 'AWS::Lambda::Function':
-      return named('FunctionName') ?? id;
+      return named('FunctionName') ?? lower;
     case 'AWS::IAM::Role':
-      return named('RoleName') ?? id;
+      return named('RoleName') ?? lower;
+    case 'AWS::IAM::ManagedPolicy':
+      return `arn:aws:iam::${stack.account}:policy/${named('ManagedPolicyName') ?? lower}`;
     case 'AWS::Cognito::UserPool':
       return `${stack.region}_${id}`;
     case 'AWS::EC2::SecurityGroup':

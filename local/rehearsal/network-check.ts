@@ -7,7 +7,7 @@ export interface Reachability {
   readonly path: string;
 }
 
-type Resolved = ReturnType<Deployment['resourcesIn']>[number];
+type Resolved = ReturnType<Deployment['app']['resourcesIn']>[number];
 
 /**
  * Whether `fn`, placed as the template places it, can open a connection to `target`:
@@ -34,7 +34,7 @@ export function reach(target: NetworkTarget, fn: DeployedFunction, deployment: D
       return network.toInternet(subnetIds, securityGroupIds, target.port, target.host);
     case 'database':
     case 'cache':
-      return network.toPrivateEndpoint(target.host, target.port, securityGroupIds);
+      return network.toPrivateEndpoint(target.host, target.port, subnetIds, securityGroupIds);
   }
 }
 
@@ -45,7 +45,7 @@ class RegionNetwork {
   ) {}
 
   private all(type: string): Resolved[] {
-    return this.deployment.resourcesIn(this.region, type);
+    return this.deployment.app.resourcesIn(this.region, type);
   }
 
   private idOf(resource: Resolved): string {
@@ -69,14 +69,24 @@ class RegionNetwork {
     );
     if (!endpoint) return this.toInternet(subnetIds, groups, 443, `${service} (no VPC endpoint ${serviceName})`);
     if (endpoint.props.VpcEndpointType === 'Gateway') {
-      const missing = subnetIds.filter(
-        (subnet) => !(endpoint.props.RouteTableIds as string[]).includes(this.routeTableOf(subnet) as string),
+      const routeTables = (endpoint.props.RouteTableIds ?? []) as string[];
+      const missing = subnetIds.filter((subnet) => !routeTables.includes(this.routeTableOf(subnet) as string));
+      if (missing.length > 0)
+        return {
+          reachable: false,
+          path: `gateway endpoint ${endpoint.id} is not in the route tables of ${missing.join(', ')}`,
+        };
+      // The endpoint is a route to the service's prefix list: the function's group must let 443 out to it.
+      const out = groups.some((group) =>
+        this.egress(group).some(
+          (rule) => allowsPort(rule, 443) && (rule.CidrIp === '0.0.0.0/0' || rule.DestinationPrefixListId),
+        ),
       );
-      return missing.length === 0
+      return out
         ? { reachable: true, path: `gateway endpoint ${endpoint.id}` }
         : {
             reachable: false,
-            path: `gateway endpoint ${endpoint.id} is not in the route tables of ${missing.join(', ')}`,
+            path: `gateway endpoint ${endpoint.id}: no egress rule of ${groups.join(', ')} lets 443 out`,
           };
     }
     if (endpoint.props.PrivateDnsEnabled !== true)
@@ -96,7 +106,9 @@ class RegionNetwork {
         ({ props }) =>
           props.RouteTableId === this.routeTableOf(subnet) &&
           props.DestinationCidrBlock === '0.0.0.0/0' &&
-          (props.NatGatewayId || props.GatewayId),
+          // A function's network interface has no public address: an internet gateway route
+          // alone does not take it out, a NAT (or transit gateway, or appliance) does.
+          (props.NatGatewayId || props.TransitGatewayId || props.NetworkInterfaceId),
       ),
     );
     if (!routed)
@@ -109,9 +121,13 @@ class RegionNetwork {
       : { reachable: false, path: `${what}: the function's security groups allow no egress on ${port}` };
   }
 
-  toPrivateEndpoint(host: string, port: number, groups: readonly string[]): Reachability {
+  toPrivateEndpoint(host: string, port: number, subnetIds: readonly string[], groups: readonly string[]): Reachability {
     const target = this.privateTarget(host);
     if (!target) return { reachable: false, path: `no proxy, instance or cache in ${this.region} answers at ${host}` };
+    const vpc = this.vpcOf(subnetIds[0] as string);
+    const elsewhere = target.groups.filter((group) => this.groupVpc(group) !== vpc);
+    if (elsewhere.length > 0)
+      return { reachable: false, path: `${target.id} is in another VPC than the function's (${vpc})` };
     const blocked = this.blockedBetween(groups, target.groups, port);
     return blocked
       ? { reachable: false, path: `${target.id}: ${blocked}` }
@@ -150,9 +166,15 @@ class RegionNetwork {
     return undefined;
   }
 
+  private groupVpc(group: string): string | undefined {
+    return this.all('AWS::EC2::SecurityGroup').find((g) => this.idOf(g) === group)?.props.VpcId;
+  }
+
   private rules(group: string, direction: 'Ingress' | 'Egress'): Record<string, any>[] {
     const owner = this.all('AWS::EC2::SecurityGroup').find((g) => this.idOf(g) === group);
-    const inline = (owner?.props[`SecurityGroup${direction}`] ?? []) as Record<string, any>[];
+    // A group declared without egress rules keeps EC2's default: everything out.
+    const declared = owner?.props[`SecurityGroup${direction}`] as Record<string, any>[] | undefined;
+    const inline = declared ?? (direction === 'Egress' && owner ? [{ IpProtocol: '-1', CidrIp: '0.0.0.0/0' }] : []);
     const standalone = this.all(`AWS::EC2::SecurityGroup${direction}`)
       .filter(({ props }) => props.GroupId === group)
       .map(({ props }) => props);

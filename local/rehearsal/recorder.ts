@@ -122,7 +122,10 @@ export class CallRecorder {
   private patchSdk(): void {
     const recorder = this;
     // Keyed by stack: a DynamoDB document client shares the stack of the client it wraps.
-    const withMiddleware = new WeakSet<object>();
+    const withMiddleware = new Set<SmithyClient<any, any, any, any>['middlewareStack']>();
+    this.restore.push(() => {
+      for (const stack of withMiddleware) stack.remove('rehearsalRecorder');
+    });
     this.patch(
       SmithyClient.prototype,
       'send',
@@ -147,7 +150,17 @@ export class CallRecorder {
         const clientName = context.clientName ?? 'UnknownClient';
         const operation = (context.commandName ?? '').replace(/Command$/, '');
         const region = String(await client.config.region());
-        const url = new URL(client.config.endpointProvider({ Region: region }, {}).url);
+        // The endpoint the client would call in AWS (a local engine's endpoint aside).
+        const url = new URL(
+          client.config.endpointProvider(
+            {
+              Region: region,
+              UseFIPS: await client.config.useFipsEndpoint(),
+              UseDualStack: await client.config.useDualstackEndpoint(),
+            },
+            {},
+          ).url,
+        );
         this.record({
           kind: 'sdk',
           client: clientName,

@@ -29,14 +29,14 @@ test('a reference to another region resolves to the value the exporting stack ha
       'Fn::GetStackOutput': { StackName: 'Primary', Region: 'eu-west-1', OutputName: 'PoolId' },
     }),
   ).toBe('eu-west-1_Pool');
-  expect(app.resolve(secondary, { 'Fn::ImportValue': 'key-arn' })).toBe(`arn:aws:kms:eu-west-1:${ACCOUNT}:key/key`);
+  expect(app.resolve(secondary, { 'Fn::ImportValue': 'key-arn' })).toBe(`arn:aws:kms:eu-west-1:${ACCOUNT}:key/primary-key`);
 });
 
 test('joins, splits, selects and substitutions resolve as CloudFormation evaluates them', () => {
   const proxyId = {
     'Fn::Select': [6, { 'Fn::Split': [':', { 'Fn::GetAtt': ['Proxy', 'DBProxyArn'] }] }],
   };
-  expect(app.resolve(primary, { 'Fn::Join': ['', ['dbuser:', proxyId, '/app']] })).toBe('dbuser:prx-proxy/app');
+  expect(app.resolve(primary, { 'Fn::Join': ['', ['dbuser:', proxyId, '/app']] })).toBe('dbuser:prx-primary-proxy/app');
   expect(
     app.resolve(primary, {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's own substitution syntax

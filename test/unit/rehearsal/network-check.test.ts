@@ -26,9 +26,9 @@ function network(extra: Record<string, CfnResource> = {}): { deployment: Deploym
         },
         FunctionGroup: {
           Type: 'AWS::EC2::SecurityGroup',
-          Properties: { SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1' }] },
+          Properties: { VpcId: { Ref: 'Vpc' }, SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1' }] },
         },
-        ProxyGroup: { Type: 'AWS::EC2::SecurityGroup', Properties: {} },
+        ProxyGroup: { Type: 'AWS::EC2::SecurityGroup', Properties: { VpcId: { Ref: 'Vpc' } } },
         Proxy: { Type: 'AWS::RDS::DBProxy', Properties: { VpcSecurityGroupIds: [group('ProxyGroup')] } },
         ...extra,
       },
@@ -38,10 +38,8 @@ function network(extra: Record<string, CfnResource> = {}): { deployment: Deploym
   const fn: DeployedFunction = {
     scope: { region: REGION, function: 'api:health' },
     stack,
-    logicalId: 'Fn',
     roleArn: 'arn:aws:iam::123456789012:role/fn',
     identityPolicies: [],
-    managedPolicyArns: [],
     environment: {},
     vpc: {
       subnetIds: [app.resolve(stack, { Ref: 'Subnet' })],
@@ -71,6 +69,7 @@ const interfaceEndpoint = (privateDns: boolean): CfnResource => ({
 const endpointGroup: CfnResource = {
   Type: 'AWS::EC2::SecurityGroup',
   Properties: {
+    VpcId: { Ref: 'Vpc' },
     SecurityGroupIngress: [
       { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: group('FunctionGroup') },
     ],
@@ -92,7 +91,7 @@ test('an interface endpoint serves the API only with private DNS and a group tha
     EndpointGroup: { Type: 'AWS::EC2::SecurityGroup', Properties: {} },
   });
   expect(reach(ssm, closed.fn, closed.deployment).path).toMatch(
-    /no ingress rule of sg-endpointgroup admits sg-functiongroup on 443/,
+    /no ingress rule of sg-net-endpointgroup admits sg-net-functiongroup on 443/,
   );
   const open = network({ Endpoint: interfaceEndpoint(true), EndpointGroup: endpointGroup });
   expect(reach(ssm, open.fn, open.deployment)).toEqual({ reachable: true, path: 'interface endpoint Endpoint' });

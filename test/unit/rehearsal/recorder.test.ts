@@ -44,15 +44,21 @@ test('a document client is recorded as the operation it sends, once per distinct
 
 test('calls outside any function scope are not recorded, and uninstalling restores the SDK', async () => {
   recorder = new CallRecorder({ sdk: answered }).install();
-  await new DynamoDBClient({ region: 'eu-west-1' }).send(new GetItemCommand({ TableName: 't', Key: {} }));
+  const client = new DynamoDBClient({ region: 'eu-west-1' });
+  await client.send(new GetItemCommand({ TableName: 't', Key: {} }));
   expect(recorder.calls).toEqual([]);
+  expect(client.middlewareStack.identify().some((name) => name.startsWith('rehearsalRecorder'))).toBe(true);
   expect(() => new CallRecorder().install()).toThrow('a CallRecorder is already installed');
   recorder.uninstall();
+  // The client keeps working without the recorder's middleware, and can be recorded again.
+  expect(client.middlewareStack.identify().some((name) => name.startsWith('rehearsalRecorder'))).toBe(false);
   recorder = new CallRecorder({ sdk: answered }).install();
+  await runAs(SCOPE, () => client.send(new GetItemCommand({ TableName: 'again', Key: {} })));
+  expect(recorder.calls).toHaveLength(1);
   await runAs(SCOPE, () =>
     new DynamoDBClient({ region: 'eu-west-1' }).send(new GetItemCommand({ TableName: 't', Key: {} })),
   );
-  expect(recorder.calls).toHaveLength(1);
+  expect(recorder.calls).toHaveLength(2);
 });
 
 test('a fetch under a scope is recorded by host and port, and a stand-in may answer it', async () => {
