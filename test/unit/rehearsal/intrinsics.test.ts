@@ -29,7 +29,9 @@ test('a reference to another region resolves to the value the exporting stack ha
       'Fn::GetStackOutput': { StackName: 'Primary', Region: 'eu-west-1', OutputName: 'PoolId' },
     }),
   ).toBe('eu-west-1_Pool');
-  expect(app.resolve(secondary, { 'Fn::ImportValue': 'key-arn' })).toBe(`arn:aws:kms:eu-west-1:${ACCOUNT}:key/primary-key`);
+  expect(app.resolve(secondary, { 'Fn::ImportValue': 'key-arn' })).toBe(
+    `arn:aws:kms:eu-west-1:${ACCOUNT}:key/primary-key`,
+  );
 });
 
 test('joins, splits, selects and substitutions resolve as CloudFormation evaluates them', () => {
