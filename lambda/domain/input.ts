@@ -78,7 +78,27 @@ export function checkInput<T>(schema: z.ZodMiniType<T>, input: unknown): Checked
   if (!issue) throw new Error('the input failed its schema with no issue reported');
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
   const field = fieldName(path) || 'body';
-  return { ok: false, problem: { field, message: `${field} ${describe(issue)}` } };
+  return { ok: false, problem: { field, message: `${field} ${describe(issue, valueAt(input, issue.path))}` } };
+}
+
+/** What the client sent at `path` (zod's issues do not carry it). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const part of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[part];
+  }
+  return value;
+}
+
+/** How a refusal names what was sent instead: its JSON type, and a number's value. */
+function sentAs(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return Number.isFinite(value) ? `the number ${value}` : 'a number too large for JSON';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'boolean') return `${value}`;
+  return typeof value === 'object' ? 'an object' : typeof value;
 }
 
 /** Orders name each SKU once, so a refusal can name exactly the short ones. */
@@ -107,10 +127,10 @@ function fieldName(path: readonly PropertyKey[]): string {
     .join('');
 }
 
-function describe(issue: z.core.$ZodIssue): string {
+function describe(issue: z.core.$ZodIssue, sent: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${article(issue.expected)}`;
+      return sent === undefined ? 'is required' : `must be ${article(issue.expected)}, not ${sentAs(sent)}`;
     case 'too_small':
       return issue.origin === 'array' || issue.origin === 'string'
         ? `must have at least ${issue.minimum} ${issue.origin === 'array' ? 'entries' : 'characters'}`
@@ -131,6 +151,7 @@ function describe(issue: z.core.$ZodIssue): string {
 }
 
 function article(expected: string): string {
-  if (expected === 'int') return 'an integer';
+  // Every number this API takes is an integer (quantities, cents, stock).
+  if (expected === 'int' || expected === 'number') return 'an integer';
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }

@@ -21,6 +21,8 @@ export interface PricedLine {
 }
 
 export type OrderPlan =
+  /** Lines naming SKUs the catalog has no inventory for, by their index in the request. */
+  | { readonly kind: 'unknown'; readonly lines: readonly { readonly index: number; readonly sku: string }[] }
   | { readonly kind: 'short'; readonly shortages: readonly Shortage[] }
   | { readonly kind: 'mixed-currency'; readonly currencies: readonly string[] }
   | {
@@ -31,12 +33,14 @@ export type OrderPlan =
     };
 
 /**
- * Decides an order from the locked inventory rows: refused if any line wants more than is
- * in stock (naming every short SKU, unknown ones with 0 available), otherwise priced.
- * Stock never goes below zero because only a plan of kind `ok` is applied.
+ * Decides an order from the locked inventory rows: refused if a line names a SKU the
+ * catalog does not have, or wants more than is in stock (naming every short SKU),
+ * otherwise priced. Stock never goes below zero because only a plan of kind `ok` is applied.
  */
 export function planOrder(request: OrderRequest, inventory: readonly InventoryRow[]): OrderPlan {
   const rows = new Map(inventory.map((row) => [row.sku, row]));
+  const unknown = request.lines.flatMap((line, index) => (rows.has(line.sku) ? [] : [{ index, sku: line.sku }]));
+  if (unknown.length > 0) return { kind: 'unknown', lines: unknown };
   const shortages: Shortage[] = [];
   for (const line of request.lines) {
     const available = rows.get(line.sku)?.quantity ?? 0;

@@ -52,9 +52,8 @@ export function jsonBody(event: ApiEvent): unknown {
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
     throw new ApiError(413, 'BODY_TOO_LARGE', `body must be at most ${MAX_BODY_BYTES} bytes`, { field: 'body' });
   }
-  const contentType = header(event, 'content-type');
-  if (contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(contentType)) {
-    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json', {
+  if (!isJsonMediaType(header(event, 'content-type'))) {
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json for a JSON body', {
       field: 'content-type',
     });
   }
@@ -63,6 +62,16 @@ export function jsonBody(event: ApiEvent): unknown {
   } catch {
     throw new ApiError(400, 'MALFORMED_JSON', 'body is not valid JSON', { field: 'body' });
   }
+}
+
+/**
+ * `application/json` or a `+json` type, parameters aside. Absent is refused: a body must say
+ * what it is. Repeated headers arrive joined with commas (as API Gateway joins them), which
+ * no single media type matches.
+ */
+function isJsonMediaType(contentType: string | undefined): boolean {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return /^application\/([a-z0-9.-]+\+)?json$/.test(mediaType);
 }
 
 export function header(event: ApiEvent, name: string): string | undefined {
@@ -83,11 +92,8 @@ export function valid<T>(checked: Checked<T>): T {
   throw new ApiError(400, 'INVALID_INPUT', checked.problem.message, { field: checked.problem.field });
 }
 
-/** Routes that take no body accept none or an empty JSON object, nothing else. */
+/** Routes that take no body accept none: any body, `{}` included, is refused. */
 export function requireNoBody(event: ApiEvent): void {
-  const body = jsonBody(event);
-  if (body === undefined) return;
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length > 0) {
-    throw new ApiError(400, 'INVALID_INPUT', 'body must be empty for this route', { field: 'body' });
-  }
+  if (event.body === undefined || event.body === null || event.body === '') return;
+  throw new ApiError(400, 'INVALID_INPUT', 'body must be empty: this route takes no body', { field: 'body' });
 }

@@ -237,7 +237,15 @@ export class StrongStore {
       const plan = planOrder(input.request, locked.rows.map(inventoryRowOf));
       let response: StoredResponse;
       let orderId: string | null = null;
-      if (plan.kind === 'short') {
+      if (plan.kind === 'unknown') {
+        const [first] = plan.lines;
+        response = errorBody(
+          404,
+          'PRODUCT_NOT_FOUND',
+          `No product ${plan.lines.map((line) => line.sku).join(', ')} in this catalog.`,
+          `lines[${first?.index ?? 0}].sku`,
+        );
+      } else if (plan.kind === 'short') {
         const named = plan.shortages.map((s) => `${s.sku} (${s.available} left, ${s.requested} wanted)`).join(', ');
         response = errorBody(409, 'INSUFFICIENT_STOCK', `Not enough stock for ${named}.`, 'lines', {
           shortages: plan.shortages,
