@@ -11,7 +11,7 @@ Runs every region of the topology, the edge and the stores on 127.0.0.1.
 
   --config <file>             topology JSON merged over the defaults (as cdk -c config=)
   --model <m>                 ${DEPLOYMENT_MODELS.join(' | ')} (default: the config's)
-  --port-base <n>             edge on n, controls on n+1, region APIs from n+10 (default 4000)
+  --port-base <n>             edge on n, controls on n+1, region APIs from n+10, their writer APIs from n+110 (default 4000)
   --replication-delay-ms <n>  delay before a write reaches the jurisdiction's other regions (default 500)
   --distance-scale <x>        multiply the published inter-region round trips (default 1)
   --no-distance               no delay between regions at all
@@ -102,7 +102,9 @@ async function main(): Promise<void> {
   console.log(`  edge (CloudFront + Route 53)  ${platform.edgeUrl}   send X-Client-Region: <aws region>`);
   console.log(`  dev controls                  ${platform.controlUrl}   GET / for the state`);
   for (const region of platform.regions) {
-    console.log(`  API ${region.region.padEnd(15)} (${region.jurisdiction.padEnd(6)}) ${region.url}`);
+    console.log(
+      `  API ${region.region.padEnd(15)} (${region.jurisdiction.padEnd(6)}) ${region.url}   writer API ${region.writerUrl}`,
+    );
   }
   console.log('\nCtrl-C stops everything.');
 }

@@ -18,7 +18,6 @@ import {
   send,
   tripsHeader,
 } from './http-io';
-import { WRITER_API_HEADER } from './regional-gateway';
 import { required } from './required';
 
 /** How long one health check may take, as Route 53 allows a few seconds per check. */
@@ -29,6 +28,8 @@ export interface EdgeProps {
   readonly distance: Distance;
   /** Each serving region's API URL. */
   readonly regionUrls: () => Readonly<Record<string, string>>;
+  /** Each region's writer API, which the writer health checks probe. */
+  readonly writerUrls: () => Readonly<Record<string, string>>;
   /**
    * Seconds between health checks of each region, like Route 53's request interval.
    * @default 1000
@@ -178,8 +179,7 @@ export class Edge {
     const trips = await this.props.distance.travel(clientRegion, region);
     const target = required(this.props.regionUrls(), region, 'URL for region');
     const method = request.method ?? 'GET';
-    const { [WRITER_API_HEADER]: _internal, ...clientHeaders } = headers;
-    const upstream = await exchange(`${target}${url.pathname}${url.search}`, method, clientHeaders, body);
+    const upstream = await exchange(`${target}${url.pathname}${url.search}`, method, headers, body);
     if (!upstream) {
       return send(
         response,
@@ -235,7 +235,7 @@ export class Edge {
       ...[...this.writerHealth.entries()].map(([region, state]) =>
         check(
           state,
-          `${urls[region]}${WRITER_HEALTH_PATH}`,
+          `${this.props.writerUrls()[region]}${WRITER_HEALTH_PATH}`,
           async (r) => r.status === 200 && (await r.text()).includes(WRITER_HEALTH_MATCH),
           this.writerThreshold,
         ),

@@ -40,8 +40,10 @@ export async function readBody(request: IncomingMessage): Promise<string | undef
  */
 export function lowerCaseHeaders(message: IncomingMessage, separator = ','): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(separator) : value;
+  // `headersDistinct`, not `headers`: Node keeps only the first of a repeated Authorization,
+  // Content-Type or Host, which is not what reaches the function in AWS.
+  for (const [name, values] of Object.entries(message.headersDistinct)) {
+    if (values !== undefined) headers[name.toLowerCase()] = values.join(separator);
   }
   return headers;
 }

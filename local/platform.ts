@@ -69,6 +69,8 @@ export interface LocalRegionHandle {
   readonly region: string;
   readonly jurisdiction: string;
   readonly url: string;
+  /** The region's writer API: strong routes and `/api/health/writer` only. */
+  readonly writerUrl: string;
   /** The region's DynamoDB endpoint, holding its replica of the jurisdiction's table. */
   readonly dynamoEndpoint: string;
   readonly tableName: string;
@@ -211,11 +213,13 @@ async function listenGateways(parts: PlatformParts, port: (offset: number) => nu
         }),
         distance,
         writerRegion: () => parts.edge?.resolveWriter(region, jurisdiction.name) ?? jurisdiction.primaryRegion,
-        urlOf: (target) => gateways.get(target)?.url,
+        writerUrlOf: (target) => gateways.get(target)?.writerUrl,
       });
       gateways.set(region, gateway);
       parts.cleanups.push(() => gateway.close());
-      await gateway.listen(port(offset++));
+      // Its writer API 100 ports above the public one (`writer.<jurisdiction>.api` in AWS).
+      await gateway.listen(port(offset), port(offset + 100));
+      offset++;
     }
   }
 }
@@ -238,10 +242,12 @@ async function listenIssuers(parts: PlatformParts, port: (offset: number) => num
 
 async function listenEdge(parts: PlatformParts, port: number): Promise<{ edge: Edge; url: string }> {
   const regionUrls = Object.fromEntries([...parts.gateways.entries()].map(([region, g]) => [region, g.url]));
+  const writerUrls = Object.fromEntries([...parts.gateways.entries()].map(([region, g]) => [region, g.writerUrl]));
   const edge = new Edge({
     topology: parts.topology,
     distance: parts.distance,
     regionUrls: () => regionUrls,
+    writerUrls: () => writerUrls,
     healthIntervalMs: parts.options.healthIntervalMs,
     failureThreshold: parts.options.healthFailureThreshold,
   });
@@ -414,6 +420,7 @@ function regionHandles(parts: PlatformParts): LocalRegionHandle[] {
       region,
       jurisdiction,
       url: g.url,
+      writerUrl: g.writerUrl,
       dynamoEndpoint: required(parts.dynamo, region, 'DynamoDB engine for region').endpoint,
       tableName: `${topology.config.appName}-${jurisdiction}-eventual`,
     };

@@ -31,11 +31,11 @@ export type LocalAuthorizer = (
 ) => Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>;
 
 /**
- * Marks a strong request forwarded to a region's writer API (`writer.<jurisdiction>.api`
- * in AWS, a separate API there): it is served where it arrives, never forwarded again.
- * The edge drops it from clients' requests.
+ * Which of a region's two HTTP APIs a request came to: the public one (every route but the
+ * writer's health) or the writer API behind `writer.<jurisdiction>.api` (strong routes and
+ * the writer's health only), as `lib/api/regional-api.ts` and `lib/api/writer-api.ts` build them.
  */
-export const WRITER_API_HEADER = 'x-local-writer-api';
+export type ApiKind = 'public' | 'writer';
 
 export interface RegionalGatewayProps {
   readonly context: RegionContext;
@@ -46,8 +46,8 @@ export interface RegionalGatewayProps {
    * the nearest region whose writer health check passes, or this region when none does.
    */
   readonly writerRegion: () => string;
-  /** A region's gateway URL. */
-  readonly urlOf: (region: string) => string | undefined;
+  /** A region's writer API URL. */
+  readonly writerUrlOf: (region: string) => string | undefined;
 }
 
 /**
@@ -60,18 +60,22 @@ export interface RegionalGatewayProps {
  */
 export class RegionalGateway {
   url = '';
+  /** The region's writer API, where other regions' public APIs forward strong requests. */
+  writerUrl = '';
   /** The region's functions; until attached (stores still starting) the region answers 503. */
   handlers?: Readonly<Record<ApiDomain, DomainHandler>>;
-  private readonly server: Server;
+  private readonly servers: Readonly<Record<ApiKind, Server>>;
   private isDown = false;
   private readonly downListeners: ((down: boolean) => void)[] = [];
 
   constructor(private readonly props: RegionalGatewayProps) {
-    this.server = createServer((request, response) => {
-      this.handle(request, response).catch((error: unknown) => {
-        send(response, 502, { message: `local gateway error: ${(error as Error).message}` }, NO_CROSS_REGION_TRIPS);
+    const serverOf = (api: ApiKind) =>
+      createServer((request, response) => {
+        this.handle(request, response, api).catch((error: unknown) => {
+          send(response, 502, { message: `local gateway error: ${(error as Error).message}` }, NO_CROSS_REGION_TRIPS);
+        });
       });
-    });
+    this.servers = { public: serverOf('public'), writer: serverOf('writer') };
   }
 
   get region(): string {
@@ -94,16 +98,18 @@ export class RegionalGateway {
     this.downListeners.push(listener);
   }
 
-  async listen(port: number): Promise<string> {
-    this.url = await listen(this.server, port, `API of ${this.region}`);
+  /** The public API on `port`, the writer API on `writerPort` (0: any free port). */
+  async listen(port: number, writerPort = 0): Promise<string> {
+    this.url = await listen(this.servers.public, port, `API of ${this.region}`);
+    this.writerUrl = await listen(this.servers.writer, writerPort, `writer API of ${this.region}`);
     return this.url;
   }
 
   async close(): Promise<void> {
-    await closeServer(this.server);
+    await Promise.all([closeServer(this.servers.public), closeServer(this.servers.writer)]);
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  private async handle(request: IncomingMessage, response: ServerResponse, api: ApiKind): Promise<void> {
     const served = { 'x-served-by-region': this.region, ...NO_CROSS_REGION_TRIPS };
     if (this.down || !this.handlers) return send(response, 503, { message: 'Service Unavailable' }, served);
     const url = new URL(request.url ?? '/', 'http://local');
@@ -117,9 +123,17 @@ export class RegionalGateway {
       }
       throw error;
     }
+    // RFC 9112 §3.2: a request with more than one Host is answered 400, as API Gateway's
+    // front end answers it; every other repeated header arrives joined with commas
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
+    if ((request.headersDistinct.host?.length ?? 0) > 1) return send(response, 400, { message: 'Bad Request' }, served);
     const headers = lowerCaseHeaders(request);
     const match = matchRoute(method, url.pathname);
-    if (!match) return send(response, 404, { message: 'Not Found' }, served);
+    // A route the API does not have: the writer's health is the writer API's alone, and the
+    // writer API has only it and the strong routes.
+    const servedHere =
+      match && (api === 'writer' ? match.route.strong || match.route.writerOnly : !match.route.writerOnly);
+    if (!match || !servedHere) return send(response, 404, { message: 'Not Found' }, served);
 
     const incoming = { method, rawPath: url.pathname, rawQueryString: url.search.slice(1), headers, body };
     let identity: RequestIdentity | undefined;
@@ -138,16 +152,11 @@ export class RegionalGateway {
     }
 
     const { region } = this.props.context;
-    const writer = match.route.strong && headers[WRITER_API_HEADER] !== '1' ? this.props.writerRegion() : region;
-    const writerUrl = writer === region ? undefined : this.props.urlOf(writer);
+    const writer = api === 'public' && match.route.strong ? this.props.writerRegion() : region;
+    const writerUrl = writer === region ? undefined : this.props.writerUrlOf(writer);
     if (writerUrl) {
       const trips = await this.props.distance.travel(region, writer);
-      const forwarded = await exchange(
-        `${writerUrl}${url.pathname}${url.search}`,
-        method,
-        { ...headers, [WRITER_API_HEADER]: '1' },
-        body,
-      );
+      const forwarded = await exchange(`${writerUrl}${url.pathname}${url.search}`, method, headers, body);
       // What an HTTP API answers when its HTTP integration cannot be reached.
       if (!forwarded) {
         return send(
