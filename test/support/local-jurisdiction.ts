@@ -21,6 +21,7 @@ import {
 import { createEventualTable } from '../../local/eventual-table';
 import { regionalHandlers } from '../../local/regional-app';
 import { canonicalJson } from '../../local/replicator';
+import { expectDocumented } from './openapi';
 
 export interface Engines {
   readonly postgres: PostgresEngine;
@@ -187,12 +188,14 @@ export class LocalJurisdiction {
       event,
       lambdaContext(`${match.route.domain}-${target}`),
     )) as APIGatewayProxyStructuredResultV2;
-    return {
+    const answer = {
       status: response.statusCode ?? 200,
       headers: (response.headers ?? {}) as Record<string, string>,
       body: response.body ? JSON.parse(response.body) : undefined,
       answeredBy: target,
     };
+    expectDocumented(method, rawPath, answer.status, answer.body);
+    return answer;
   }
 
   /**

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { WRITER_HEALTH_PATH } from '../../../lambda/shared/api-contract';
 import type { LocalPlatform, LocalRegionHandle } from '../../../local/platform';
+import { expectDocumented } from '../../support/openapi';
 import { Client, eventually, startTestPlatform } from './platform-support';
 
 // The regional APIs as a client reaches them directly, with requests API Gateway would
@@ -47,7 +48,9 @@ function raw(url: string, method: string, headers: Record<string, string | strin
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+        const answer = { status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined };
+        expectDocumented(method, new URL(url).pathname, answer.status, answer.body);
+        resolve(answer);
       });
     });
     outgoing.on('error', reject);

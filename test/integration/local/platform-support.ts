@@ -1,6 +1,7 @@
 import { resolveTopology } from '../../../lib/config/topology';
 import { callControl } from '../../../local/control-client';
 import { type LocalPlatform, type LocalPlatformOptions, startLocalPlatform } from '../../../local/platform';
+import { expectDocumented } from '../../support/openapi';
 
 export interface Answer {
   readonly status: number;
@@ -59,10 +60,13 @@ export class Client {
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
     });
     const text = await response.text();
+    const body = text ? JSON.parse(text) : undefined;
+    // The edge's own refusals (no X-Client-Region) are the local platform's, not the API's.
+    if (response.headers.get('x-served-by-region')) expectDocumented(method, path, response.status, body);
     return {
       status: response.status,
       headers: response.headers,
-      body: text ? JSON.parse(text) : undefined,
+      body,
       servedBy: response.headers.get('x-served-by-region'),
       routedTo: response.headers.get('x-edge-routed-to'),
     };
