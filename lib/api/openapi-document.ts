@@ -112,10 +112,10 @@ const SCHEMAS = {
     checks: closed({
       eventualStore: check,
       cache: check,
-      strongStore: closed(
-        { ...check.properties, writable: { type: 'boolean' }, writerHeartbeatAgeMs: integer(0) },
-        ['writable', 'writerHeartbeatAgeMs'],
-      ),
+      strongStore: closed({ ...check.properties, writable: { type: 'boolean' }, writerHeartbeatAgeMs: integer(0) }, [
+        'writable',
+        'writerHeartbeatAgeMs',
+      ]),
     }),
     checkedAt: { type: 'string', format: 'date-time' },
   }),
@@ -138,6 +138,49 @@ const SUCCESS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'POST /api/orders': { '201': 'Order' },
   'GET /api/orders/{id}': { '200': 'Order' },
 };
+
+/** The error statuses each kind of route answers (docs/api.md#errors), beyond any route's 5xx. */
+function errorStatuses(route: ApiRoute, key: string): Record<string, string> {
+  const statuses: Record<string, string> = { '503': 'A store or the card processor is unavailable (`Retry-After`).' };
+  if (!route.public) {
+    Object.assign(statuses, {
+      '401': 'No token (API Gateway) or no identity in it.',
+      '403': 'A token the authorizer refuses (API Gateway), or a route for the admin group only.',
+      '421': 'A token of another jurisdiction: the message names its API host.',
+    });
+  }
+  if (route.path.includes('{')) statuses['400'] = 'A path parameter out of its shape, named in `field`.';
+  if (BODIES[key]) {
+    Object.assign(statuses, {
+      '400': 'A field out of its shape (named in `field`), or a body that is not JSON.',
+      '413': 'A body over the limit.',
+      '415': 'A body without a JSON media type.',
+    });
+  }
+  if (route.method === 'GET' && route.path !== '/api/health' && !route.writerOnly)
+    statuses['404'] = 'No such resource.';
+  const specific: Record<string, Record<string, string>> = {
+    'POST /api/orders': {
+      '402': 'The payment was declined.',
+      '404': 'A line names a SKU the catalog does not have.',
+      '409': 'Not enough stock (`shortages`), or the key is still in flight.',
+      '422': 'The key was used for another order, or the lines take more than one currency.',
+    },
+    'POST /api/products/{sku}/likes': {
+      '400': 'A body was sent, or a bad Idempotency-Key.',
+      '409': 'The same key is still being recorded.',
+    },
+    'DELETE /api/me/cart/items/{sku}': {
+      '400': 'A body was sent, or the SKU is out of its shape.',
+      '409': 'The line kept changing.',
+    },
+    'PUT /api/me/profile': { '409': 'The profile kept changing while saving.' },
+    'POST /api/me/cart/items': { '409': 'The line kept changing while saving.' },
+  };
+  return { ...statuses, ...specific[key] };
+}
+
+const errorContent = { 'application/json': { schema: { oneOf: [ref('Error'), ref('GatewayError')] } } };
 
 const BODIES: Readonly<Record<string, z.ZodMiniType>> = {
   'PUT /api/products/{sku}': productUpdateSchema,
@@ -164,7 +207,11 @@ function operation(route: ApiRoute) {
   const success = SUCCESS[key];
   if (!success) throw new Error(`openapi: no success response for ${key}`);
   const headers =
-    key === 'POST /api/orders' ? [idempotencyKey(true)] : key === 'POST /api/products/{sku}/likes' ? [idempotencyKey(false)] : [];
+    key === 'POST /api/orders'
+      ? [idempotencyKey(true)]
+      : key === 'POST /api/products/{sku}/likes'
+        ? [idempotencyKey(false)]
+        : [];
   return {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/[{}]/g, '').replace(/\/(\w)/g, (_: string, c: string) => c.toUpperCase())}`,
     tags: [route.domain],
@@ -186,10 +233,15 @@ function operation(route: ApiRoute) {
           { description: schema, content: { 'application/json': { schema: ref(schema) } } },
         ]),
       ),
+      ...Object.fromEntries(
+        Object.entries(errorStatuses(route, key))
+          .filter(([status]) => !success[status])
+          .map(([status, description]) => [status, { description, content: errorContent }]),
+      ),
       default: {
         description:
-          "An error: the functions' envelope, or API Gateway's own `{message}` (docs/api.md#the-gateways-own-answers).",
-        content: { 'application/json': { schema: { oneOf: [ref('Error'), ref('GatewayError')] } } },
+          "Any other error: the functions' envelope, or API Gateway's own `{message}` (docs/api.md#the-gateways-own-answers).",
+        content: errorContent,
       },
     },
   };
@@ -199,9 +251,16 @@ function operation(route: ApiRoute) {
 export function openApiDocument(apiHostname = 'api.shop.example.com') {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of API_ROUTES) {
-    const path = (paths[route.path] ??= {});
+    const path = paths[route.path] ?? {};
+    paths[route.path] = path;
     path[route.method.toLowerCase()] = operation(route);
-    if (route.writerOnly) path.servers = [{ url: 'https://writer.{jurisdiction}.api.shop.example.com', variables: { jurisdiction: { default: 'global' } } }];
+    if (route.writerOnly)
+      path.servers = [
+        {
+          url: 'https://writer.{jurisdiction}.api.shop.example.com',
+          variables: { jurisdiction: { default: 'global' } },
+        },
+      ];
   }
   return {
     openapi: '3.1.0',

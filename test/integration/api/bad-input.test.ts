@@ -281,26 +281,24 @@ const badRequests: fc.Arbitrary<BadRequest> = fc.oneof(
       why: bad.why,
     })),
   // A body on the routes that take none, `{}` included.
-  fc
-    .tuple(region, fc.constantFrom('{}', '{"a":1}', '[]', 'null'))
-    .chain(([r, rawBody]) =>
-      fc.constantFrom(
-        {
-          region: r,
-          method: 'POST',
-          path: '/api/products/VALID-1/likes',
-          call: { user: USER, rawBody },
-          why: 'a like with a body',
-        },
-        {
-          region: r,
-          method: 'DELETE',
-          path: '/api/me/cart/items/VALID-1',
-          call: { user: USER, rawBody },
-          why: 'a remove with a body',
-        },
-      ),
+  fc.tuple(region, fc.constantFrom('{}', '{"a":1}', '[]', 'null')).chain(([r, rawBody]) =>
+    fc.constantFrom(
+      {
+        region: r,
+        method: 'POST',
+        path: '/api/products/VALID-1/likes',
+        call: { user: USER, rawBody },
+        why: 'a like with a body',
+      },
+      {
+        region: r,
+        method: 'DELETE',
+        path: '/api/me/cart/items/VALID-1',
+        call: { user: USER, rawBody },
+        why: 'a remove with a body',
+      },
     ),
+  ),
   // Routes that do not exist.
   fc.tuple(region, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.webPath()).map(([r, method, path]) => ({
     region: r,
