@@ -51,9 +51,10 @@ async function main(): Promise<void> {
   const portBase = number('port-base', values['port-base'], 1);
   if (
     portBase !== undefined &&
-    (!Number.isInteger(portBase) || portBase + 10 + topology.servingRegions.length > 65535)
+    (!Number.isInteger(portBase) || portBase + 110 + topology.servingRegions.length > 65535)
   ) {
-    fail(`--port-base must be an integer port leaving room for ${topology.servingRegions.length + 10} ports`);
+    // The writer APIs listen 100 above the region APIs, from n+110.
+    fail(`--port-base must be an integer port leaving room for ${topology.servingRegions.length + 110} ports`);
   }
 
   const cacheTtl = number('cache-ttl-s', values['cache-ttl-s'], 1);

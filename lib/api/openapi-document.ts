@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_KEY_REUSED',
   'MIXED_CURRENCIES',
   'INTERNAL',
+  'NOT_FOUND',
   'STRONG_STORE_UNAVAILABLE',
   'STRONG_STORE_BUSY',
   'PAYMENT_UNAVAILABLE',
@@ -65,6 +66,7 @@ const SCHEMAS = {
         message: text,
         field: text,
         shortages: { type: 'array', items: closed({ sku: text, requested: integer(1), available: integer(0) }) },
+        homeJurisdiction: { ...text, description: 'With WRONG_JURISDICTION: the jurisdiction the token belongs to.' },
       },
       required: ['code', 'message'],
       additionalProperties: false,
@@ -119,12 +121,17 @@ const SCHEMAS = {
     }),
     checkedAt: { type: 'string', format: 'date-time' },
   }),
-  WriterHealth: closed({ region: text, jurisdiction: text, writer: { type: 'boolean' }, checkedAt: text }),
+  WriterHealth: closed({
+    region: text,
+    jurisdiction: text,
+    writer: { type: 'boolean' },
+    checkedAt: { type: 'string', format: 'date-time' },
+  }),
 };
 
 /** What each route answers when it succeeds: status and body schema. */
 const SUCCESS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  'GET /api/health': { '200': 'Health', '503': 'Health' },
+  'GET /api/health': { '200': 'Health' },
   'GET /api/health/writer': { '200': 'WriterHealth' },
   'GET /api/products/{sku}': { '200': 'Product' },
   'PUT /api/products/{sku}': { '200': 'Product' },
@@ -166,8 +173,12 @@ function errorStatuses(route: ApiRoute, key: string): Record<string, string> {
       '409': 'Not enough stock (`shortages`), or the key is still in flight.',
       '422': 'The key was used for another order, or the lines take more than one currency.',
     },
+    'GET /api/health': {
+      '503': "The region's DynamoDB does not answer (a `Health` body), or the region is down (API Gateway's).",
+    },
     'POST /api/products/{sku}/likes': {
       '400': 'A body was sent, or a bad Idempotency-Key.',
+      '404': 'No such product.',
       '409': 'The same key is still being recorded.',
     },
     'DELETE /api/me/cart/items/{sku}': {
@@ -175,12 +186,23 @@ function errorStatuses(route: ApiRoute, key: string): Record<string, string> {
       '409': 'The line kept changing.',
     },
     'PUT /api/me/profile': { '409': 'The profile kept changing while saving.' },
-    'POST /api/me/cart/items': { '409': 'The line kept changing while saving.' },
+    'POST /api/me/cart/items': { '404': 'No such product.', '409': 'The line kept changing while saving.' },
   };
   return { ...statuses, ...specific[key] };
 }
 
 const errorContent = { 'application/json': { schema: { oneOf: [ref('Error'), ref('GatewayError')] } } };
+/** The health route's 503 is its report (DynamoDB down) or API Gateway's (region down). */
+const healthUnavailable = { 'application/json': { schema: { oneOf: [ref('Health'), ref('GatewayError')] } } };
+
+/** Response headers clients act on: when to retry, and whether the page came from the cache. */
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: integer(1) } };
+const X_CACHE = {
+  'x-cache': { description: "Whether the region's cache served the page.", schema: { enum: ['hit', 'miss'] } },
+};
+
+/** Routes answered from the region's cache when it has the page. */
+const CACHED = new Set(['GET /api/products/{sku}', 'GET /api/products/{sku}/likes']);
 
 const BODIES: Readonly<Record<string, z.ZodMiniType>> = {
   'PUT /api/products/{sku}': productUpdateSchema,
@@ -230,13 +252,24 @@ function operation(route: ApiRoute) {
       ...Object.fromEntries(
         Object.entries(success).map(([status, schema]) => [
           status,
-          { description: schema, content: { 'application/json': { schema: ref(schema) } } },
+          {
+            description: schema,
+            ...(CACHED.has(key) ? { headers: X_CACHE } : {}),
+            content: { 'application/json': { schema: ref(schema) } },
+          },
         ]),
       ),
       ...Object.fromEntries(
         Object.entries(errorStatuses(route, key))
           .filter(([status]) => !success[status])
-          .map(([status, description]) => [status, { description, content: errorContent }]),
+          .map(([status, description]) => [
+            status,
+            {
+              description,
+              ...(status === '503' ? { headers: RETRY_AFTER } : {}),
+              content: key === 'GET /api/health' && status === '503' ? healthUnavailable : errorContent,
+            },
+          ]),
       ),
       default: {
         description:

@@ -169,10 +169,12 @@ export class LocalJurisdiction {
     if (rawPath === undefined) throw new Error(`no path in ${path}`);
     const match = matchRoute(method, rawPath);
     // API Gateway's own answers, before any function runs.
-    if (!match) return { status: 404, headers: {}, body: { message: 'Not Found' }, answeredBy: 'gateway' };
-    if (!match.route.public && !call.user) {
-      return { status: 401, headers: {}, body: { message: 'Unauthorized' }, answeredBy: 'gateway' };
-    }
+    const gateway = (status: number, message: string): ApiAnswer => {
+      expectDocumented(method, rawPath, status, { message });
+      return { status, headers: {}, body: { message }, answeredBy: 'gateway' };
+    };
+    if (!match) return gateway(404, 'Not Found');
+    if (!match.route.public && !call.user) return gateway(401, 'Unauthorized');
     const target = match.route.strong ? this.primaryRegion : region;
     const body = call.rawBody ?? (call.body === undefined ? undefined : JSON.stringify(call.body));
     const headers: Record<string, string> = {

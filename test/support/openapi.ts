@@ -25,16 +25,18 @@ function validatorOf(key: string, schema: object): ValidateFunction {
   return validate;
 }
 
-/** The schema the document gives the answer `status` of `method path`; API Gateway's when no route matches. */
+/**
+ * The schema the document gives the answer `status` of `method path`; API Gateway's when no
+ * route matches. A status the route does not list is the `default` answer, which only the
+ * gateway's own bodies may use: a function's error must have its status documented.
+ */
 function answerSchema(method: string, urlPath: string, status: number): [string, object] {
   const match = matchRoute(method, urlPath.split('?')[0] ?? urlPath);
   if (!match) return ['gateway', { $ref: '#/components/schemas/GatewayError' }];
   const responses = document.paths[match.route.path][method.toLowerCase()].responses;
-  const response = responses[String(status)] ?? responses.default;
-  return [
-    `${match.routeKey} ${responses[String(status)] ? status : 'default'}`,
-    response.content['application/json'].schema,
-  ];
+  const listed = responses[String(status)];
+  if (listed) return [`${match.routeKey} ${status}`, listed.content['application/json'].schema];
+  return [`${match.routeKey} default`, { $ref: '#/components/schemas/GatewayError' }];
 }
 
 /** Throws, naming the route, status and every mismatch, unless the document describes this answer. */

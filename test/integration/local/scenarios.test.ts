@@ -1,6 +1,7 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalPlatform } from '../../../local/platform';
+import { expectDocumented } from '../../support/openapi';
 import { Client, eventually, startTestPlatform } from './platform-support';
 
 // The default topology (4 regions, 2 jurisdictions) running locally, driven over HTTP
@@ -282,6 +283,7 @@ test('an EU-home user lands only in EU regions from anywhere; a non-EU region re
     });
     expect(direct.status).toBe(421);
     const refusal = (await direct.json()) as { error: { code: string; homeJurisdiction: string; message: string } };
+    expectDocumented(method, path, direct.status, refusal);
     expect(refusal.error).toMatchObject({ code: 'WRONG_JURISDICTION', homeJurisdiction: 'eu' });
     expect(refusal.error.message).toContain('eu.api.shop.example.com');
   }
