@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Client as PgClient } from 'pg';
 import { keysUnavailable, poolVerifier } from '../lambda/authorizer/pool-verifier';
 import { createTokenAuthorizer } from '../lambda/authorizer/token-authorizer';
 import { ProductCache } from '../lambda/cache/product-cache';
@@ -41,6 +40,12 @@ export interface LocalPlatformOptions {
   readonly portBase?: number;
   /** @default 500 */
   readonly replicationDelayMs?: number;
+  /**
+   * How far each secondary's PostgreSQL replica lags its primary (applied with
+   * `recovery_min_apply_delay`), as an Aurora global database's secondary cluster lags.
+   * @default the one-way distance between the two regions
+   */
+  readonly replicaLagMs?: number;
   readonly distance?: DistanceOptions;
   /** @default 1000 */
   readonly healthIntervalMs?: number;
@@ -368,48 +373,30 @@ async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, regi
 }
 
 /**
- * How `region` reaches the jurisdiction's PostgreSQL server. The primary: directly, as
- * the writer. A secondary: as its Aurora replica would serve it, read-only (its sessions
- * are read-only transactions, so a write fails as on a replica, SQLSTATE 25006), over a
- * link that is cut while the primary region is down, so a lost primary region takes the
- * strong store away from every region.
+ * How `region` reaches the jurisdiction's strong store. The primary: its PostgreSQL server,
+ * the writer. A secondary: its own hot standby of that server, as its Aurora replica: read-only
+ * (a write fails with SQLSTATE 25006, as on a replica), in recovery, and behind by the
+ * replica lag; it streams from the primary over a link that is cut while the primary region is
+ * down, so a lost primary region leaves the secondary its last copy, growing stale.
  */
 async function strongStoreAddress(
   parts: PlatformParts,
   shared: JurisdictionStores,
   region: string,
 ): Promise<{ host: string; port: number; user: string; password: string }> {
-  const { jurisdiction, pg, database } = shared;
+  const { jurisdiction, pg } = shared;
   if (region === jurisdiction.primaryRegion)
     return { host: pg.host, port: pg.port, user: pg.user, password: pg.password };
-  const replica = await replicaRole(pg, database);
   const link = new StrongStoreLink({ host: pg.host, port: pg.port });
   await link.listen();
   parts.cleanups.push(() => link.close());
   const primary = required(parts.gateways, jurisdiction.primaryRegion, 'gateway for region');
   link.setCut(primary.down);
   primary.onDownChange((down) => link.setCut(down));
-  return { host: link.host, port: link.port, ...replica };
-}
-
-const REPLICA_ROLE = 'local_replica';
-
-/** A role whose every session is read-only, like a replica's (made once per server). */
-async function replicaRole(pg: PostgresEngine, database: string): Promise<{ user: string; password: string }> {
-  const client = new PgClient({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [REPLICA_ROLE]);
-    if (exists.rowCount === 0) {
-      // Superuser like the writer's login, so it reads whatever the writer's migrations create.
-      await client.query(`CREATE ROLE ${REPLICA_ROLE} LOGIN SUPERUSER PASSWORD '${pg.password.replace(/'/g, "''")}'`);
-      await client.query(`ALTER ROLE ${REPLICA_ROLE} SET default_transaction_read_only = on`);
-    }
-  } finally {
-    await client.end();
-  }
-  return { user: REPLICA_ROLE, password: pg.password };
+  const lag = parts.options.replicaLagMs ?? parts.distance.roundTripMs(jurisdiction.primaryRegion, region) / 2;
+  const standby = await pg.startStandby({ source: { host: link.host, port: link.port }, applyDelayMs: lag });
+  parts.cleanups.push(() => standby.destroy());
+  return { host: standby.host, port: standby.port, user: standby.user, password: standby.password };
 }
 
 function regionHandles(parts: PlatformParts): LocalRegionHandle[] {

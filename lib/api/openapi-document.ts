@@ -114,10 +114,10 @@ const SCHEMAS = {
     checks: closed({
       eventualStore: check,
       cache: check,
-      strongStore: closed({ ...check.properties, writable: { type: 'boolean' }, writerHeartbeatAgeMs: integer(0) }, [
-        'writable',
-        'writerHeartbeatAgeMs',
-      ]),
+      strongStore: closed(
+        { ...check.properties, writable: { type: 'boolean' }, writerHeartbeatAgeMs: { type: 'number', minimum: 0 } },
+        ['writable', 'writerHeartbeatAgeMs'],
+      ),
     }),
     checkedAt: { type: 'string', format: 'date-time' },
   }),
