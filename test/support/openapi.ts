@@ -49,3 +49,16 @@ export function expectDocumented(method: string, urlPath: string, status: number
     `${method} ${urlPath} answered ${status} ${JSON.stringify(body)}, not as docs/openapi.json says (${key}): ${problems}`,
   );
 }
+
+/**
+ * `fetch` that checks every answer a region served (`x-served-by-region`) against the
+ * document; the edge's own refusals are the local platform's, not the API's.
+ */
+export async function documentedFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const response = await fetch(url, init);
+  if (response.headers.get('x-served-by-region')) {
+    const text = await response.clone().text();
+    expectDocumented(init.method ?? 'GET', new URL(url).pathname, response.status, text ? JSON.parse(text) : undefined);
+  }
+  return response;
+}

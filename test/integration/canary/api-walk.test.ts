@@ -3,6 +3,7 @@ import { CognitoTokenSource } from '../../../lambda/canary/cognito-token-source'
 import { handler } from '../../../lambda/canary/handler';
 import type { LocalPlatform } from '../../../local/platform';
 import { failureOf, restoreCanaryEnvironmentAfterEach } from '../../support/canary-walk';
+import { documentedFetch } from '../../support/openapi';
 import { Client, eventually, startTestPlatform } from '../local/platform-support';
 
 // The canary's walk against the real local platform (default topology on loopback):
@@ -21,12 +22,15 @@ let regionalUrl: string;
 const fromRegion =
   (clientRegion: string): FetchLike =>
   (url, init) =>
-    fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), 'x-client-region': clientRegion } });
+    documentedFetch(url, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), 'x-client-region': clientRegion },
+    });
 
 const globalWalk = (sku = SKU) =>
   walkApi({ label: 'global', baseUrl: platform.edgeUrl, fetch: fromRegion(CENTRAL), token, sku, timeoutMs: 5000 });
 const regionalWalk = (sku = SKU) =>
-  walkApi({ label: `regional ${CENTRAL}`, baseUrl: regionalUrl, token, sku, timeoutMs: 5000 });
+  walkApi({ label: `regional ${CENTRAL}`, baseUrl: regionalUrl, fetch: documentedFetch, token, sku, timeoutMs: 5000 });
 
 beforeAll(async () => {
   platform = await startTestPlatform();

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
+import { documentedFetch } from '../../support/openapi';
 
 // `npm run local` as a user runs it: flags checked with clear messages, a busy port named,
 // a start that prints every URL, and Ctrl-C that leaves no process behind.
@@ -119,7 +120,7 @@ test('starts the default topology, prints every URL, answers, and Ctrl-C leaves 
   const startSeconds = Number(/Ready in ([\d.]+) s/.exec(output)?.[1]);
   expect(startSeconds).toBeLessThan(20);
 
-  const health = await fetch(`http://127.0.0.1:${portBase}/api/health`, {
+  const health = await documentedFetch(`http://127.0.0.1:${portBase}/api/health`, {
     headers: { 'x-client-region': 'ap-southeast-1' },
   });
   expect(health.status).toBe(200);
