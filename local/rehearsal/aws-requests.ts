@@ -1,3 +1,4 @@
+import { APP_DB_USER } from '../../lib/data/strong-store-proxy';
 import type { StoreEndpoint } from '../platform';
 import type { DeployedFunction, Deployment } from './deployment';
 import type { Observation } from './recorder';
@@ -45,9 +46,6 @@ const UNAUTHENTICATED = new Set([
   'VerifySoftwareToken',
   'GetUser',
 ]);
-
-/** The user the functions sign in to the proxy as (`StrongStore.fromEnvironment`'s default). */
-const APP_DB_USER_DEFAULT = 'commerce_app';
 
 /** The deployed form of a recorded observation of `fn`. */
 export function deployedCall(
@@ -248,7 +246,7 @@ function proxySession(region: string, fn: DeployedFunction, deployment: Deployme
   const proxyId = proxy
     ? String(deployment.app.resolve(proxy.stack, { 'Fn::GetAtt': [proxy.id, 'DBProxyArn'] })).split(':')[6]
     : `unknown-proxy(${host})`;
-  const user = fn.environment.DB_USER ?? APP_DB_USER_DEFAULT;
+  const user = fn.environment.DB_USER ?? APP_DB_USER;
   const resource = `arn:aws:rds-db:${region}:${fn.stack.account}:dbuser:${proxyId}/${user}`;
   return {
     what: `database session as ${user}`,
