@@ -23,8 +23,17 @@ export interface ControlDeps {
   readonly processors: ReadonlyMap<string, RecordingCardProcessor>;
   /** Each jurisdiction's strong store as its primary region reaches it. */
   readonly primaryStores: ReadonlyMap<string, StrongStore>;
+  /** Each serving region's own strong store: the writer in a primary, its replica in a secondary. */
+  readonly regionStores: ReadonlyMap<string, RegionStrongStore>;
   readonly clocks: Map<string, Date>;
   readonly edge: Edge;
+}
+
+/** A region's connection to its strong store, and how far behind the writer that store is set to be. */
+export interface RegionStrongStore {
+  readonly store: StrongStore;
+  /** The replica's injected apply delay; 0 for the writer. */
+  readonly replicaLagMs: number;
 }
 
 /** The platform's state: the answer to `GET /` and to every control that changes it. */
@@ -39,6 +48,8 @@ export interface ControlStatus {
         readonly healthyAtEdge: boolean;
         /** Whether the region's writer health check passes (`writer.<jurisdiction>.api` resolves to it). */
         readonly writerHealthyAtEdge: boolean;
+        /** How far the region's strong store is set to lag the writer: 0 in the primary. */
+        readonly replicaLagMs: number;
         readonly clock: Date | 'real';
       }
     >
@@ -136,6 +147,11 @@ function controlRoutes(deps: ControlDeps): ControlRoute[] {
       /^\/jurisdictions\/([a-z0-9-]+)\/inventory\/([A-Za-z0-9_.-]+)$/,
       async (match) => readInventory(deps, match),
     ],
+    [
+      'GET',
+      /^\/regions\/([a-z0-9-]+)\/inventory\/([A-Za-z0-9_.-]+)$/,
+      async (match) => readRegionInventory(deps, match),
+    ],
     ['POST', /^\/replication\/(pause|resume)$/, async (match) => pauseReplication(deps, match)],
   ];
 }
@@ -214,6 +230,19 @@ async function readInventory(deps: ControlDeps, match: RegExpExecArray): Promise
   return [200, { jurisdiction, ...row }];
 }
 
+/**
+ * `GET /regions/:region/inventory/:sku`: the stock as the region's own strong store has it, the
+ * replica in a secondary; what its product pages show once their cached copy expires.
+ */
+async function readRegionInventory(deps: ControlDeps, match: RegExpExecArray): Promise<ControlAnswer> {
+  const [region, sku] = [captured(match, 1), captured(match, 2)];
+  const regional = deps.regionStores.get(region);
+  if (!regional) return [404, problem('region', `no serving region ${region}`)];
+  const row = await regional.store.getInventory(sku);
+  if (!row) return [404, problem('sku', `no inventory for ${sku} in ${region}`)];
+  return [200, { region, ...row }];
+}
+
 /** `POST /replication/pause` or `/resume`: every jurisdiction's replicator at once. */
 function pauseReplication(deps: ControlDeps, match: RegExpExecArray): ControlAnswer {
   for (const replicator of deps.replicators.values()) {
@@ -234,6 +263,7 @@ function controlStatus(deps: ControlDeps): ControlStatus {
           down: gateway.down,
           healthyAtEdge: deps.edge.isHealthy(region),
           writerHealthyAtEdge: deps.edge.isWriterHealthy(region),
+          replicaLagMs: deps.regionStores.get(region)?.replicaLagMs ?? 0,
           clock: deps.clocks.get(region) ?? 'real',
         },
       ]),

@@ -187,6 +187,7 @@ function newParts(
     storeEndpoints: new Map(),
     processors: new Map(),
     primaryStores: new Map(),
+    regionStores: new Map(),
   };
 }
 
@@ -340,7 +341,7 @@ async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, regi
   });
   await createEventualTable(client, tableName);
   const replica = { region, documents: DynamoDBDocumentClient.from(client), tableName };
-  const address = await strongStoreAddress(parts, shared, region);
+  const { replicaLagMs, ...address } = await strongStoreAddress(parts, shared, region);
   parts.storeEndpoints.set(`${address.host}:${address.port}`, { store: 'strong-store', region });
   const strong = StrongStore.connect({
     ...address,
@@ -349,6 +350,7 @@ async function wireRegion(parts: PlatformParts, shared: JurisdictionStores, regi
     maxConnections: 10,
     connectTimeoutMs: 5000,
   });
+  parts.regionStores.set(region, { store: strong, replicaLagMs });
   if (region === jurisdiction.primaryRegion) {
     await strong.migrate();
     parts.primaryStores.set(jurisdiction.name, strong);
@@ -383,10 +385,10 @@ async function strongStoreAddress(
   parts: PlatformParts,
   shared: JurisdictionStores,
   region: string,
-): Promise<{ host: string; port: number; user: string; password: string }> {
+): Promise<{ host: string; port: number; user: string; password: string; replicaLagMs: number }> {
   const { jurisdiction, pg } = shared;
   if (region === jurisdiction.primaryRegion)
-    return { host: pg.host, port: pg.port, user: pg.user, password: pg.password };
+    return { host: pg.host, port: pg.port, user: pg.user, password: pg.password, replicaLagMs: 0 };
   const link = new StrongStoreLink({ host: pg.host, port: pg.port });
   await link.listen();
   parts.cleanups.push(() => link.close());
@@ -396,7 +398,7 @@ async function strongStoreAddress(
   const lag = parts.options.replicaLagMs ?? parts.distance.roundTripMs(jurisdiction.primaryRegion, region) / 2;
   const standby = await pg.startStandby({ source: { host: link.host, port: link.port }, applyDelayMs: lag });
   parts.cleanups.push(() => standby.destroy());
-  return { host: standby.host, port: standby.port, user: standby.user, password: standby.password };
+  return { host: standby.host, port: standby.port, user: standby.user, password: standby.password, replicaLagMs: lag };
 }
 
 function regionHandles(parts: PlatformParts): LocalRegionHandle[] {

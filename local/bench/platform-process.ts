@@ -7,6 +7,8 @@ export interface PlatformWorkerRequest {
   /** Topology overrides, validated in the worker as `npm run local -- --config` does. */
   readonly topology: Record<string, unknown>;
   readonly replicationDelayMs: number;
+  /** @default the one-way distance between the two regions */
+  readonly replicaLagMs?: number;
   readonly distance: DistanceOptions;
 }
 

@@ -37,6 +37,7 @@ process.once('message', (request: PlatformWorkerRequest) => {
         topology: resolveTopology(request.topology, `benchmark model ${request.label}`),
         portBase: 0,
         replicationDelayMs: request.replicationDelayMs,
+        ...(request.replicaLagMs !== undefined ? { replicaLagMs: request.replicaLagMs } : {}),
         distance: request.distance,
         // Route 53's fast health-check interval; probing every second would only add load.
         healthIntervalMs: 10_000,

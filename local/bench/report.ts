@@ -1,8 +1,8 @@
 import { FLOW_NAMES, type FlowName } from './flows';
+import { LAG_POLL_MS, LAG_PROBE_PAUSE_MS } from './lag-probes';
 import { CLIENT_LOCATIONS } from './models';
 import { percentileIntervalRanks } from './percentile-interval';
 import type { BenchResult, CellResult, Interval, ModelResult } from './results';
-import { LAG_POLL_MS, LAG_PROBE_PAUSE_MS } from './run-model';
 
 /** The source card's complaint: Asian shoppers wait this long per page on one US region. */
 export const SOURCE_CARD_BAND_MS = { low: 400, high: 700 } as const;
@@ -244,6 +244,38 @@ function replicationTable(models: readonly ModelResult[]): string {
   );
 }
 
+function stockReplicationTable(models: readonly ModelResult[]): string {
+  const rows = models.flatMap((model) =>
+    model.stockReplication.length === 0
+      ? [[model.label, '(one region: no replica)', '-', '-', '-', '-', '-', '-', '-']]
+      : model.stockReplication.map((r) => [
+          model.label,
+          `${r.jurisdiction}: ${r.from} → ${r.to}`,
+          String(r.injectedLagMs),
+          String(r.lag.count),
+          String(r.lag.p50),
+          String(r.lag.p95),
+          String(r.lag.max),
+          String(r.unseen),
+          String(r.failedWrites),
+        ]),
+  );
+  return markdownTable(
+    [
+      'model',
+      'writer → replica',
+      'replica lag set ms',
+      'probes',
+      'p50 ms',
+      'p95 ms',
+      'max ms',
+      'not seen in 10 s',
+      'failed writes',
+    ],
+    rows,
+  );
+}
+
 function checkoutTable(models: readonly ModelResult[]): string {
   const rows = models.flatMap((model) =>
     model.checkout.map((a) => [
@@ -341,6 +373,15 @@ export function renderMarkdown(result: BenchResult, comparison?: RerunComparison
     'standing in for DynamoDB global tables (typically under a second; no SLA).',
     '',
     replicationTable(result.models),
+    '',
+    `Stock, in the strong store: an admin's stock change at the primary's API, then the secondary's read-only`,
+    `replica read every ${LAG_POLL_MS} ms until it shows, at the same time as the profile probes. Each replica is a`,
+    'PostgreSQL hot standby streaming from the primary and applying each commit the set lag later (the one-way',
+    "distance, standing in for an Aurora global database's typical under-a-second lag). It is read directly, not",
+    "through a product page: pages are cached for the cache TTL, which would hide the replica's lag behind the",
+    "cache's. Orders never read a replica: they go to the writer.",
+    '',
+    stockReplicationTable(result.models),
     '',
     '## Checkout: oversold units and duplicate charges',
     '',

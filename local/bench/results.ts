@@ -50,6 +50,12 @@ export interface ReplicationLag {
   readonly failedWrites: number;
 }
 
+/** Stock changed at the primary, read from a secondary's replica of the strong store. */
+export interface StockReplicaLag extends ReplicationLag {
+  /** The replica's configured apply delay (the one-way distance unless set): the floor of `lag`. */
+  readonly injectedLagMs: number;
+}
+
 export interface CheckoutAudit {
   readonly jurisdiction: string;
   /** Measured checkouts sent (one unit each of the checkout product). */
@@ -86,7 +92,10 @@ export interface ModelResult {
   /** Each client location's home jurisdiction in this model. */
   readonly homes: Readonly<Record<string, string>>;
   readonly cells: readonly CellResult[];
+  /** Profiles (the eventual store, DynamoDB global tables) between the regions of each jurisdiction. */
   readonly replication: readonly ReplicationLag[];
+  /** Stock (the strong store, Aurora's cross-region replica) from each primary to its secondaries. */
+  readonly stockReplication: readonly StockReplicaLag[];
   readonly checkout: readonly CheckoutAudit[];
 }
 

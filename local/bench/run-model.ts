@@ -1,7 +1,6 @@
-import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
+import { performance, type RecordableHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Topology } from '../../lib/config/topology';
-import { callControl } from '../control-client';
 import { Distance, type DistanceOptions } from '../distance';
 import { required } from '../required';
 import {
@@ -17,11 +16,13 @@ import {
   type Shopper,
   ShopperClient,
 } from './flows';
+import { probeEventualReplication, probeStockReplication } from './lag-probes';
+import { newHistogram, record, summarize } from './latency-histogram';
 import { type BenchModel, CLIENT_LOCATIONS, homeJurisdiction, topologyOf } from './models';
 import { openLoop } from './open-loop';
-import { percentileIntervalRanks } from './percentile-interval';
+import { control, token } from './platform-controls';
 import { PlatformProcess, type PlatformUrls } from './platform-process';
-import type { CellResult, CheckoutAudit, Interval, LatencySummary, ModelResult, ReplicationLag } from './results';
+import type { CellResult, CheckoutAudit, ModelResult } from './results';
 
 export interface ModelRunOptions {
   /** Names this run in the report, e.g. "active-active" or "active-active, no injected delay". */
@@ -40,6 +41,11 @@ export interface ModelRunOptions {
   readonly rates: Readonly<Record<FlowName, number>>;
   readonly distance: DistanceOptions;
   readonly replicationDelayMs: number;
+  /**
+   * How far each secondary's strong-store replica lags its primary.
+   * @default the one-way distance between the two regions
+   */
+  readonly replicaLagMs?: number;
   readonly log: (line: string) => void;
 }
 
@@ -52,42 +58,7 @@ const CHECKOUT_SKU = 'BENCH-LAST';
 const CHECKOUT_STOCK_SHARE = 0.75;
 /** Every n-th checkout is sent twice (a client retry after a lost answer). */
 const RETRY_EVERY = 4;
-/** How often the lag probe reads the other region: the lag's resolution. */
-export const LAG_POLL_MS = 25;
-const LAG_TIMEOUT_MS = 10_000;
-/** Pause between rounds of lag probes. */
-export const LAG_PROBE_PAUSE_MS = 500;
 export const DEFAULT_REPLICATION_PHASE_MS = 15_000;
-
-/** Latencies in microseconds, HdrHistogram (Node's own) with 3 significant figures. */
-function newHistogram(): RecordableHistogram {
-  return createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
-}
-
-function record(histogram: RecordableHistogram, ms: number): void {
-  histogram.record(Math.max(1, Math.round(ms * 1000)));
-}
-
-function summarize(histogram: RecordableHistogram): LatencySummary {
-  const ms = (us: number) => Math.round(us / 10) / 100;
-  const n = histogram.count;
-  if (n === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0, p50Interval: [0, null], p95Interval: [0, null] };
-  // The k-th smallest sample: HdrHistogram counts ranks as round(percentile / 100 × n).
-  const sample = (rank: number) => ms(histogram.percentile((100 * rank) / n));
-  const interval = (q: number): Interval => {
-    const { lower, upper } = percentileIntervalRanks(n, q);
-    return [sample(lower), upper > n ? null : sample(upper)];
-  };
-  return {
-    count: n,
-    p50: ms(histogram.percentile(50)),
-    p95: ms(histogram.percentile(95)),
-    p99: ms(histogram.percentile(99)),
-    max: ms(histogram.max),
-    p50Interval: interval(0.5),
-    p95Interval: interval(0.95),
-  };
-}
 
 interface Cell {
   readonly location: string;
@@ -114,6 +85,7 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
     label: options.label,
     topology: model.overrides,
     replicationDelayMs: options.replicationDelayMs,
+    ...(options.replicaLagMs !== undefined ? { replicaLagMs: options.replicaLagMs } : {}),
     distance: options.distance,
   });
   try {
@@ -138,10 +110,13 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
     await driveFlows(run, 'measure', options.durationMs, cells);
     options.log(`${options.label}: observing replication for ${replicationPhaseMs / 1000} s under the same load`);
     const probing = { done: false };
-    const lagProbes = probeReplication(urls, topology, probing);
+    const lagProbes = Promise.all([
+      probeEventualReplication(urls, topology, probing),
+      probeStockReplication(urls, topology, probing),
+    ]);
     await driveFlows(run, 'replication', replicationPhaseMs);
     probing.done = true;
-    const replication = await lagProbes;
+    const [replication, stockReplication] = await lagProbes;
     await Promise.all(run.retries);
     const checkout = await auditCheckout(urls, topology.jurisdictions, initialStock, run.ledgers);
 
@@ -153,6 +128,7 @@ export async function runModel(model: BenchModel, options: ModelRunOptions): Pro
       homes,
       cells: [...cells.values()].map(cellResult),
       replication,
+      stockReplication,
       checkout,
     };
   } finally {
@@ -327,14 +303,6 @@ function cellResult(cell: Cell): CellResult {
   };
 }
 
-function control(urls: PlatformUrls, method: string, path: string, body?: unknown): Promise<any> {
-  return callControl(urls.controlUrl, method, path, body);
-}
-
-async function token(urls: PlatformUrls, jurisdiction: string, sub: string, admin = false): Promise<string> {
-  return (await control(urls, 'POST', '/tokens', { jurisdiction, sub, admin })).token;
-}
-
 interface JurisdictionLike {
   readonly name: string;
   readonly primaryRegion: string;
@@ -419,58 +387,6 @@ async function checkRetry(input: FlowInput, first: Answer, ledger: OrderLedger, 
       `${input.key}: first HTTP ${first.status} ${first.body?.id ?? ''}, retry HTTP ${again.status} ${again.body?.id ?? JSON.stringify(again.body)}`,
     );
   }
-}
-
-/**
- * Write in one region, read in another until it shows: a profile update at one region's
- * API, then reads of the other region's API every `LAG_POLL_MS`, a probe per pair at a
- * time, every pair at once, until `probing.done`. Active-passive only writes in the
- * primary; active-active writes in every region.
- */
-async function probeReplication(
-  urls: PlatformUrls,
-  topology: ReturnType<typeof topologyOf>,
-  probing: { done: boolean },
-): Promise<ReplicationLag[]> {
-  const pairs = topology.jurisdictions.flatMap((j) => {
-    const writers = topology.deploymentModel === 'active-active' ? j.regions : [j.primaryRegion];
-    return writers.flatMap((from) =>
-      j.regions.filter((to) => to !== from).map((to) => ({ jurisdiction: j.name, from, to })),
-    );
-  });
-  let n = 0;
-  return Promise.all(
-    pairs.map(async (pair): Promise<ReplicationLag> => {
-      const probeToken = await token(urls, pair.jurisdiction, `lag-probe-${pair.from}-${pair.to}`);
-      const lag = newHistogram();
-      let unseen = 0;
-      let failedWrites = 0;
-      while (!probing.done) {
-        const displayName = `lag probe ${n++}`;
-        const written = await request(`${urls.regionUrls[pair.from]}/api/me/profile`, 'PUT', {
-          token: probeToken,
-          body: { displayName },
-        }).catch(() => undefined);
-        if (written?.status !== 200) {
-          failedWrites += 1;
-        } else {
-          const writtenAt = performance.now();
-          let seen = false;
-          while (!seen && performance.now() - writtenAt < LAG_TIMEOUT_MS) {
-            const read = await request(`${urls.regionUrls[pair.to]}/api/me/profile`, 'GET', {
-              token: probeToken,
-            }).catch(() => undefined);
-            seen = read?.status === 200 && read.body?.displayName === displayName;
-            if (!seen) await sleep(LAG_POLL_MS);
-          }
-          if (seen) record(lag, performance.now() - writtenAt);
-          else unseen += 1;
-        }
-        await sleep(LAG_PROBE_PAUSE_MS);
-      }
-      return { ...pair, lag: summarize(lag), unseen, failedWrites };
-    }),
-  );
 }
 
 /** What the card processor kept, against the orders the shoppers were told of. */

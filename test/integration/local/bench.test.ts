@@ -2,6 +2,10 @@ import { FLOW_NAMES, type FlowName } from '../../../local/bench/flows';
 import { BENCH_MODELS, CLIENT_LOCATIONS } from '../../../local/bench/models';
 import type { CellResult, ModelResult } from '../../../local/bench/results';
 import { type ModelRunOptions, runModel } from '../../../local/bench/run-model';
+import { type AnswerCheck, checkLocalToolAnswers } from '../../support/openapi';
+
+// Far above the scaled distances, so a replica that did not lag would show.
+const REPLICA_LAG_MS = 400;
 
 describe('a short benchmark run on the local platform', () => {
   const options: ModelRunOptions = {
@@ -12,17 +16,29 @@ describe('a short benchmark run on the local platform', () => {
     rates: { 'product page': 2, like: 2, 'add to cart': 2, 'profile update': 2, checkout: 3 },
     distance: { scale: 0.05 },
     replicationDelayMs: 100,
+    replicaLagMs: REPLICA_LAG_MS,
     log: () => {},
   };
   const cellOf = (model: ModelResult, location: string, flow: FlowName) =>
     model.cells.find((c) => c.location === location && c.flow === flow) as CellResult;
   let singleRegion: ModelResult;
   let activeActive: ModelResult;
+  let answers: AnswerCheck;
 
   beforeAll(async () => {
-    singleRegion = await runModel(BENCH_MODELS['single-region'], { ...options, label: 'single-region' });
-    activeActive = await runModel(BENCH_MODELS['active-active'], { ...options, label: 'active-active' });
+    const check = checkLocalToolAnswers();
+    try {
+      singleRegion = await runModel(BENCH_MODELS['single-region'], { ...options, label: 'single-region' });
+      activeActive = await runModel(BENCH_MODELS['active-active'], { ...options, label: 'active-active' });
+    } finally {
+      answers = check.stop();
+    }
   }, 240_000);
+
+  test('every answer the shoppers, the seeding and the probes received is as docs/openapi.json describes', () => {
+    expect(answers.undocumented).toEqual([]);
+    expect(answers.checked).toBeGreaterThan(500);
+  });
 
   test('every flow answered as the API promises, from every location', () => {
     for (const model of [singleRegion, activeActive]) {
@@ -84,6 +100,20 @@ describe('a short benchmark run on the local platform', () => {
       expect(lag.lag.count).toBeGreaterThan(0);
       // Never faster than the replicator's configured delay.
       expect(lag.lag.p50).toBeGreaterThanOrEqual(options.replicationDelayMs);
+    }
+  });
+
+  test("stock changed at each primary shows in its secondary's replica no sooner than the replica lag", () => {
+    expect(singleRegion.stockReplication).toEqual([]);
+    expect(activeActive.stockReplication.map((r) => `${r.from}>${r.to}`).sort()).toEqual([
+      'eu-west-1>eu-central-1',
+      'us-east-1>ap-southeast-1',
+    ]);
+    for (const lag of activeActive.stockReplication) {
+      expect([lag.unseen, lag.failedWrites, lag.injectedLagMs]).toEqual([0, 0, options.replicaLagMs]);
+      expect(lag.lag.count).toBeGreaterThan(0);
+      // Timed from the write's answer, a few ms after the commit the replica's delay counts from.
+      expect(lag.lag.p50).toBeGreaterThanOrEqual(REPLICA_LAG_MS - 50);
     }
   });
 

@@ -125,6 +125,7 @@ function fakeModel(label: string, model: ModelResult['model'], latencyOf: (locat
     homes: {},
     cells: CLIENT_LOCATIONS.flatMap((l) => FLOW_NAMES.map((f) => fakeCell(l, f, latencyOf(l)))),
     replication: [],
+    stockReplication: [],
     checkout: [],
   };
 }
@@ -150,6 +151,45 @@ function fakeResult(asiaSingleRegionPage: number, activeActive = 20): BenchResul
 }
 
 describe('report', () => {
+  test("shows each replica's set lag beside the lag its stock reads saw, and says a single region has none", () => {
+    // given an active-active run whose EU replica was set 12 ms behind and seen 40 ms behind
+    const result = fakeResult(690);
+    const activeActive = result.models[1] as ModelResult;
+    const lag = {
+      count: 9,
+      p50: 40,
+      p95: 55,
+      p99: 55,
+      max: 61,
+      p50Interval: [30, 50],
+      p95Interval: [50, null],
+    } as const;
+    const models = [
+      result.models[0] as ModelResult,
+      {
+        ...activeActive,
+        stockReplication: [
+          {
+            jurisdiction: 'eu',
+            from: 'eu-west-1',
+            to: 'eu-central-1',
+            lag,
+            unseen: 0,
+            failedWrites: 1,
+            injectedLagMs: 12,
+          },
+        ],
+      },
+    ];
+    // when
+    const markdown = renderMarkdown({ ...result, models });
+    // then
+    expect(markdown).toMatch(
+      /\| active-active +\| eu: eu-west-1 → eu-central-1 +\| 12 +\| 9 +\| 40 +\| 55 +\| 61 +\| 0 +\| 1 +\|/,
+    );
+    expect(markdown).toMatch(/\| single-region +\| \(one region: no replica\) +\|/);
+  });
+
   test("checks the source card's band and the 100 ms page target, and fails them when missed", () => {
     const band = (r: BenchResult) => targets(r).find((t) => t.target.includes('400-700'));
     expect(band(fakeResult(690))).toMatchObject({ met: true, measured: 'p50 690 ms (p95 690 ms)' });
