@@ -1,3 +1,4 @@
+import { reportApiAnswer } from '../api-answers';
 import { CROSS_REGION_TRIPS_HEADER, exchange } from '../http-io';
 
 export const FLOW_NAMES = ['product page', 'like', 'add to cart', 'profile update', 'checkout'] as const;
@@ -48,15 +49,17 @@ export async function request(url: string, method: string, options: CallOptions 
     options.body === undefined ? undefined : JSON.stringify(options.body),
   );
   if (!answer) throw new Error(`${method} ${url}: no answer (connection refused or broken)`);
-  const trips = answer.headers[CROSS_REGION_TRIPS_HEADER];
-  if (trips === undefined)
-    throw new Error(`${method} ${url}: the platform did not report its cross-region round trips`);
   let body: unknown = answer.body;
   try {
     body = answer.body ? JSON.parse(answer.body) : undefined;
   } catch {
     // Not JSON (a proxy's error page): kept as text for the error report.
   }
+  const servedBy = answer.headers['x-served-by-region'];
+  reportApiAnswer({ method, url, status: answer.status, servedBy, body });
+  const trips = answer.headers[CROSS_REGION_TRIPS_HEADER];
+  if (trips === undefined)
+    throw new Error(`${method} ${url}: the platform did not report its cross-region round trips`);
   return { status: answer.status, trips: Number(trips), body };
 }
 

@@ -1,3 +1,4 @@
+import { reportApiAnswer } from '../api-answers';
 import type { LocalPlatform } from '../platform';
 
 /** An HTTP answer: its status, the edge's and the region's headers, and the body (JSON parsed, else text). */
@@ -24,8 +25,25 @@ export interface CallInit {
   readonly body?: unknown;
 }
 
-/** One HTTP call; a failure to get any answer comes back as an error kind instead. */
+/**
+ * One call to the shop's API (through the edge or to a region); a failure to get any answer
+ * comes back as an error kind instead. Every answer is reported (`local/api-answers.ts`).
+ */
 export async function call(url: string, init: CallInit, timeoutMs: number): Promise<Answer | NoAnswer> {
+  const answer = await callUnreported(url, init, timeoutMs);
+  if (isAnswer(answer)) {
+    const servedBy = answer.servedBy ?? undefined;
+    reportApiAnswer({ method: init.method, url, status: answer.status, servedBy, body: answer.body });
+  }
+  return answer;
+}
+
+/** One call to the platform's controls, which are not the shop's API: as `call`, unreported. */
+export function callControlServer(url: string, init: CallInit, timeoutMs: number): Promise<Answer | NoAnswer> {
+  return callUnreported(url, init, timeoutMs);
+}
+
+async function callUnreported(url: string, init: CallInit, timeoutMs: number): Promise<Answer | NoAnswer> {
   try {
     const response = await fetch(url, {
       method: init.method,
@@ -62,7 +80,7 @@ export const isAnswer = (result: Answer | NoAnswer): result is Answer => 'status
 
 /** The platform's dev controls, over HTTP like any local tool; throws on anything but 200. */
 export async function control(platform: LocalPlatform, method: string, path: string, body?: unknown): Promise<any> {
-  const answer = await call(`${platform.controlUrl}${path}`, { method, body }, 10_000);
+  const answer = await callControlServer(`${platform.controlUrl}${path}`, { method, body }, 10_000);
   if (!isAnswer(answer) || answer.status !== 200) {
     throw new Error(`control ${method} ${path} failed: ${JSON.stringify(answer)}`);
   }

@@ -1,5 +1,5 @@
 import { clock } from './clock';
-import { call, isAnswer } from './http';
+import { callControlServer, isAnswer } from './http';
 
 /** Cognito's default ID token validity (an app client's `IdTokenValidity`): 60 minutes. */
 export const COGNITO_DEFAULT_ID_TOKEN_SECONDS = 3600;
@@ -42,7 +42,11 @@ export async function signIn(
   timeoutMs: number,
 ): Promise<{ session?: Session; status: number | null; code?: string }> {
   const at = clock();
-  const answer = await call(`${controlUrl}/tokens`, { method: 'POST', body: { jurisdiction, sub } }, timeoutMs);
+  const answer = await callControlServer(
+    `${controlUrl}/tokens`,
+    { method: 'POST', body: { jurisdiction, sub } },
+    timeoutMs,
+  );
   if (!isAnswer(answer)) return { status: null, code: answer.kind };
   if (answer.status !== 200 || typeof answer.body?.token !== 'string') {
     return { status: answer.status, code: String(answer.body?.error?.code ?? answer.body?.message ?? answer.status) };

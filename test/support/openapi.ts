@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { matchRoute } from '../../lambda/shared/api-contract';
+import { type ApiAnswer, onApiAnswer } from '../../local/api-answers';
 
 /*
  * Every answer the tests receive from the API, checked against docs/openapi.json (the
@@ -51,14 +52,68 @@ export function expectDocumented(method: string, urlPath: string, status: number
 }
 
 /**
- * `fetch` that checks every answer a region served (`x-served-by-region`) against the
- * document; the edge's own refusals are the local platform's, not the API's.
+ * Throws unless the local edge's own answer (no region served it: it stands in for Route 53,
+ * which answers no HTTP in AWS) has one of the document's two error shapes.
  */
+export function expectEdgeShape(method: string, urlPath: string, status: number, body: unknown): void {
+  const validate = validatorOf('edge', {
+    oneOf: [{ $ref: '#/components/schemas/Error' }, { $ref: '#/components/schemas/GatewayError' }],
+  });
+  if (validate(body)) return;
+  throw new Error(
+    `the edge answered ${method} ${urlPath} ${status} ${JSON.stringify(body)}: neither Error nor GatewayError`,
+  );
+}
+
+/** A region's answer against its route in the document; the edge's own against the error shapes. */
+function expectAnswerDocumented(method: string, urlPath: string, status: number, servedBy: unknown, body: unknown) {
+  if (servedBy) expectDocumented(method, urlPath, status, body);
+  else expectEdgeShape(method, urlPath, status, body);
+}
+
+/** `fetch` that checks every answer, a region's or the edge's own, against the document. */
 export async function documentedFetch(url: string, init: RequestInit = {}): Promise<Response> {
   const response = await fetch(url, init);
-  if (response.headers.get('x-served-by-region')) {
-    const text = await response.clone().text();
-    expectDocumented(init.method ?? 'GET', new URL(url).pathname, response.status, text ? JSON.parse(text) : undefined);
-  }
+  const text = await response.clone().text();
+  const { pathname } = new URL(url);
+  const servedBy = response.headers.get('x-served-by-region');
+  expectAnswerDocumented(
+    init.method ?? 'GET',
+    pathname,
+    response.status,
+    servedBy,
+    text ? JSON.parse(text) : undefined,
+  );
   return response;
+}
+
+/** What `checkLocalToolAnswers` saw: how many answers, and each one the document does not describe. */
+export interface AnswerCheck {
+  readonly checked: number;
+  readonly undocumented: readonly string[];
+}
+
+/**
+ * From now until `stop()`, checks every answer the drill's and the benchmark's clients
+ * receive (`local/api-answers.ts`). Mismatches are collected, not thrown: a throw inside the
+ * clients would be counted as a failed request instead of failing the test.
+ */
+export function checkLocalToolAnswers(): { stop: () => AnswerCheck } {
+  let checked = 0;
+  const undocumented: string[] = [];
+  const stopListening = onApiAnswer((answer: ApiAnswer) => {
+    checked += 1;
+    try {
+      const { pathname } = new URL(answer.url);
+      expectAnswerDocumented(answer.method, pathname, answer.status, answer.servedBy, answer.body);
+    } catch (error) {
+      if (undocumented.length < 20) undocumented.push((error as Error).message);
+    }
+  });
+  return {
+    stop: () => {
+      stopListening();
+      return { checked, undocumented };
+    },
+  };
 }

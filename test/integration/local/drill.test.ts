@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { RegionDrillOptions } from '../../../local/drill/options';
 import { formatDrillTable, isSwitchErrorKind, type RegionDrillResult } from '../../../local/drill/report';
 import { runRegionDrill } from '../../../local/drill/run';
+import { type AnswerCheck, checkLocalToolAnswers } from '../../support/openapi';
 
 // The local drill: a region taken down under load from every continent and brought back,
 // on the whole local platform (real PostgreSQL, DynamoDB endpoints, Valkey). Each drill
@@ -34,6 +35,18 @@ function drillOptions(
   clientsPerContinent: number,
 ): RegionDrillOptions {
   return { region, model, downMs: DOWN_MS, clientsPerContinent, rate: RATE, ...HEALTH_AND_TIMEOUTS };
+}
+
+/** The drill, with every answer its clients receive checked against docs/openapi.json. */
+async function documentedDrill(options: RegionDrillOptions): Promise<RegionDrillResult> {
+  const answers = checkLocalToolAnswers();
+  let check: AnswerCheck | undefined;
+  const result = await runRegionDrill(options).finally(() => {
+    check = answers.stop();
+  });
+  expect(check?.undocumented).toEqual([]);
+  expect(check?.checked).toBeGreaterThan(100);
+  return result;
 }
 
 /** The figures on the test output (jest keeps stdout; console may be buffered or silenced). */
@@ -98,7 +111,7 @@ function checkDrill(result: RegionDrillResult, options: RegionDrillOptions, cont
 test('active-active: a secondary down; its clients move within the health-check bound, strong writes go on, nothing lost', async () => {
   // Tokens of 4 s: the clients refresh them through the drill, as the pools stay up.
   const options = { ...drillOptions('eu-central-1', 'active-active', 4), tokenTtlSeconds: 4 };
-  const result = await runRegionDrill(options);
+  const result = await documentedDrill(options);
   show('active-active, eu-central-1 down', result);
   // EU users in Frankfurt and in Singapore were on it; in the Americas they were on Ireland.
   checkDrill(result, options, ['Europe', 'Asia']);
@@ -120,7 +133,7 @@ test('active-active: a secondary down; its clients move within the health-check 
 
 test('active-passive: the primary down; every continent fails over to the standby, nothing lost', async () => {
   const options = drillOptions('eu-west-1', 'active-passive', 2);
-  const result = await runRegionDrill(options);
+  const result = await documentedDrill(options);
   show('active-passive, eu-west-1 down', result);
   checkDrill(result, options, ['Americas', 'Europe', 'Asia']);
   expect(result.regionIsPrimary).toBe(true);
