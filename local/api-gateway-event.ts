@@ -39,15 +39,19 @@ export function apiGatewayEvent(
 ): APIGatewayProxyEventV2 {
   const claims = identity && !isLambdaIdentity(identity) ? identity : undefined;
   const { sub, groups, ...rest } = claims ?? ({} as VerifiedClaims);
+  const { cookie, ...headers } = request.headers;
+  const binary = request.body !== undefined && !isTextMediaType(headers['content-type']);
   return {
     version: '2.0',
     routeKey: match.routeKey,
     rawPath: request.rawPath,
     rawQueryString: request.rawQueryString,
-    headers: { ...request.headers },
+    ...cookiesOf(cookie),
+    headers,
+    ...queryStringParameters(request.rawQueryString),
     pathParameters: Object.keys(match.pathParameters).length ? { ...match.pathParameters } : undefined,
-    body: request.body,
-    isBase64Encoded: false,
+    body: binary ? Buffer.from(request.body ?? '', 'utf8').toString('base64') : request.body,
+    isBase64Encoded: binary,
     requestContext: {
       http: httpContext(request),
       routeKey: match.routeKey,
@@ -70,6 +74,39 @@ export function apiGatewayEvent(
     },
   } as unknown as APIGatewayProxyEventV2;
 }
+
+/** Payload 2.0 moves the Cookie header to `cookies`, one entry per cookie; absent when there is none. */
+function cookiesOf(cookie: string | undefined): { cookies?: string[] } {
+  const cookies = (cookie ?? '').split(';').map((c) => c.trim());
+  return cookie ? { cookies: cookies.filter(Boolean) } : {};
+}
+
+/**
+ * Payload 2.0 (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html):
+ * "Duplicate query strings are combined with commas and included in the queryStringParameters
+ * field"; absent when the request has none.
+ */
+function queryStringParameters(rawQueryString: string): { queryStringParameters?: Record<string, string> } {
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    parameters[name] = name in parameters ? `${parameters[name]},${value}` : value;
+  }
+  return Object.keys(parameters).length ? { queryStringParameters: parameters } : {};
+}
+
+/**
+ * Whether API Gateway hands the body to the function as text. The same page: "If the content
+ * type of the request is binary, the body is base64-encoded". It does not list which types are
+ * text; observed on HTTP APIs: `text/*`, `application/json`, `application/xml` and
+ * `application/javascript` only. Everything else, a missing Content-Type and
+ * `application/x-www-form-urlencoded` included, arrives base64-encoded with `isBase64Encoded`.
+ */
+function isTextMediaType(contentType: string | undefined): boolean {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return mediaType.startsWith('text/') || TEXT_APPLICATION_TYPES.has(mediaType);
+}
+
+const TEXT_APPLICATION_TYPES = new Set(['application/json', 'application/xml', 'application/javascript']);
 
 /** `requestContext.http` of both events, as API Gateway fills it. */
 function httpContext(request: IncomingRequest) {
@@ -102,7 +139,7 @@ export function authorizerEvent(request: IncomingRequest, match: RouteMatch): AP
     rawQueryString: request.rawQueryString,
     cookies: [],
     headers: { ...request.headers },
-    queryStringParameters: Object.fromEntries(new URLSearchParams(request.rawQueryString)),
+    ...queryStringParameters(request.rawQueryString),
     pathParameters: { ...match.pathParameters },
     stageVariables: {},
     requestContext: {

@@ -48,7 +48,18 @@ export interface RegionalGatewayProps {
   readonly writerRegion: () => string;
   /** A region's writer API URL. */
   readonly writerUrlOf: (region: string) => string | undefined;
+  /**
+   * How long a function may run before Lambda ends it, as `lib/api/regional-api.ts` sets it.
+   * @default 10000
+   */
+  readonly functionTimeoutMs?: number;
 }
+
+/** Lambda's quota for a synchronous invocation's request: 6 MB. */
+const LAMBDA_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** The API functions' timeout in the CDK app (`RegionalApi`'s default). */
+const DEFAULT_FUNCTION_TIMEOUT_MS = 10_000;
 
 /**
  * One region's API, standing in for its HTTP API: matches routes like API Gateway, runs
@@ -174,14 +185,44 @@ export class RegionalGateway {
     }
 
     const event = apiGatewayEvent(incoming, match, identity);
-    const handler = this.handlers[match.route.domain];
-    // Each domain is its own function in AWS: what it calls is recorded as that function's.
-    const result = (await runAs({ region, function: `api:${match.route.domain}` }, () =>
-      handler(event, lambdaContext(`${match.route.domain}-${region}`)),
-    )) as APIGatewayProxyStructuredResultV2;
+    const result = await this.invoke(match.route.domain, event);
+    // An HTTP API answers 500 when its Lambda integration fails: the function threw, timed out
+    // or could not be invoked (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html).
+    if (!result) return send(response, 500, { message: 'Internal Server Error' }, served);
     send(response, result.statusCode ?? 200, result.body ?? '', {
       ...(result.headers as Record<string, string>),
       ...served,
     });
+  }
+
+  /**
+   * The domain's function, as Lambda runs it: undefined when it throws or outlives its timeout
+   * (Lambda ends the invocation with "Task timed out"; locally the handler's promise is only
+   * abandoned, so its late work still happens).
+   */
+  private async invoke(domain: ApiDomain, event: unknown): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
+    const handler = this.handlers?.[domain];
+    if (!handler) return undefined;
+    // "For synchronous invocations, the maximum payload size is 6 MB"
+    // (https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html): Lambda refuses a larger event.
+    if (Buffer.byteLength(JSON.stringify(event), 'utf8') > LAMBDA_INVOCATION_PAYLOAD_BYTES) return undefined;
+    const timeoutMs = this.props.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
+    const { region } = this.props.context;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    // Each domain is its own function in AWS: what it calls is recorded as that function's.
+    const invocation = runAs({ region, function: `api:${domain}` }, () =>
+      handler(event as never, lambdaContext(`${domain}-${region}`, timeoutMs)),
+    ).then(
+      (result) => result as APIGatewayProxyStructuredResultV2,
+      () => undefined,
+    );
+    try {
+      return await Promise.race([invocation, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
