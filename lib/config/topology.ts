@@ -43,6 +43,21 @@ export interface TopologyConfig {
   readonly operations: OperationsConfig;
   /** How orders are paid for. @default { processor: 'unconfigured' } */
   readonly payments: PaymentsConfig;
+  /** The web app's sign-in with each jurisdiction's user pool. @default no OAuth */
+  readonly identity: IdentityConfig;
+}
+
+/**
+ * The web client of every jurisdiction's user pool. The shop signs in with SRP, which needs
+ * none of this; OAuth 2.0 (managed login, federated providers) is allowed only when
+ * `callbackUrls` lists where the browser may come back to, and then only the authorization
+ * code grant.
+ */
+export interface IdentityConfig {
+  /** `https://` URLs the pool may redirect to after an OAuth sign-in. @default none: no OAuth */
+  readonly callbackUrls: readonly string[];
+  /** `https://` URLs the pool may redirect to after sign-out; only with `callbackUrls`. @default none */
+  readonly logoutUrls: readonly string[];
 }
 
 export const PAYMENT_PROCESSORS = ['unconfigured', 'recording', 'stripe'] as const;
@@ -130,6 +145,7 @@ export const DEFAULT_TOPOLOGY: TopologyConfig = {
   availabilityZones: {},
   operations: DEFAULT_OPERATIONS,
   payments: { processor: 'unconfigured' },
+  identity: { callbackUrls: [], logoutUrls: [] },
 };
 
 /** One thing wrong with a config: the dotted path of the field and what is allowed. */
@@ -155,6 +171,49 @@ const KNOWN_REGIONS = Object.keys(AWS_REGIONS).join(', ');
 const region = z.string().refine(isKnownRegion, {
   error: (issue) => `unknown region ${JSON.stringify(issue.input)}; allowed: ${KNOWN_REGIONS}`,
 });
+
+/** Cognito's limit on an app client's callback and on its logout URLs. */
+const MAX_REDIRECT_URLS = 100;
+
+/**
+ * Why `url` cannot be a callback or logout URL of the web client, or undefined if it can.
+ * Cognito takes absolute URLs without a fragment, at most 1024 characters, over HTTPS except
+ * `http://localhost` "for testing purposes only"
+ * (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateUserPoolClient.html).
+ * This refuses `http://localhost` too: the URLs go to the client every shopper signs in
+ * with, in every jurisdiction, where a development URL left in would hand sign-ins' codes to
+ * whatever listens on a shopper's machine; and development needs none: `npm run local` has
+ * no Cognito, and a development deployment has a config (and an HTTPS host) of its own.
+ */
+export function redirectUrlProblem(url: string): string | undefined {
+  const quoted = JSON.stringify(url);
+  // Checked on the text as given, which is what Cognito receives: URL() would accept
+  // `https:host` or surrounding spaces and normalise them away.
+  if (!/^https:\/\//i.test(url)) {
+    return `${quoted} must start with https:// (http://localhost included: shoppers sign in with this client)`;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${quoted} is not a URL; give https://<host>/<path>`;
+  }
+  if (/\s/.test(url)) return `${quoted} contains white space`;
+  if (parsed.hash || url.includes('#')) return `${quoted} has a fragment (#...), which Cognito refuses`;
+  if (parsed.username || parsed.password) return `${quoted} must not carry a user name or password`;
+  if (url.length > 1024) return `${quoted} is longer than Cognito's 1024 characters`;
+  return undefined;
+}
+
+const redirectUrl = z.string().superRefine((url, ctx) => {
+  const problem = redirectUrlProblem(url);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const redirectUrls = z
+  .array(redirectUrl)
+  .max(MAX_REDIRECT_URLS, `must list at most ${MAX_REDIRECT_URLS} URLs (Cognito's limit)`)
+  .default([]);
 
 const positive = z.number().positive('must be a number above 0');
 const percent = positive.max(100, 'must be a percentage, at most 100');
@@ -224,6 +283,10 @@ const topologySchema = z.strictObject({
       .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name (letters, digits, /_+=.@-)')
       .optional(),
   }),
+  identity: z.strictObject({
+    callbackUrls: redirectUrls,
+    logoutUrls: redirectUrls,
+  }),
 });
 
 /** Rules that span fields, each reported on the exact field that breaks it. */
@@ -280,7 +343,7 @@ function crossFieldIssues(config: z.infer<typeof topologySchema>): TopologyIssue
       message: `"${config.domainName}" is not inside hosted zone "${config.hostedZone.zoneName}"`,
     });
   }
-  issues.push(...paymentsIssues(config.payments));
+  issues.push(...paymentsIssues(config.payments), ...identityIssues(config.identity));
   for (const [r, zones] of Object.entries(config.availabilityZones)) {
     zones.forEach((zone, i) => {
       if (!zone.startsWith(r)) {
@@ -305,6 +368,24 @@ function paymentsIssues(payments: z.infer<typeof topologySchema>['payments']): T
     return [{ field: 'payments.secretName', message: `processor "${payments.processor}" uses no secret; remove it` }];
   }
   return [];
+}
+
+function identityIssues(identity: z.infer<typeof topologySchema>['identity']): TopologyIssue[] {
+  const issues: TopologyIssue[] = [];
+  for (const field of ['callbackUrls', 'logoutUrls'] as const) {
+    identity[field].forEach((url, i) => {
+      if (identity[field].indexOf(url) < i) {
+        issues.push({ field: `identity.${field}[${i}]`, message: `${JSON.stringify(url)} is listed twice` });
+      }
+    });
+  }
+  if (identity.logoutUrls.length > 0 && identity.callbackUrls.length === 0) {
+    issues.push({
+      field: 'identity.logoutUrls',
+      message: 'logout URLs need callbackUrls: without them the web client has no OAuth sign-in to sign out of',
+    });
+  }
+  return issues;
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {
@@ -357,6 +438,10 @@ export class Topology {
 
   get payments(): PaymentsConfig {
     return this.config.payments;
+  }
+
+  get identity(): IdentityConfig {
+    return this.config.identity;
   }
 
   get jurisdictions(): readonly JurisdictionConfig[] {

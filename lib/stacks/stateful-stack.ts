@@ -72,7 +72,10 @@ export class StatefulStack extends Stack {
     });
 
     if (isPrimary) {
-      this.userDirectory = new UserDirectory(this, 'Users');
+      this.userDirectory = new UserDirectory(this, 'Users', {
+        callbackUrls: topology.identity.callbackUrls,
+        logoutUrls: topology.identity.logoutUrls,
+      });
     }
 
     if (props.globalTableReplicaKeys) {

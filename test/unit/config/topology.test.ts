@@ -169,6 +169,82 @@ describe('payments config', () => {
   });
 });
 
+describe('identity config', () => {
+  test('the default is no OAuth: no callback or logout URLs', () => {
+    expect(resolveTopology({}, 'test').identity).toEqual({ callbackUrls: [], logoutUrls: [] });
+  });
+
+  test('https callback and logout URLs are accepted as given; logoutUrls may be left out', () => {
+    // given
+    const callbackUrls = ['https://shop.example.com/signed-in', 'https://shop.example.com:8443/cb?from=login'];
+    // when
+    const withLogout = resolveTopology({ identity: { callbackUrls, logoutUrls: ['https://shop.example.com/'] } });
+    const withoutLogout = resolveTopology({ identity: { callbackUrls } });
+    // then
+    expect(withLogout.identity).toEqual({ callbackUrls, logoutUrls: ['https://shop.example.com/'] });
+    expect(withoutLogout.identity).toEqual({ callbackUrls, logoutUrls: [] });
+  });
+
+  test.each([
+    [
+      { callbackUrls: ['http://shop.example.com/cb'] },
+      'identity.callbackUrls[0]',
+      /"http:\/\/shop\.example\.com\/cb" must start with https:\/\//,
+    ],
+    [
+      { callbackUrls: ['https://shop.example.com/', 'http://localhost:3000/cb'] },
+      'identity.callbackUrls[1]',
+      /"http:\/\/localhost:3000\/cb" must start with https:\/\/ \(http:\/\/localhost included/,
+    ],
+    [{ callbackUrls: ['shop.example.com/cb'] }, 'identity.callbackUrls[0]', /must start with https:\/\//],
+    [{ callbackUrls: ['https:shop.example.com/cb'] }, 'identity.callbackUrls[0]', /must start with https:\/\//],
+    [{ callbackUrls: [' https://shop.example.com/cb'] }, 'identity.callbackUrls[0]', /must start with https:\/\//],
+    [{ callbackUrls: ['https://'] }, 'identity.callbackUrls[0]', /"https:\/\/" is not a URL/],
+    [{ callbackUrls: ['https://shop.example.com/cb '] }, 'identity.callbackUrls[0]', /contains white space/],
+    [{ callbackUrls: ['https://shop.example.com/#/cb'] }, 'identity.callbackUrls[0]', /has a fragment/],
+    [
+      { callbackUrls: ['https://user:pw@shop.example.com/cb'] },
+      'identity.callbackUrls[0]',
+      /must not carry a user name or password/,
+    ],
+    [
+      { callbackUrls: [`https://shop.example.com/${'a'.repeat(1010)}`] },
+      'identity.callbackUrls[0]',
+      /longer than Cognito's 1024 characters/,
+    ],
+    [
+      { callbackUrls: ['https://shop.example.com/cb', 'https://shop.example.com/cb'] },
+      'identity.callbackUrls[1]',
+      /is listed twice/,
+    ],
+    [
+      { callbackUrls: ['https://shop.example.com/cb'], logoutUrls: ['ftp://shop.example.com/'] },
+      'identity.logoutUrls[0]',
+      /must start with https:\/\//,
+    ],
+    [{ logoutUrls: ['https://shop.example.com/'] }, 'identity.logoutUrls', /logout URLs need callbackUrls/],
+    [{ callbackUrls: 'https://shop.example.com/cb' }, 'identity.callbackUrls', /expected array/],
+    [{ callbackUrl: ['https://shop.example.com/cb'] }, 'identity', /unknown field\(s\) "callbackUrl"/],
+  ])('%j is refused naming %s', (identity, field, message) => {
+    const issues = issuesOf({ identity });
+    expect(issues.map((issue) => issue.field)).toEqual([field]);
+    expect(issues[0]?.message).toMatch(message);
+  });
+
+  test("more than 100 URLs (Cognito's limit) are refused", () => {
+    const callbackUrls = Array.from({ length: 101 }, (_, i) => `https://shop.example.com/cb/${i}`);
+    expect(issuesOf({ identity: { callbackUrls } })).toEqual([
+      { field: 'identity.callbackUrls', message: "must list at most 100 URLs (Cognito's limit)" },
+    ]);
+  });
+
+  test('a bad URL stops the app before anything is built, naming the field', () => {
+    expect(() => buildPlatform({ identity: { callbackUrls: ['http://shop.example.com/cb'] } })).toThrow(
+      /identity\.callbackUrls\[0\]: "http:\/\/shop\.example\.com\/cb" must start with https:\/\//,
+    );
+  });
+});
+
 describe('jurisdiction directory', () => {
   test('names each user pool region and each jurisdiction API host, from the topology alone', () => {
     // given
