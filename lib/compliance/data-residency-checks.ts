@@ -272,6 +272,12 @@ export class DataResidencyChecks extends NagPack {
       (n) => this.grants(n),
     );
     rule(
+      'LogsOutsideEU',
+      'A log stream that can carry EU shoppers\u2019 data is delivered to a destination outside the EU.',
+      'CloudFront standard logs and WAF logs of a CloudFront web ACL carry every jurisdiction\u2019s shoppers, and the logs of an EU-pinned stack (API access logs, flow logs, execution logs, deliveries) carry EU data: their buckets, log groups and streams must be in EU regions.',
+      (n) => this.logDestinations(n),
+    );
+    rule(
       'CloudFrontLogsOutsideEU',
       'CloudFront access logs (which hold EU users\u2019 IP addresses) are delivered to a bucket outside the EU.',
       'CloudFront is global; its standard logs must land in an EU bucket, or be off.',
@@ -324,6 +330,11 @@ export class DataResidencyChecks extends NagPack {
     if (!destinations) return NagRuleCompliance.NOT_APPLICABLE;
     const { props, region } = resolved(node);
     if (!this.isEuPinned(region)) return NagRuleCompliance.NOT_APPLICABLE;
+    // An alarm notification holds an alarm's name, description, state and metric values:
+    // no customer data, so a subscriber anywhere receives nothing of the EU's.
+    if (node.cfnResourceType === 'AWS::SNS::Subscription' && alarmOnlyTopic(node, props.TopicArn)) {
+      return NagRuleCompliance.NOT_APPLICABLE;
+    }
     const targets = [destinations(props)].flat(2).filter((t) => t !== undefined && t !== null);
     if (targets.length === 0) return NagRuleCompliance.NOT_APPLICABLE;
     return verdict(targets.some((target) => this.destinationOutsideEu(target, region, node)));
@@ -370,6 +381,53 @@ export class DataResidencyChecks extends NagPack {
     return NagRuleCompliance.NOT_APPLICABLE;
   }
 
+  /**
+   * Log streams and where they are delivered. A stream carries EU data when its resource is
+   * in an EU-pinned region, or when it is global (CloudFront, a CloudFront web ACL) and any
+   * jurisdiction is EU-pinned: one distribution serves every jurisdiction's shoppers.
+   */
+  private logDestinations(node: CfnResource): NagRuleResult {
+    const { props, region } = resolved(node);
+    const pinned = this.isEuPinned(region);
+    const euAnywhere = this.scope.euPinnedRegions.length > 0;
+    let carriesEu = pinned;
+    let destinations: unknown[];
+    switch (node.cfnResourceType) {
+      case 'AWS::Logs::Delivery': {
+        const source = resourceIn(node, 'AWS::Logs::DeliverySource', props.DeliverySourceName);
+        const destination = resourceIn(node, 'AWS::Logs::DeliveryDestination', props.DeliveryDestinationArn);
+        carriesEu ||= euAnywhere && isGlobalLogSource(node, source ? resolved(source).props.ResourceArn : undefined);
+        // A destination that cannot be found is one whose region cannot be told.
+        destinations = [destination ? (resolved(destination).props.DestinationResourceArn ?? null) : null];
+        break;
+      }
+      case 'AWS::WAFv2::LoggingConfiguration':
+        carriesEu ||= euAnywhere && isGlobalLogSource(node, props.ResourceArn);
+        destinations = props.LogDestinationConfigs ?? [];
+        break;
+      case 'AWS::ApiGatewayV2::Stage':
+      case 'AWS::ApiGateway::Stage':
+        destinations = [props.AccessLogSettings?.DestinationArn].filter((d) => d !== undefined);
+        break;
+      case 'AWS::EC2::FlowLog':
+        // A log group given by name is in the flow log's own region.
+        destinations = [
+          props.LogDestination ?? (props.LogGroupName === undefined ? undefined : { Ref: 'AWS::Region' }),
+        ];
+        destinations = destinations.filter((d) => d !== undefined);
+        break;
+      case 'AWS::StepFunctions::StateMachine':
+        destinations = (props.LoggingConfiguration?.Destinations ?? []).map(
+          (d: any) => d.CloudWatchLogsLogGroup?.LogGroupArn ?? null,
+        );
+        break;
+      default:
+        return NagRuleCompliance.NOT_APPLICABLE;
+    }
+    if (!carriesEu || destinations.length === 0) return NagRuleCompliance.NOT_APPLICABLE;
+    return verdict(destinations.some((d) => this.destinationOutsideEu(d, region, node)));
+  }
+
   private cloudFrontLogs(node: CfnResource): NagRuleResult {
     if (node.cfnResourceType !== 'AWS::CloudFront::Distribution' || this.scope.euPinnedRegions.length === 0) {
       return NagRuleCompliance.NOT_APPLICABLE;
@@ -380,4 +438,79 @@ export class DataResidencyChecks extends NagPack {
     const regions = regionsIn(logging.Bucket, region);
     return verdict(regions.size === 0 || outsideEu(regions).length > 0);
   }
+}
+
+/** The resource of `type` in `node`'s stack that `value` names: by `Ref`, `Fn::GetAtt` or its `Name`. */
+function resourceIn(node: CfnResource, type: string, value: unknown): CfnResource | undefined {
+  const stack = Stack.of(node);
+  const ref = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown[] } | null;
+  const logicalId = typeof ref?.Ref === 'string' ? ref.Ref : ref?.['Fn::GetAtt']?.[0];
+  return stack.node
+    .findAll()
+    .filter((c): c is CfnResource => (c as Partial<CfnResource>).cfnResourceType === type)
+    .find((candidate) =>
+      logicalId !== undefined
+        ? stack.resolve(candidate.logicalId) === logicalId
+        : typeof value === 'string' && resolved(candidate).props.Name === value,
+    );
+}
+
+/**
+ * Whether a log source's resource is global, so its logs hold every jurisdiction's
+ * shoppers: a CloudFront distribution, or a web ACL of scope CLOUDFRONT.
+ */
+function isGlobalLogSource(node: CfnResource, resourceArn: unknown): boolean {
+  const text = JSON.stringify(resourceArn ?? null);
+  if (text.includes(':cloudfront::') || text.includes(':global/webacl/')) return true;
+  const distribution = resourceIn(node, 'AWS::CloudFront::Distribution', resourceArn);
+  const acl = resourceIn(node, 'AWS::WAFv2::WebACL', resourceArn);
+  if (distribution) return true;
+  if (acl) return resolved(acl).props.Scope === 'CLOUDFRONT';
+  // A distribution named by its id inside an ARN built with Fn::Join.
+  return [...text.matchAll(/"Ref":"([^"]+)"/g)].some(
+    ([, id]) => id !== undefined && resourceIn(node, 'AWS::CloudFront::Distribution', { Ref: id }) !== undefined,
+  );
+}
+
+const ALARM_ACTIONS = ['AlarmActions', 'OKActions', 'InsufficientDataActions'];
+
+/**
+ * Whether the topic `topicArn` names (in `node`'s stack) is published to by CloudWatch alarms
+ * alone: every other mention of it in the stack's template is a subscription, or a topic
+ * policy that allows nobody but CloudWatch, and no output hands it to another stack.
+ */
+function alarmOnlyTopic(node: CfnResource, topicArn: unknown): boolean {
+  const topic = resourceIn(node, 'AWS::SNS::Topic', topicArn);
+  if (!topic) return false;
+  const stack = Stack.of(node);
+  const id = stack.resolve(topic.logicalId) as string;
+  const names = (v: unknown): boolean => JSON.stringify(v ?? null).includes(`"${id}"`);
+  const template = stack.resolve((stack as unknown as { _toCloudFormation(): any })._toCloudFormation());
+  if (names(template.Outputs)) return false;
+  let publishedByAlarm = false;
+  for (const [otherId, resource] of Object.entries(template.Resources ?? {}) as [string, any][]) {
+    const p = resource.Properties ?? {};
+    if (otherId === id || !names(p)) continue;
+    switch (resource.Type) {
+      case 'AWS::SNS::Subscription':
+        continue;
+      case 'AWS::CloudWatch::Alarm': {
+        const rest = Object.fromEntries(Object.entries(p).filter(([k]) => !ALARM_ACTIONS.includes(k)));
+        if (names(rest)) return false;
+        publishedByAlarm = true;
+        continue;
+      }
+      case 'AWS::SNS::TopicPolicy': {
+        const allows = (p.PolicyDocument?.Statement ?? []).filter((s: any) => s.Effect === 'Allow');
+        const cloudWatchOnly = allows.every(
+          (s: any) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
+        );
+        if (!cloudWatchOnly) return false;
+        continue;
+      }
+      default:
+        return false;
+    }
+  }
+  return publishedByAlarm;
 }

@@ -21,7 +21,7 @@ import { restrictGrantsToAwsServices } from '../security/key-policy';
  *   source, destination and delivery live where CloudFront's control plane is (us-east-1),
  *   and an S3 destination may be a bucket in another Region
  *   (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging.html).
- *   Its CloudWatch Logs and Firehose destinations would have to be in us-east-1, so S3 it is.
+ *   Sending to another Region is documented for S3 destinations only, so S3 it is.
  * - WAF logs of a CloudFront (global) web ACL: a log group must be in the web ACL's Region
  *   (https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html) and a
  *   Firehose stream in us-east-1; an S3 bucket named `aws-waf-logs-*` may be in any Region

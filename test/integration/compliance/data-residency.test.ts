@@ -1,5 +1,9 @@
 import { App, PhysicalName, Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +13,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { DataResidencyChecks, type ResidencyScope, regionsIn } from '../../../lib/compliance/data-residency-checks';
+import { EdgeAccessLogs, EdgeLogBuckets } from '../../../lib/edge/edge-access-logs';
+import { EdgeWebAcl } from '../../../lib/edge/web-acl';
 import { createApp, stackIn, synthesisError } from '../../support/platform';
 
 const SCOPE: ResidencyScope = {
@@ -278,5 +284,113 @@ describe('destinations and grants whose ARNs carry no region', () => {
         });
       }),
     ).toEqual([['DataResidency-SendsOutsideEU', 'Probe/Webhook']]);
+  });
+});
+
+describe('DataResidency-LogsOutsideEU', () => {
+  const ACCOUNT = '123456789012';
+  const report = (app: App, scope: ResidencyScope = SCOPE) =>
+    new DataResidencyChecks(scope, app)
+      .validateScope(app)
+      .violations.flatMap((v) =>
+        v.violatingResources.map((r) => `${v.ruleName} ${(r as { constructPath?: string }).constructPath}`),
+      );
+
+  /** The edge (us-east-1) with its logs on, delivered to buckets in `bucketRegion`. */
+  function edgeWithLogsIn(bucketRegion: string, options: { bucketsBuilt?: boolean } = {}): App {
+    const app = new App();
+    const destination = {
+      region: bucketRegion,
+      accessLogsBucketName: `shop-${ACCOUNT}-${bucketRegion}-edge-access-logs`,
+      wafLogsBucketName: `aws-waf-logs-shop-${ACCOUNT}-${bucketRegion}`,
+    };
+    if (options.bucketsBuilt ?? true) {
+      const logs = new Stack(app, 'EdgeLogs', { env: { account: ACCOUNT, region: bucketRegion } });
+      new EdgeLogBuckets(logs, 'EdgeLogs', { destination, sourceRegion: 'us-east-1' });
+    }
+    const edge = new Stack(app, 'Edge', { env: { account: ACCOUNT, region: 'us-east-1' } });
+    const distribution = new cloudfront.Distribution(edge, 'Distribution', {
+      defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') },
+    });
+    const webAcl = new EdgeWebAcl(edge, 'WebAcl').webAcl;
+    new EdgeAccessLogs(edge, 'AccessLogs', { distribution, webAcl, destination });
+    return app;
+  }
+
+  test('fires on CloudFront and WAF logs delivered to a US bucket while a jurisdiction is EU-pinned', () => {
+    expect(report(edgeWithLogsIn('us-east-1')).filter((f) => f.includes('LogsOutsideEU'))).toEqual([
+      'DataResidency-LogsOutsideEU Edge/AccessLogs/Delivery',
+      'DataResidency-LogsOutsideEU Edge/AccessLogs/Waf',
+    ]);
+  });
+
+  test('stays quiet when both buckets are in the EU, and finds nothing else there', () => {
+    expect(report(edgeWithLogsIn('eu-west-1'))).toEqual([]);
+  });
+
+  test('fires when the buckets are named nowhere in the app: their region cannot be told', () => {
+    expect(report(edgeWithLogsIn('eu-west-1', { bucketsBuilt: false }))).toEqual([
+      'DataResidency-LogsOutsideEU Edge/AccessLogs/Delivery',
+      'DataResidency-LogsOutsideEU Edge/AccessLogs/Waf',
+    ]);
+  });
+
+  test('stays quiet on edge logs in the US when no jurisdiction is EU-pinned', () => {
+    const noEu: ResidencyScope = { euPinnedRegions: [], euTableNames: [], euGlobalClusters: [] };
+    expect(report(edgeWithLogsIn('us-east-1'), noEu)).toEqual([]);
+  });
+
+  test('fires on an EU API whose access logs go to a US log group; its own log group is quiet', () => {
+    for (const [destination, expected] of [
+      ['arn:aws:logs:us-east-1:123456789012:log-group:central-access-logs', ['Probe/Stage']],
+      ['in-stack', []],
+    ] as const) {
+      const found = findings('eu-west-1', (stack) => {
+        const api = new apigwv2.CfnApi(stack, 'Api', { name: 'api', protocolType: 'HTTP' });
+        const group = new logs.CfnLogGroup(stack, 'AccessLogs', {});
+        new apigwv2.CfnStage(stack, 'Stage', {
+          apiId: api.ref,
+          stageName: '$default',
+          accessLogSettings: {
+            destinationArn: destination === 'in-stack' ? group.attrArn : destination,
+            format: '$context.requestId $context.identity.sourceIp',
+          },
+        });
+      });
+      expect(found.filter(([rule]) => rule === 'DataResidency-LogsOutsideEU').map(([, at]) => at)).toEqual(expected);
+    }
+  });
+});
+
+describe('alarm e-mail subscriptions of an EU stack', () => {
+  /** An EU topic that alarms publish to, mailed to an address; `alsoPublishes` grants one more publisher. */
+  const alarmTopic =
+    (alsoPublishes = false) =>
+    (stack: Stack) => {
+      const topic = new sns.Topic(stack, 'Alarms', { enforceSSL: true });
+      new sns.Subscription(stack, 'OnCall', {
+        topic,
+        protocol: sns.SubscriptionProtocol.EMAIL,
+        endpoint: 'oncall@example.com',
+      });
+      const alarm = new cloudwatch.Alarm(stack, 'Errors', {
+        metric: new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+      alarm.addAlarmAction(new cwActions.SnsAction(topic));
+      if (alsoPublishes) {
+        topic.grantPublish(new iam.Role(stack, 'OrdersRole', { assumedBy: new iam.AccountRootPrincipal() }));
+      }
+    };
+
+  test('alarm notifications hold no customer data: a mailbox anywhere is not a destination of EU data', () => {
+    expect(findings('eu-west-1', alarmTopic())).toEqual([]);
+  });
+
+  test('once anything but alarms may publish to the topic, the mailbox counts as outside the EU', () => {
+    expect(findings('eu-west-1', alarmTopic(true))).toEqual([
+      ['DataResidency-SendsOutsideEU', 'Probe/OnCall/Resource'],
+    ]);
   });
 });
