@@ -6,12 +6,16 @@ import { PlatformChecks } from './compliance/platform-checks';
 import { edgeStackName, statefulStackName, statelessStackName } from './config/names';
 import type { AwsRegion } from './config/regions';
 import type { Topology } from './config/topology';
+import { edgeLogsRegion, edgeLogsStackName } from './edge/edge-access-logs';
+import { EdgeLogsStack } from './stacks/edge-logs-stack';
 import { EdgeStack } from './stacks/edge-stack';
 import { StatefulStack } from './stacks/stateful-stack';
 import { StatelessStack } from './stacks/stateless-stack';
 
 export interface CommercePlatform {
   readonly edge: EdgeStack;
+  /** The buckets of the edge's CloudFront and WAF logs, in the EU when any jurisdiction is EU-pinned. */
+  readonly edgeLogs: EdgeLogsStack;
   /** Stateful stacks by region. */
   readonly stateful: Readonly<Record<string, StatefulStack>>;
   /** Stateless stacks by region. */
@@ -30,7 +34,7 @@ export interface CommercePlatform {
  *    held by the last of them, needs every other region's replica key;
  * 2. each region's stateless stack, after the jurisdiction's stateful stacks, whose
  *    triggers apply the schema migrations on the writer;
- * 3. the edge stack, once every regional API is up.
+ * 3. the edge logs stack (its buckets), then the edge stack, once every regional API is up.
  */
 export interface CommercePlatformOptions {
   /**
@@ -97,12 +101,18 @@ export function createCommercePlatform(
     }
   }
 
+  const edgeLogs = new EdgeLogsStack(app, edgeLogsStackName(appName), {
+    env: { account, region: edgeLogsRegion(topology) },
+    description: `${appName} edge logs: the buckets of the CloudFront and WAF logs, in the EU-pinned jurisdiction's primary region`,
+    topology,
+  });
   const edge = new EdgeStack(app, edgeStackName(appName), {
     env: { account, region: topology.config.edgeRegion },
     description: `${appName} edge: CloudFront, WAF, site certificate and DNS`,
     topology,
   });
   for (const stack of Object.values(stateless)) edge.addStackDependency(stack, 'the API origin must answer first');
+  edge.addStackDependency(edgeLogs, 'log deliveries point at the edge log buckets by name');
 
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app),
@@ -110,5 +120,5 @@ export function createCommercePlatform(
     new DataResidencyChecks(residencyScopeOf(topology), app),
   );
   if (options.controlTowerChecks ?? true) Validations.of(app).addPlugins(new ControlTowerChecks());
-  return { edge, stateful, stateless };
+  return { edge, edgeLogs, stateful, stateless };
 }
