@@ -10,7 +10,10 @@ const USAGE = `Usage: npm run residency                      (default topology: 
        npx cdk synth -c config=my.json && npx tsx bin/residency-report.ts --config my.json [--out cdk.out]
 
 Lists every data-bearing resource of the synthesized app per jurisdiction, with its region
-and where it replicates; exits 1 if anything of an EU-pinned jurisdiction is outside the EU.`;
+and where it replicates, then every log destination (bucket, log group) per jurisdiction whose
+shoppers' entries it receives, with its region and the streams delivered there; exits 1 if
+anything of an EU-pinned jurisdiction, or a log destination receiving its entries, is outside
+the EU.`;
 
 function fail(message: string): never {
   console.error(`residency report: ${message}\n\n${USAGE}`);

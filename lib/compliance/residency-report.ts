@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { edgeStackName } from '../config/names';
 import { isEuRegion } from '../config/regions';
 import type { Topology } from '../config/topology';
+import { edgeLogsStackName } from '../edge/edge-access-logs';
 import { regionsIn, residencyScopeOf } from './data-residency-checks';
 
 /** Resource types that hold or carry customer data. */
@@ -36,9 +37,24 @@ export interface ReportedResource {
   readonly globalCluster?: string;
 }
 
+/** A bucket, log group or stream that log streams are delivered to. */
+export interface ReportedLogDestination {
+  /** The jurisdictions whose shoppers' entries it receives (every one, for the edge's logs). */
+  readonly jurisdictions: readonly string[];
+  /** Its stack, or `?` when nothing in the assembly creates it. */
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly type: string;
+  /** Its region, or `unknown` when it cannot be told. */
+  readonly region: string;
+  /** What is delivered there, one entry per stream: kind and source (`stack/logicalId`). */
+  readonly receives: readonly string[];
+}
+
 export interface ResidencyReport {
   readonly resources: readonly ReportedResource[];
-  /** One line per EU-pinned resource found, or copied, outside the EU. */
+  readonly logDestinations: readonly ReportedLogDestination[];
+  /** One line per EU-pinned resource found, or copied, outside the EU, and per EU log destination outside it. */
   readonly violations: readonly string[];
   readonly text: string;
 }
@@ -57,6 +73,7 @@ export function residencyReport(assemblyDir: string, topology: Topology): Reside
   const manifest = JSON.parse(readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8')) as Manifest;
   const scope = residencyScopeOf(topology);
   const resources: ReportedResource[] = [];
+  const stacks: AssemblyStack[] = [];
   for (const [stack, artifact] of Object.entries(manifest.artifacts)) {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     const region = artifact.environment?.split('/').at(-1);
@@ -64,7 +81,10 @@ export function residencyReport(assemblyDir: string, topology: Topology): Reside
     const template = JSON.parse(readFileSync(path.join(assemblyDir, artifact.properties.templateFile), 'utf8'));
     const isEdge = stack === edgeStackName(topology.config.appName);
     const servesRegion = topology.servingRegions.includes(region as never) && !isEdge;
-    if (!isEdge && !servesRegion) {
+    stacks.push({ name: stack, region, template, isEdge });
+    // The edge's log buckets sit in a serving region (the EU's primary) or, with no EU
+    // jurisdiction, in the edge's.
+    if (!isEdge && !servesRegion && stack !== edgeLogsStackName(topology.config.appName)) {
       // Reading an assembly with another topology would file its data under "edge".
       throw new Error(
         `stack ${stack} is in ${region}, which the topology does not serve: synthesize and report with the same config`,
@@ -73,7 +93,7 @@ export function residencyReport(assemblyDir: string, topology: Topology): Reside
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {}) as [string, any][]) {
       if (!DATA_BEARING.has(resource.Type)) continue;
       const props = resource.Properties ?? {};
-      let jurisdiction = servesRegion ? topology.jurisdictionOf(region).name : 'edge';
+      let jurisdiction = servesRegion && !isEdge ? topology.jurisdictionOf(region).name : 'edge';
       // Data that names an EU-pinned store belongs to that jurisdiction wherever it sits.
       const euIndex = Math.max(
         scope.euTableNames.indexOf(props.TableName),
@@ -113,19 +133,200 @@ export function residencyReport(assemblyDir: string, topology: Topology): Reside
     resources[index] = { ...r, replicatesTo: [...new Set([...r.replicatesTo, ...others])].sort() };
   }
   const violations: string[] = [];
+  const pinned = (name: string) => topology.jurisdictions.find((j) => j.name === name)?.residency === 'eu';
   for (const r of resources) {
-    const pinned = topology.jurisdictions.find((j) => j.name === r.jurisdiction)?.residency === 'eu';
     const outside = [r.region, ...r.replicatesTo].filter((region) => !isEuRegion(region));
-    if (pinned && outside.length) {
+    if (pinned(r.jurisdiction) && outside.length) {
       violations.push(
         `${r.jurisdiction}: ${r.stack}/${r.logicalId} (${r.type}) reaches ${outside.join(', ')}, outside the EU`,
       );
     }
   }
-  return { resources, violations, text: render(topology, resources, violations) };
+  const logDestinations = logDestinationsOf(stacks, topology);
+  for (const d of logDestinations) {
+    const eu = d.jurisdictions.filter(pinned);
+    if (eu.length && !isEuRegion(d.region)) {
+      violations.push(
+        `${eu.join(', ')}: log destination ${d.stack}/${d.logicalId} (${d.type}) is in ${d.region}, outside the EU; it receives ${d.receives.join('; ')}`,
+      );
+    }
+  }
+  return { resources, logDestinations, violations, text: render(topology, resources, logDestinations, violations) };
 }
 
-function render(topology: Topology, resources: readonly ReportedResource[], violations: readonly string[]): string {
+interface AssemblyStack {
+  readonly name: string;
+  readonly region: string;
+  readonly template: { Resources?: Record<string, { Type: string; Properties?: any }> };
+  readonly isEdge: boolean;
+}
+
+interface Located {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly type: string;
+  readonly region: string;
+}
+
+const BUCKET_ARN = /^arn:[a-z-]+:s3:::([a-z0-9.-]+)(?:\/.*)?$/;
+const LOG_GROUP_ARN = /^arn:[a-z-]+:logs:([a-z0-9-]+):[^:]*:log-group:([^:]+)(?::\*)?$/;
+
+/** The literal text of a value: a string, or an `Fn::Join` of literals and pseudo-parameters. */
+function textOf(value: unknown, region: string): string | undefined {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
+  if (!Array.isArray(join) || !Array.isArray(join[1])) return undefined;
+  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': region };
+  const parts = join[1].map((p) =>
+    typeof p === 'string' ? p : (pseudo[(p as { Ref?: string }).Ref ?? ''] ?? '\u0000'),
+  );
+  return parts.join(join[0]);
+}
+
+/**
+ * Every log stream of the assembly and where it is delivered, grouped by destination. A
+ * stream of the edge stack carries every jurisdiction's shoppers; one of a regional stack,
+ * its region's jurisdiction's.
+ */
+function logDestinationsOf(stacks: readonly AssemblyStack[], topology: Topology): ReportedLogDestination[] {
+  const named = new Map<string, Located>();
+  for (const s of stacks) {
+    for (const [logicalId, r] of Object.entries(s.template.Resources ?? {})) {
+      const name = r.Properties?.BucketName ?? r.Properties?.LogGroupName;
+      if (typeof name !== 'string') continue;
+      if (r.Type === 'AWS::S3::Bucket')
+        named.set(`bucket/${name}`, { stack: s.name, logicalId, type: r.Type, region: s.region });
+      if (r.Type === 'AWS::Logs::LogGroup')
+        named.set(`log-group/${s.region}/${name}`, { stack: s.name, logicalId, type: r.Type, region: s.region });
+    }
+  }
+  const everyone = topology.jurisdictions.map((j) => j.name);
+  const byDestination = new Map<string, { at: Located; jurisdictions: Set<string>; receives: Set<string> }>();
+
+  for (const s of stacks) {
+    const resources = s.template.Resources ?? {};
+    // The edge's own buckets and functions log CloudFront's and AWS's requests, not shoppers'.
+    const regional =
+      !s.isEdge && topology.servingRegions.includes(s.region as never)
+        ? [topology.jurisdictionOf(s.region as never).name]
+        : [];
+    const locate = (value: unknown, kind: string): Located => {
+      const ref = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown[] } | null;
+      const id = typeof ref?.Ref === 'string' ? ref.Ref : ref?.['Fn::GetAtt']?.[0];
+      const inStack = typeof id === 'string' ? resources[id] : undefined;
+      if (typeof id === 'string' && inStack)
+        return { stack: s.name, logicalId: id, type: inStack.Type, region: s.region };
+      const text = textOf(value, s.region);
+      const bucket = text === undefined ? undefined : BUCKET_ARN.exec(text)?.[1];
+      if (bucket)
+        return (
+          named.get(`bucket/${bucket}`) ?? { stack: '?', logicalId: bucket, type: 'AWS::S3::Bucket', region: 'unknown' }
+        );
+      const group = text === undefined ? undefined : LOG_GROUP_ARN.exec(text);
+      if (group?.[1] && group[2])
+        return (
+          named.get(`log-group/${group[1]}/${group[2]}`) ?? {
+            stack: '?',
+            logicalId: group[2],
+            type: 'AWS::Logs::LogGroup',
+            region: group[1],
+          }
+        );
+      // A log group given by name only is in the stack's own region.
+      if (kind === 'log-group-name' && text !== undefined)
+        return (
+          named.get(`log-group/${s.region}/${text}`) ?? {
+            stack: '?',
+            logicalId: text,
+            type: 'AWS::Logs::LogGroup',
+            region: s.region,
+          }
+        );
+      const regions = [...regionsIn(value, s.region)];
+      return {
+        stack: '?',
+        logicalId: JSON.stringify(value),
+        type: 'unknown',
+        region: regions.length === 1 ? (regions[0] as string) : 'unknown',
+      };
+    };
+    const add = (target: unknown, receives: string, kind = 'arn', jurisdictions = regional) => {
+      if (target === undefined || target === null) return;
+      const at = locate(target, kind);
+      const key = `${at.stack}/${at.logicalId}/${at.region}`;
+      const entry = byDestination.get(key) ?? { at, jurisdictions: new Set<string>(), receives: new Set<string>() };
+      for (const j of jurisdictions) entry.jurisdictions.add(j);
+      entry.receives.add(receives);
+      byDestination.set(key, entry);
+    };
+    const byName = (type: string, name: unknown) =>
+      Object.entries(resources).find(([, r]) => r.Type === type && r.Properties?.Name === name);
+
+    for (const [logicalId, r] of Object.entries(resources)) {
+      const p = r.Properties ?? {};
+      const source = `${s.name}/${logicalId}`;
+      switch (r.Type) {
+        case 'AWS::Logs::Delivery': {
+          const [sourceId, deliverySource] = byName('AWS::Logs::DeliverySource', p.DeliverySourceName) ?? [];
+          const destinationId = p.DeliveryDestinationArn?.['Fn::GetAtt']?.[0];
+          const destination = typeof destinationId === 'string' ? resources[destinationId] : undefined;
+          const what = JSON.stringify(deliverySource?.Properties?.ResourceArn ?? '').includes(':cloudfront::')
+            ? 'CloudFront standard logs'
+            : `${deliverySource?.Properties?.LogType ?? 'logs'}`;
+          const global = what.startsWith('CloudFront');
+          add(
+            destination?.Properties?.DestinationResourceArn ?? null,
+            `${what} (${s.name}/${sourceId ?? logicalId})`,
+            'arn',
+            global ? everyone : regional,
+          );
+          break;
+        }
+        case 'AWS::WAFv2::LoggingConfiguration':
+          for (const target of p.LogDestinationConfigs ?? []) {
+            const acl = p.ResourceArn?.['Fn::GetAtt']?.[0];
+            const global =
+              resources[acl]?.Properties?.Scope === 'CLOUDFRONT' || JSON.stringify(p.ResourceArn).includes('/global/');
+            add(target, `WAF logs (${s.name}/${acl ?? logicalId})`, 'arn', global ? everyone : regional);
+          }
+          break;
+        case 'AWS::CloudFront::Distribution':
+          add(p.DistributionConfig?.Logging?.Bucket, `CloudFront standard logs, legacy (${source})`, 'arn', everyone);
+          break;
+        case 'AWS::ApiGatewayV2::Stage':
+        case 'AWS::ApiGateway::Stage':
+          add(p.AccessLogSettings?.DestinationArn, `API access logs (${source})`);
+          break;
+        case 'AWS::EC2::FlowLog':
+          if (p.LogDestination) add(p.LogDestination, `VPC flow logs (${source})`);
+          else add(p.LogGroupName, `VPC flow logs (${source})`, 'log-group-name');
+          break;
+        case 'AWS::Lambda::Function':
+          add(p.LoggingConfig?.LogGroup, `function logs (${source})`, 'log-group-name');
+          break;
+        case 'AWS::StepFunctions::StateMachine':
+          for (const d of p.LoggingConfiguration?.Destinations ?? [])
+            add(d.CloudWatchLogsLogGroup?.LogGroupArn, `execution logs (${source})`);
+          break;
+        case 'AWS::S3::Bucket':
+          add(p.LoggingConfiguration?.DestinationBucketName, `S3 server access logs (${source})`);
+          break;
+      }
+    }
+  }
+  return [...byDestination.values()].map(({ at, jurisdictions, receives }) => ({
+    ...at,
+    jurisdictions: everyone.filter((j) => jurisdictions.has(j)),
+    receives: [...receives].sort(),
+  }));
+}
+
+function render(
+  topology: Topology,
+  resources: readonly ReportedResource[],
+  logDestinations: readonly ReportedLogDestination[],
+  violations: readonly string[],
+): string {
   const lines: string[] = [];
   const groups = [...topology.jurisdictions.map((j) => j.name), 'edge'];
   for (const name of groups) {
@@ -145,6 +346,22 @@ function render(topology: Topology, resources: readonly ReportedResource[], viol
     }
     lines.push('');
   }
+  lines.push("Log destinations, by the jurisdiction whose shoppers' entries they receive (the edge's: every one's)");
+  for (const j of topology.jurisdictions) {
+    const rows = logDestinations.filter((d) => d.jurisdictions.includes(j.name));
+    if (!rows.length) continue;
+    lines.push(`  ${j.name} (residency: ${j.residency})`);
+    for (const d of [...rows].sort((a, b) =>
+      (a.region + a.stack + a.logicalId).localeCompare(b.region + b.stack + b.logicalId),
+    )) {
+      lines.push(`    ${d.region.padEnd(15)} ${d.type.padEnd(22)} ${d.stack}/${d.logicalId}`);
+      for (const what of d.receives) lines.push(`      <- ${what}`);
+    }
+  }
+  const noShoppers = logDestinations.filter((d) => d.jurisdictions.length === 0);
+  if (noShoppers.length)
+    lines.push(`  none (no shoppers' entries): ${noShoppers.length} destinations of the edge's own logs`);
+  lines.push('');
   lines.push(
     violations.length
       ? `VIOLATIONS (${violations.length}):\n${violations.map((v) => `  ${v}`).join('\n')}`
