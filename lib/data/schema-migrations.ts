@@ -97,6 +97,6 @@ export class SchemaMigrations extends Construct {
       timeout,
     });
     acknowledgeExecutionRole(this.function);
-    acknowledgeTriggerProvider(this);
+    acknowledgeTriggerProvider(this, props.logEncryptionKey);
   }
 }

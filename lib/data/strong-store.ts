@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -32,7 +33,26 @@ export interface StrongStoreProps {
    * @default { min: 0.5, max: 16 }
    */
   readonly capacity?: { readonly min: number; readonly max: number };
+  /**
+   * Customer-managed key of the cluster's exported PostgreSQL log and of the master secret's
+   * rotation function's log; its key policy must let the region's CloudWatch Logs use it.
+   * @default storageKey
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Retention of those logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
+
+/** The secret's actions the hosted PostgreSQL single-user rotation function calls. */
+const ROTATION_SECRET_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+] as const;
 
 /**
  * The jurisdiction's strongly consistent store (inventory, orders, payments): one member
@@ -47,11 +67,17 @@ export class StrongStore extends Construct {
   readonly cluster: rds.DatabaseCluster;
   /** Primary only: the master secret and the VPC endpoint through which the VPC reads it. */
   readonly master?: { readonly secret: secretsmanager.ISecret; readonly endpoint: ec2.InterfaceVpcEndpoint };
+  /** The group the cluster's instances export their PostgreSQL log to. */
+  readonly postgresqlLogGroup: logs.LogGroup;
+  /** Primary only: the log group of the master secret's rotation function. */
+  readonly rotationLogGroup?: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: StrongStoreProps) {
     super(scope, id);
     const primary = props.role === 'primary';
     const capacity = props.capacity ?? { min: 0.5, max: 16 };
+    const logEncryptionKey = props.logEncryptionKey ?? props.storageKey;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
 
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine: STRONG_STORE_ENGINE,
@@ -68,8 +94,8 @@ export class StrongStore extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       backup: { retention: Duration.days(14) },
+      // Exported to /aws/rds/cluster/<identifier>/postgresql, declared below.
       cloudwatchLogsExports: ['postgresql'],
-      cloudwatchLogsRetention: logs.RetentionDays.ONE_YEAR,
       // Enhanced monitoring: OS metrics of every instance each minute, through a role the
       // L2 creates for monitoring.rds.amazonaws.com.
       monitoringInterval: Duration.seconds(60),
@@ -86,7 +112,7 @@ export class StrongStore extends Construct {
     });
 
     const cfnCluster = this.cluster.node.defaultChild as rds.CfnDBCluster;
-    acknowledgeLogRetentionFunction(this);
+    this.postgresqlLogGroup = this.declarePostgresqlLog(logEncryptionKey, logRetention);
     const monitoringRole = this.cluster.node.tryFindChild('MonitoringRole');
     if (monitoringRole) {
       Validations.of(monitoringRole).acknowledge({
@@ -111,17 +137,35 @@ export class StrongStore extends Construct {
         description: 'Master secret rotation function',
       });
       // Hosted rotation: Secrets Manager deploys its own rotation function into this region
-      // and VPC (no Serverless Application Repository app from another region).
-      this.cluster.secret?.addRotationSchedule('Rotation', {
+      // and VPC (no Serverless Application Repository app from another region). It is named,
+      // so that its log group can be declared before it: Lambda logs to /aws/lambda/<name>.
+      const rotationFunctionName = `${Stack.of(this).stackName}-MasterSecretRotation`;
+      if (rotationFunctionName.length > 64) {
+        throw new Error(
+          `${this.node.path}: the rotation function's name ${rotationFunctionName} (from the stack name) is over Lambda's 64 characters`,
+        );
+      }
+      this.rotationLogGroup = new logs.LogGroup(this, 'RotationLogs', {
+        logGroupName: `/aws/lambda/${rotationFunctionName}`,
+        retention: logRetention,
+        encryptionKey: logEncryptionKey,
+      });
+      const rotation = this.cluster.secret?.addRotationSchedule('Rotation', {
         automaticallyAfter: Duration.days(30),
         hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
+          functionName: rotationFunctionName,
           vpc: props.vpc,
           vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
           securityGroups: [rotationGroup],
         }),
       });
+      // The schedule rotates once when it is created or changed: the group exists by then.
+      rotation?.node.addDependency(this.rotationLogGroup);
       this.cluster.connections.allowDefaultPortFrom(rotationGroup, 'Secret rotation logs in to change the password');
-      if (this.cluster.secret) this.master = { secret: this.cluster.secret, endpoint: secretsEndpoint };
+      if (this.cluster.secret) {
+        this.master = { secret: this.cluster.secret, endpoint: secretsEndpoint };
+        restrictSecretsEndpoint(secretsEndpoint, this.cluster.secret);
+      }
       secretsEndpoint.connections.allowDefaultPortFrom(rotationGroup, 'Secret rotation calls Secrets Manager');
       const globalCluster = new rds.CfnGlobalCluster(this, 'GlobalCluster', {
         globalClusterIdentifier: props.globalClusterIdentifier,
@@ -139,29 +183,54 @@ export class StrongStore extends Construct {
       cfnCluster.globalClusterIdentifier = props.globalClusterIdentifier;
     }
   }
+
+  /**
+   * The group Aurora exports the PostgreSQL log to, `/aws/rds/cluster/<cluster identifier>/postgresql`
+   * (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.CloudWatch.html).
+   * RDS would create it on the first export with no key and no expiry. The identifier is
+   * generated (renaming the cluster would replace it), so the name is built from its `Ref`,
+   * and the instances, which write the log, are created after the group.
+   */
+  private declarePostgresqlLog(encryptionKey: kms.IKey, retention: logs.RetentionDays): logs.LogGroup {
+    const logGroup = new logs.LogGroup(this, 'PostgresqlLogs', {
+      logGroupName: `/aws/rds/cluster/${this.cluster.clusterIdentifier}/postgresql`,
+      retention,
+      encryptionKey,
+    });
+    for (const instance of this.cluster.node.findAll()) {
+      if (instance instanceof rds.CfnDBInstance) instance.node.addDependency(logGroup);
+    }
+    return logGroup;
+  }
 }
 
 /**
- * `cloudwatchLogsRetention` sets the retention of the RDS log group through CDK's shared
- * LogRetention function, one per stack under a fixed id.
+ * The Secrets Manager endpoint serves the VPC's two readers of the master secret, the schema
+ * migrations (GetSecretValue) and the rotation function (the single-user rotation's calls,
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-lambda-function-overview.html):
+ * its policy lets principals of this account make those calls on that one secret, and
+ * GetRandomPassword, which names no secret. Nothing else passes the endpoint
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/vpc-endpoint-overview.html#vpc-endpoint-policies).
  */
-function acknowledgeLogRetentionFunction(scope: Construct): void {
-  const logRetention = Stack.of(scope).node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
-  if (!logRetention) return;
-  Validations.of(logRetention.node.findChild('Resource')).acknowledge({
-    id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
-    reason:
-      "CDK's own deploy-time handler that sets the retention of the RDS log group: it runs only while CloudFormation deploys, calls only the CloudWatch Logs API, and touches no data. The VPC has no NAT or Logs endpoint, so inside it the handler could not reach CloudWatch Logs.",
-  });
-  const role = logRetention.node.findChild('ServiceRole');
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      "CDK's LogRetention function writes only its own logs; the managed policy grants exactly logs:CreateLogGroup/CreateLogStream/PutLogEvents.",
-  });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'logs:PutRetentionPolicy/DeleteRetentionPolicy on log groups whose names RDS derives at deploy time; the CDK construct scopes it this way.',
-  });
+function restrictSecretsEndpoint(endpoint: ec2.InterfaceVpcEndpoint, secret: secretsmanager.ISecret): void {
+  const account = Stack.of(endpoint).account;
+  const thisAccount = { StringEquals: { 'aws:PrincipalAccount': account } };
+  endpoint.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'MasterSecretOnly',
+      principals: [new iam.AnyPrincipal()],
+      actions: [...ROTATION_SECRET_ACTIONS],
+      resources: [secret.secretArn],
+      conditions: thisAccount,
+    }),
+  );
+  endpoint.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'RandomPasswordForRotation',
+      principals: [new iam.AnyPrincipal()],
+      actions: ['secretsmanager:GetRandomPassword'],
+      resources: ['*'],
+      conditions: thisAccount,
+    }),
+  );
 }

@@ -39,10 +39,10 @@ export interface CanaryIdentityProps {
    */
   readonly productCurrency?: string;
   /**
-   * Encrypts the secret and the function's logs (the region's operations key).
-   * @default the AWS-managed Secrets Manager key; CloudWatch Logs' own encryption
+   * Encrypts the secret, the function's logs and the trigger provider's logs (the region's
+   * operations key); its key policy must let the region's CloudWatch Logs use it.
    */
-  readonly encryptionKey?: kms.IKey;
+  readonly encryptionKey: kms.IKey;
   /**
    * How often the password is rotated.
    * @default Duration.days(30)
@@ -193,15 +193,28 @@ export class CanaryIdentity extends Construct {
       reason:
         'secretsmanager:GetRandomPassword, which CDK grants every rotation function, supports no resource-level scoping (the function draws its passwords with node:crypto); every other action is on the one pool, table or secret.',
     });
-    const keys = [props.productTable.encryptionKey, props.encryptionKey].filter((key) => key !== undefined);
-    if (keys.length > 0) {
+    // The role's policy holds the table key's grant, and the secret key's when that key is in
+    // another stack (in the same stack, CDK puts it in the key's policy instead).
+    const secretKeyInRolePolicy = Stack.of(props.encryptionKey) !== stack;
+    if (props.productTable.encryptionKey || secretKeyInRolePolicy) {
       for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Action::${action}]`,
-          reason: `${action} is granted on the table's data key and the secret's key only (resource-scoped); writing encrypted items and secret versions needs the action family.`,
+          reason: [
+            `${action} (with kms:Encrypt and kms:Decrypt) is granted by CDK on named keys only, never on '*':`,
+            props.productTable.encryptionKey
+              ? "the table's key (the region's data key, grantEncryptDecrypt), under which DynamoDB encrypts the one item the function writes, the canary product: DynamoDB's guidance for a table under a customer-managed key names these families for principals that write its items;"
+              : '',
+            secretKeyInRolePolicy
+              ? "the secret's key (the region's operations key), for calls made through Secrets Manager only (kms:ViaService), which encrypts the secret versions the rotation puts;"
+              : '',
+            'CDK names the families in these grants and offers none narrower.',
+          ]
+            .filter(Boolean)
+            .join(' '),
         });
       }
     }
-    acknowledgeTriggerProvider(stack);
+    acknowledgeTriggerProvider(stack, props.encryptionKey);
   }
 }

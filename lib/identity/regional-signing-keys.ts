@@ -107,7 +107,7 @@ export class RegionalSigningKeys extends Construct {
       if (permission instanceof lambda.CfnPermission) permission.sourceAccount = stack.account;
     }
     this.acknowledge();
-    acknowledgeTriggerProvider(this);
+    acknowledgeTriggerProvider(this, props.logEncryptionKey);
   }
 
   get copyKeyArn(): string {

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { confineProviderLogs } from '../functions/provider-logs';
 
 export interface RegionalNetworkProps {
   /** Zones to spread subnets over; given explicitly so synthesis needs no lookup. */
@@ -62,18 +63,20 @@ export class RegionalNetwork extends Construct {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.REJECT,
     });
-    acknowledgeRestrictDefaultSecurityGroupHandler(this);
+    restrictDefaultSecurityGroupHandler(this, props.logEncryptionKey);
   }
 }
 
 /**
  * The `restrictDefaultSecurityGroup` feature flag strips the default security group's rules
- * through CDK's singleton custom-resource provider, one per stack under a fixed id.
+ * through CDK's singleton custom-resource provider, one per stack under a fixed id: it logs
+ * to a group of its own under the network's log key, and its findings are acknowledged.
  */
-function acknowledgeRestrictDefaultSecurityGroupHandler(scope: Construct): void {
+function restrictDefaultSecurityGroupHandler(scope: Construct, logEncryptionKey: kms.IKey): void {
   const provider = Stack.of(scope).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
   const handler = provider?.node.tryFindChild('Handler');
-  if (!handler) return;
+  if (!provider || !handler) return;
+  confineProviderLogs(provider, { encryptionKey: logEncryptionKey });
   Validations.of(handler).acknowledge({
     id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
     reason:

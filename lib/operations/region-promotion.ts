@@ -1,12 +1,13 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { confineExecutionRole } from '../functions/execution-role';
 
 const CROSS_REGION_HANDLER_ID = 'CrossRegionAwsSdk8a0c93f3dbef4b71ac137aaf2048ce7e';
 
@@ -234,11 +235,19 @@ export class RegionPromotion extends Construct {
     return waitForWriter;
   }
 
-  /** CDK's cross-region handler makes its own log group; it gets the same key as the workflow's. */
+  /**
+   * CDK's cross-region handler gets its log group from CDK (`/aws/lambda/<its name>`, made
+   * after the function, which only this workflow invokes, never a deploy): the workflow's key,
+   * the workflow's retention, and a role that writes that group only.
+   */
   private encryptHandlerLogs(key: kms.IKey | undefined): void {
     const handler = Stack.of(this).node.tryFindChild(CROSS_REGION_HANDLER_ID);
-    const logGroup = handler?.node.tryFindChild('LogGroup')?.node.defaultChild;
-    if (key && logGroup instanceof logs.CfnLogGroup) logGroup.kmsKeyId = key.keyArn;
+    const logGroup = handler?.node.tryFindChild('LogGroup');
+    if (!(handler instanceof lambda.Function) || !(logGroup instanceof logs.LogGroup)) return;
+    const cfnLogGroup = logGroup.node.defaultChild as logs.CfnLogGroup;
+    if (key) cfnLogGroup.kmsKeyId = key.keyArn;
+    cfnLogGroup.retentionInDays = logs.RetentionDays.ONE_YEAR;
+    if (!handler.node.tryFindChild('LogsPolicy')) confineExecutionRole(handler, logGroup);
   }
 
   private acknowledgeFindings(scopedArns: readonly string[]): void {
@@ -262,11 +271,6 @@ export class RegionPromotion extends Construct {
       reason: "Invoking any version of CDK's cross-region SDK handler, the one function this workflow calls.",
     });
     const handlerRole = handler.role as iam.Role;
-    Validations.of(handlerRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        "The AWS-managed policy lets CDK's cross-region SDK handler create and write its own CloudWatch log group and nothing else; its only other permission is describing this jurisdiction's clusters.",
-    });
     for (const id of wildcardClusters) Validations.of(handlerRole).acknowledge({ id, reason: clustersReason });
     Validations.of(handler.node.defaultChild as lambda.CfnFunction).acknowledge({
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',

@@ -89,6 +89,17 @@ export class CardPayments extends Construct {
       open: false,
     });
     this.endpoint.connections.allowDefaultPortFrom(props.caller, 'The orders function invokes the payments function');
+    // The one call the VPC makes to Lambda: invoking this function, by this account's principals
+    // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc-endpoints.html#vpc-endpoint-policy).
+    this.endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokePaymentsFunctionOnly',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.function.functionArn],
+        conditions: { StringEquals: { 'aws:PrincipalAccount': Stack.of(this).account } },
+      }),
+    );
 
     // The unqualified function only: the orders function never invokes a version or alias.
     props.caller.addToRolePolicy(

@@ -1,6 +1,9 @@
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import { StrongStore } from '../../../lib/data/strong-store';
 import { acknowledgedRules, isolatedVpc, oneStack } from '../../support/one-stack';
 import { expectOnlyRotationReachesCluster, expectSecondaryMember } from '../../support/strong-store';
@@ -89,16 +92,118 @@ describe('StrongStore, primary', () => {
     expectOnlyRotationReachesCluster(template);
   });
 
-  test("acknowledges the monitoring role's AWS-managed policy and CDK's log-retention function", () => {
+  test("acknowledges the monitoring role's AWS-managed policy; no CDK log-retention function is left to acknowledge", () => {
     // then
     const monitoringRole = store.cluster.node.findChild('MonitoringRole');
     expect(acknowledgedRules(monitoringRole)).toEqual([
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
     ]);
-    const logRetention = stack.node.findChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
-    expect(acknowledgedRules(logRetention.node.findChild('Resource'))).toEqual([
-      'cdk-validator-cfnguard::lambda_inside_vpc_check',
+    expect(stack.node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a')).toBeUndefined();
+    template.resourceCountIs('Custom::LogRetention', 0);
+  });
+
+  test('the exported PostgreSQL log has its group in the template, with the key and a year, before any instance', () => {
+    // then
+    const clusterId = stack.getLogicalId(store.cluster.node.defaultChild as rds.CfnDBCluster);
+    const groupId = stack.getLogicalId(store.postgresqlLogGroup.node.defaultChild as logs.CfnLogGroup);
+    expect(resourcesOf(template, 'AWS::Logs::LogGroup')[groupId]?.Properties).toEqual({
+      LogGroupName: { 'Fn::Join': ['', ['/aws/rds/cluster/', { Ref: clusterId }, '/postgresql']] },
+      KmsKeyId: keyArn,
+      RetentionInDays: 365,
+    });
+    const instances = Object.values(resourcesOf(template, 'AWS::RDS::DBInstance')) as { DependsOn?: string[] }[];
+    expect(instances).toHaveLength(2);
+    for (const instance of instances) expect(instance.DependsOn).toContain(groupId);
+  });
+
+  test('the hosted rotation function is named, so its log group is declared first, with the key and a year', () => {
+    // then
+    const groupId = stack.getLogicalId(store.rotationLogGroup?.node.defaultChild as logs.CfnLogGroup);
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      HostedRotationLambda: { RotationLambdaName: 'Test-MasterSecretRotation' },
+    });
+    expect(resourcesOf(template, 'AWS::Logs::LogGroup')[groupId]?.Properties).toEqual({
+      LogGroupName: '/aws/lambda/Test-MasterSecretRotation',
+      KmsKeyId: keyArn,
+      RetentionInDays: 365,
+    });
+    const [schedule] = Object.values(resourcesOf(template, 'AWS::SecretsManager::RotationSchedule')) as {
+      DependsOn?: string[];
+    }[];
+    expect(schedule?.DependsOn).toContain(groupId);
+  });
+
+  test('the Secrets Manager endpoint lets this account read and rotate the master secret, and nothing else', () => {
+    // then
+    const secretRef = stack.resolve(store.master?.secret.secretArn);
+    const thisAccount = { StringEquals: { 'aws:PrincipalAccount': '123456789012' } };
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: 'com.amazonaws.eu-west-1.secretsmanager',
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'MasterSecretOnly',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: [
+              'secretsmanager:DescribeSecret',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:PutSecretValue',
+              'secretsmanager:UpdateSecretVersionStage',
+            ],
+            Resource: secretRef,
+            Condition: thisAccount,
+          },
+          {
+            Sid: 'RandomPasswordForRotation',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: 'secretsmanager:GetRandomPassword',
+            Resource: '*',
+            Condition: thisAccount,
+          },
+        ],
+      },
+    });
+  });
+
+  test('the log groups can take a key and a retention of their own', () => {
+    // given
+    const { stack: other } = oneStack();
+    const logKey = new kms.Key(other, 'LogKey');
+    // when
+    new StrongStore(other, 'StrongStore', {
+      role: 'primary',
+      globalClusterIdentifier: IDENTIFIER,
+      vpc: isolatedVpc(other),
+      storageKey: new kms.Key(other, 'DataKey'),
+      logEncryptionKey: logKey,
+      logRetention: logs.RetentionDays.THREE_MONTHS,
+    });
+    // then
+    const logKeyArn = { 'Fn::GetAtt': [other.getLogicalId(logKey.node.defaultChild as kms.CfnKey), 'Arn'] };
+    const groups = Object.values(resourcesOf(Template.fromStack(other), 'AWS::Logs::LogGroup'));
+    expect(groups.map((group) => [group.Properties?.KmsKeyId, group.Properties?.RetentionInDays])).toEqual([
+      [logKeyArn, 90],
+      [logKeyArn, 90],
     ]);
+  });
+
+  test('refuses a stack name that would make the rotation function name too long, naming the construct', () => {
+    // given
+    const { app } = oneStack();
+    const long = new Stack(app, 'S'.repeat(50), { env: { account: '123456789012', region: 'eu-west-1' } });
+    // when, then
+    expect(
+      () =>
+        new StrongStore(long, 'StrongStore', {
+          role: 'primary',
+          globalClusterIdentifier: IDENTIFIER,
+          vpc: isolatedVpc(long),
+          storageKey: new kms.Key(long, 'DataKey'),
+        }),
+    ).toThrow(`${'S'.repeat(50)}/StrongStore: the rotation function's name`);
   });
 
   test('sits in the isolated subnets of the VPC', () => {
@@ -111,11 +216,25 @@ describe('StrongStore, primary', () => {
 
 describe('StrongStore, secondary', () => {
   // given the region's VPC and key; when a secondary member is built
-  const { template, keyArn } = build('secondary');
+  const { stack, store, template, keyArn } = build('secondary');
+
+  test('its exported PostgreSQL log has its group too, before its instances', () => {
+    // then
+    const groupId = stack.getLogicalId(store.postgresqlLogGroup.node.defaultChild as logs.CfnLogGroup);
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    expect(resourcesOf(template, 'AWS::Logs::LogGroup')[groupId]?.Properties).toMatchObject({
+      KmsKeyId: keyArn,
+      RetentionInDays: 365,
+    });
+    for (const instance of Object.values(resourcesOf(template, 'AWS::RDS::DBInstance')) as { DependsOn?: string[] }[]) {
+      expect(instance.DependsOn).toContain(groupId);
+    }
+  });
 
   test('joins the global cluster by identifier, with no credentials, database name or secret of its own', () => {
     // then
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
     const cluster = expectSecondaryMember(template, IDENTIFIER);
     expect(cluster.Properties).toMatchObject({ KmsKeyId: keyArn });
     expect(cluster.DeletionPolicy).toBe('Retain');

@@ -7,7 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CANARY_IDENTITY_COGNITO_ACTIONS, CanaryIdentity } from '../../../lib/identity/canary-identity';
 import { oneStack, TEST_ACCOUNT } from '../../support/one-stack';
-import { onlyOfType, resourcesOf } from '../../support/templates';
+import { only, onlyOfType, resourcesOf } from '../../support/templates';
 
 const REGION = 'eu-central-1';
 const POOL_ARN = `arn:aws:cognito-idp:eu-west-1:${TEST_ACCOUNT}:userpool/eu-west-1_AbCdEfGhI`;
@@ -132,6 +132,35 @@ describe('CanaryIdentity', () => {
     // The only '*': GetRandomPassword, which has no resource.
     const onEverything = statements.filter((s) => asList(s.Resource).includes('*'));
     expect(onEverything.flatMap((s) => asList(s.Action))).toEqual(['secretsmanager:GetRandomPassword']);
+  });
+
+  test("its role writes its own log group only; the trigger provider's logs are under the same key", () => {
+    const logGroupId = stack.getLogicalId(identity.function.logGroup.node.defaultChild as kms.CfnKey);
+    expect(roleStatements().filter((s) => asList(s.Action).some((a) => a.startsWith('logs:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      },
+    ]);
+    const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+    const [, providerGroup] = only(
+      resourcesOf(template, 'AWS::Logs::LogGroup'),
+      'AWSCDKTriggerCustomResourceProviderCustomResourceProviderLogs',
+    );
+    expect(providerGroup).toEqual({ KmsKeyId: keyArn, RetentionInDays: 365 });
+  });
+
+  test("the KMS families' acknowledgement names the keys the role's policy holds, the table's alone here", () => {
+    const role = identity.function.role as iam.Role;
+    const reasons = Object.assign({}, ...role.node.metadata.map((entry) => entry.data as object)) as Record<
+      string,
+      string
+    >;
+    const reason = Object.entries(reasons).find(([id]) => id.includes('kms:GenerateDataKey*'))?.[1] ?? '';
+    expect(reason).toContain("the table's key");
+    // The secret's key is in this stack: its grant is in that key's policy, not the role's.
+    expect(reason).not.toContain("the secret's key");
   });
 
   test('the password rotates every 30 days with the same function, not at creation, after the enrolment', () => {

@@ -11,10 +11,11 @@ const PARAMETER = '/Commerce/eu/user-pool-signing-keys';
 describe('RegionalSigningKeys', () => {
   // given a region of the EU jurisdiction, whose pool lives in eu-west-1; when its key copy is added
   const { stack } = oneStack({ region: 'eu-central-1' });
+  const logKey = new kms.Key(stack, 'Key');
   const keys = new RegionalSigningKeys(stack, 'SigningKeys', {
     userPoolId: 'eu-west-1_AbCdEfGhI',
     parameterName: PARAMETER,
-    logEncryptionKey: new kms.Key(stack, 'Key'),
+    logEncryptionKey: logKey,
   });
   const reader = new lambda.Function(stack, 'Authorizer', {
     runtime: lambda.Runtime.NODEJS_24_X,
@@ -36,15 +37,33 @@ describe('RegionalSigningKeys', () => {
     });
     expect(copier?.Properties?.VpcConfig).toBeUndefined();
     const copyKeyArn = { 'Fn::GetAtt': [stack.getLogicalId(keys.copyKey.node.defaultChild as CfnElement), 'Arn'] };
+    const logsArn = {
+      'Fn::GetAtt': [stack.getLogicalId(keys.function.logGroup.node.defaultChild as CfnElement), 'Arn'],
+    };
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
+          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: logsArn },
           { Action: ['ssm:GetParameter', 'ssm:PutParameter'], Effect: 'Allow', Resource: parameterArn },
           { Action: ['kms:Sign', 'kms:Verify'], Effect: 'Allow', Resource: copyKeyArn },
         ],
       },
     });
     expect(variablesOf(copier)).toMatchObject({ SIGNING_KEYS_COPY_KEY: copyKeyArn });
+  });
+
+  test("the copier and the stack's trigger provider log to groups of their own, under the log key, kept a year", () => {
+    const logKeyArn = { 'Fn::GetAtt': [stack.getLogicalId(logKey.node.defaultChild as CfnElement), 'Arn'] };
+    const groups = resourcesOf(template, 'AWS::Logs::LogGroup');
+    const copierGroup = stack.getLogicalId(keys.function.logGroup.node.defaultChild as CfnElement);
+    const [providerGroup] = Object.keys(groups).filter((id) => id.startsWith('AWSCDKTriggerCustomResourceProvider'));
+    for (const id of [copierGroup, providerGroup]) {
+      expect(groups[id as string]?.Properties).toEqual({ KmsKeyId: logKeyArn, RetentionInDays: 365 });
+    }
+    const [, provider] = Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('AWSCDKTriggerCustomResourceProvider'),
+    ) as [string, { Properties?: Record<string, unknown> }];
+    expect(provider.Properties?.LoggingConfig).toEqual({ LogGroup: { Ref: providerGroup } });
   });
 
   test('the copy is signed with an asymmetric key of its own, whose signature the reader verifies', () => {

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { RegionalNetwork } from '../../../lib/network/regional-network';
 import { acknowledgedRules, isolatedVpc, oneStack, zonesOf } from '../../support/one-stack';
-import { resourcesOf } from '../../support/templates';
+import { only, resourcesOf } from '../../support/templates';
 
 function build(props: { flowLogRetention?: logs.RetentionDays } = {}) {
   const { stack } = oneStack();
@@ -67,5 +67,23 @@ describe('RegionalNetwork', () => {
       .node.findChild('Handler');
     expect(acknowledgedRules(handler)).toEqual(['cdk-validator-cfnguard::lambda_inside_vpc_check']);
     expect(network.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnets).toHaveLength(3);
+  });
+
+  test("CDK's default-security-group handler logs to a group of its own under the key, and may write only there", () => {
+    // then
+    const prefix = 'CustomVpcRestrictDefaultSGCustomResourceProvider';
+    const [groupId, group] = only(resourcesOf(template, 'AWS::Logs::LogGroup'), prefix);
+    expect(group).toEqual({ KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] }, RetentionInDays: 365 });
+    const [, handler] = only(resourcesOf(template, 'AWS::Lambda::Function'), prefix);
+    expect(handler.LoggingConfig).toEqual({ LogGroup: { Ref: groupId } });
+    const [, role] = only(resourcesOf(template, 'AWS::IAM::Role'), prefix);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(JSON.stringify(role.Policies)).toContain(
+      JSON.stringify({
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [groupId, 'Arn'] },
+      }),
+    );
   });
 });

@@ -123,6 +123,29 @@ describe('RegionPromotion', () => {
     // then
     const logGroups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup')).map((g) => g.Properties as Props);
     expect(logGroups).toHaveLength(2);
-    for (const group of logGroups) expect(group.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    for (const group of logGroups) {
+      expect(group.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+      expect(group.RetentionInDays).toBe(365);
+    }
+  });
+
+  test("CDK's cross-region handler may write its own log group and no other, with no managed policy", () => {
+    // given, when
+    const { template } = build('eu-west-1');
+    // then
+    const resources = resourcesOf(template);
+    const [roleId, role] = only(resourcesOf(template, 'AWS::IAM::Role'), 'CrossRegionAwsSdk');
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    const [groupId] = only(resourcesOf(template, 'AWS::Logs::LogGroup'), 'CrossRegionAwsSdk');
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(roleId))
+      .flatMap((r) => ((r.Properties?.PolicyDocument as Props | undefined)?.Statement ?? []) as Props[]);
+    expect(statements.filter((st) => JSON.stringify(st.Action).includes('logs:'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [groupId, 'Arn'] },
+      },
+    ]);
   });
 });

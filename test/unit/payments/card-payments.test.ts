@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { NodeFunction } from '../../../lib/functions/node-function';
 import { CardPayments } from '../../../lib/payments/card-payments';
 import { acknowledgedRules, isolatedVpc, oneStack } from '../../support/one-stack';
@@ -19,6 +20,7 @@ function build() {
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     securityGroups: [ordersGroup],
     environment: { JURISDICTION: 'eu' },
+    logGroup: new logs.LogGroup(stack, 'OrdersLogs', { encryptionKey: key }),
   });
   const payments = new CardPayments(stack, 'CardPayments', {
     vpc,
@@ -76,10 +78,20 @@ describe('CardPayments', () => {
       Effect: 'Allow',
       Resource: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:commerce/stripe-??????',
     });
-    const actions = statementsOf(paymentsRole).flatMap((s) => [(s as { Action: string | string[] }).Action].flat());
-    expect(actions.filter((a) => !/^(xray|secretsmanager):/.test(a))).toEqual([]);
+    const ownLogs = (group: string) => ({
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [group, 'Arn'] },
+    });
+    const paymentsLogs = id(payments.function.logGroup as unknown as { node: { defaultChild?: unknown } });
+    const others = statementsOf(paymentsRole).filter(
+      (s) => ![(s as { Action: string | string[] }).Action].flat().some((a) => /^(xray|secretsmanager):/.test(a)),
+    );
+    expect(others).toEqual([ownLogs(paymentsLogs)]);
     const ordersRole = id(orders.role as unknown as { node: { defaultChild?: unknown } });
+    const ordersLogs = id(orders.logGroup as unknown as { node: { defaultChild?: unknown } });
     expect(statementsOf(ordersRole)).toEqual([
+      ownLogs(ordersLogs),
       {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',
@@ -103,6 +115,26 @@ describe('CardPayments', () => {
       'Fn::GetAtt'
     ][0];
     expect(ingressSourcesOf(template, endpointGroup)).toEqual([{ source: id(ordersGroup), from: 443, to: 443 }]);
+  });
+
+  test("the Lambda endpoint's policy lets this account invoke the payments function and nothing else", () => {
+    // given, when
+    const { payments, template, id } = build();
+    // then
+    const [, endpoint] = onlyOfType(template, 'AWS::EC2::VPCEndpoint');
+    expect(endpoint.Properties.PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'InvokePaymentsFunctionOnly',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 'lambda:InvokeFunction',
+          Resource: { 'Fn::GetAtt': [id(payments.function), 'Arn'] },
+          Condition: { StringEquals: { 'aws:PrincipalAccount': '123456789012' } },
+        },
+      ],
+    });
   });
 
   test('the orders function is switched to Stripe through the payments function, its other settings kept', () => {
