@@ -1,7 +1,7 @@
 import { resolveTopology } from '../../../lib/config/topology';
 import { callControl } from '../../../local/control-client';
 import { type LocalPlatform, type LocalPlatformOptions, startLocalPlatform } from '../../../local/platform';
-import { expectDocumented } from '../../support/openapi';
+import { expectDocumented, expectEdgeShape } from '../../support/openapi';
 
 export interface Answer {
   readonly status: number;
@@ -61,8 +61,10 @@ export class Client {
     });
     const text = await response.text();
     const body = text ? JSON.parse(text) : undefined;
-    // The edge's own refusals (no X-Client-Region) are the local platform's, not the API's.
+    // A region's answer against its route; the edge's own (no X-Client-Region, say) against the
+    // document's two error shapes.
     if (response.headers.get('x-served-by-region')) expectDocumented(method, path, response.status, body);
+    else expectEdgeShape(method, path, response.status, body);
     return {
       status: response.status,
       headers: response.headers,
