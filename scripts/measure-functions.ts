@@ -82,6 +82,7 @@ const contract: ApiEnvironment & AuthorizerEnvironment & PowertoolsEnvironment =
   USER_POOL_CLIENT_ID: 'measure',
   SIGNING_KEYS_PARAMETER: '/Commerce/eu/user-pool-signing-keys',
   SIGNING_KEYS_COPY_KEY: 'arn:aws:kms:eu-west-1:123456789012:key/measure',
+  ORIGIN_SECRET_NAME: 'Commerce/origin-verify',
   POWERTOOLS_SERVICE_NAME: 'measure',
   POWERTOOLS_METRICS_NAMESPACE: 'Commerce',
 };

@@ -1,4 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
@@ -6,6 +7,9 @@ import { jurisdictionDirectoryFrom } from '../residency/jurisdiction-guard';
 import { type FunctionEnvironment, requiredEnv } from '../shared/environment';
 import { logger } from '../shared/observability';
 import { verifiedCopy } from '../signing-keys/signed-copy';
+import { requireOriginProof } from './origin-guard';
+import { OriginProofVerifier } from './origin-proof';
+import { secretsManagerOriginValues } from './origin-secret';
 import { keysUnavailable, parseJwks, poolVerifier } from './pool-verifier';
 import { createTokenAuthorizer } from './token-authorizer';
 
@@ -16,9 +20,10 @@ type Authorizer = ReturnType<typeof createTokenAuthorizer>;
 type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => ReturnType<Authorizer>;
 
 /**
- * The authorizer of one execution environment, from its variables: the pool's keys from
- * this region's copy (SSM, in this region), so no call goes to the pool's region, which may
- * be down, while the copy can be read.
+ * The authorizer of one execution environment, from its variables: the proof of origin
+ * against this region's replica of the origin secret, then, on a route that needs a user,
+ * the token against the pool's keys from this region's copy (SSM, in this region), so no call
+ * goes to the pool's region, which may be down, while the copy can be read.
  */
 export function createAuthorizerHandler(env: FunctionEnvironment): AuthorizerHandler {
   const parameterName = requiredEnv(env, 'SIGNING_KEYS_PARAMETER');
@@ -84,7 +89,13 @@ export function createAuthorizerHandler(env: FunctionEnvironment): AuthorizerHan
     return withoutCopy;
   }
 
-  return async (event) => (await currentAuthorizer())(event);
+  const origin = new OriginProofVerifier(
+    secretsManagerOriginValues(
+      new SecretsManagerClient({ region, maxAttempts: 3 }),
+      requiredEnv(env, 'ORIGIN_SECRET_NAME'),
+    ),
+  );
+  return requireOriginProof(origin, async (event) => (await currentAuthorizer())(event));
 }
 
 let authorizer: AuthorizerHandler | undefined;

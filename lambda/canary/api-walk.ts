@@ -5,6 +5,7 @@
  * platform in tests and against the deployed hostnames in the canary.
  */
 
+import { ORIGIN_PROOF_HEADER } from '../shared/api-contract';
 import { type FunctionEnvironment, optionalEnv, requiredEnv, type VariableName } from '../shared/environment';
 
 /** The part of `fetch` the walk uses; tests pass one that adds headers or stalls. */
@@ -16,6 +17,11 @@ export interface WalkTarget {
   readonly label: string;
   /** e.g. `https://api.shop.example.com` or `https://<id>.execute-api.<region>.amazonaws.com`. */
   readonly baseUrl: string;
+  /**
+   * A region's API reached directly: the Secrets Manager secret (in the canary's region) whose
+   * value goes in `ORIGIN_PROOF_HEADER`, as CloudFront sends it. Absent for a CloudFront host.
+   */
+  readonly originSecretName?: string;
 }
 
 export interface WalkOptions extends WalkTarget {
@@ -23,6 +29,8 @@ export interface WalkOptions extends WalkTarget {
   readonly token: string;
   /** A product that exists in the canary user's jurisdiction. */
   readonly sku: string;
+  /** Sent as `ORIGIN_PROOF_HEADER` on every step. @default none (through CloudFront, which adds it) */
+  readonly originProof?: string;
   /** @default globalThis.fetch */
   readonly fetch?: FetchLike;
   /**
@@ -109,6 +117,7 @@ export async function walkApi(options: WalkOptions): Promise<WalkResult> {
         headers: {
           accept: 'application/json',
           'user-agent': USER_AGENT,
+          ...(options.originProof ? { [ORIGIN_PROOF_HEADER]: options.originProof } : {}),
           ...(extra.body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...extra.headers,
         },
@@ -231,7 +240,11 @@ export function parseTargets(text: string): WalkTarget[] {
     if (typeof entry.baseUrl !== 'string' || !/^https?:\/\/[^/\s]+/.test(entry.baseUrl)) {
       throw new Error(`CANARY_TARGETS[${index}].baseUrl must be an http(s) URL`);
     }
-    return { label: entry.label, baseUrl: entry.baseUrl };
+    const secret = entry.originSecretName;
+    if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
+      throw new Error(`CANARY_TARGETS[${index}].originSecretName must be a non-empty string when given`);
+    }
+    return { label: entry.label, baseUrl: entry.baseUrl, ...(secret ? { originSecretName: secret } : {}) };
   });
 }
 
@@ -246,14 +259,19 @@ export interface CanaryRun {
  */
 export async function walkTargets(
   targets: readonly WalkTarget[],
-  walk: Omit<WalkOptions, keyof WalkTarget>,
+  walk: Omit<WalkOptions, keyof WalkTarget | 'originProof'> & {
+    /** The value of a target's origin secret; required when a target names one. */
+    readonly originProofOf?: (secretName: string) => Promise<string>;
+  },
   log: (line: string) => void = () => undefined,
 ): Promise<CanaryRun> {
   const results: WalkResult[] = [];
   const failures: Error[] = [];
+  const { originProofOf, ...options } = walk;
   for (const target of targets) {
     try {
-      const result = await walkApi({ ...walk, ...target });
+      const originProof = await proofFor(target, originProofOf);
+      const result = await walkApi({ ...options, ...target, ...(originProof ? { originProof } : {}) });
       results.push(result);
       const timings = result.steps.map((s) => `${s.step} ${s.status} ${s.ms} ms`).join(', ');
       log(`${result.label}: ok via ${result.region} (${result.mode}) in ${result.totalMs} ms: ${timings}`);
@@ -264,6 +282,20 @@ export async function walkTargets(
     }
   }
   return { results, failures };
+}
+
+async function proofFor(
+  target: WalkTarget,
+  originProofOf: ((secretName: string) => Promise<string>) | undefined,
+): Promise<string | undefined> {
+  if (!target.originSecretName) return undefined;
+  if (!originProofOf)
+    throw new Error(`${target.label}: names origin secret ${target.originSecretName}, and nothing reads it`);
+  try {
+    return await originProofOf(target.originSecretName);
+  } catch (error) {
+    throw new Error(`${target.label}: could not read origin secret ${target.originSecretName}: ${describe(error)}`);
+  }
 }
 
 function is2xx(status: number): boolean {

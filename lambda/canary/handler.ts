@@ -1,4 +1,5 @@
-import type { FunctionEnvironment } from '../shared/environment';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type FunctionEnvironment, requiredEnv } from '../shared/environment';
 import { canaryConfigFrom, WalkError, walkTargets } from './api-walk';
 import { CognitoTokenSource } from './cognito-token-source';
 
@@ -21,6 +22,14 @@ export function createCanaryHandler(
 ): CanaryHandler {
   const { log = (line: string) => console.log(line), ...tokenOptions } = overrides;
   let tokens: CognitoTokenSource | undefined;
+  let secrets: SecretsManagerClient | undefined;
+  // Read at each run: a rotation's new value is in use within minutes.
+  const originProofOf = async (secretName: string) => {
+    secrets ??= new SecretsManagerClient({ region: requiredEnv(env, 'AWS_REGION') });
+    const answer = await secrets.send(new GetSecretValueCommand({ SecretId: secretName }));
+    if (!answer.SecretString) throw new Error('the secret has no string value');
+    return answer.SecretString;
+  };
   return async () => {
     const config = canaryConfigFrom(env);
     tokens ??= new CognitoTokenSource({
@@ -31,7 +40,11 @@ export function createCanaryHandler(
       ...tokenOptions,
     });
     const token = await tokens.token();
-    const run = await walkTargets(config.targets, { token, sku: config.sku, timeoutMs: config.stepTimeoutMs }, log);
+    const run = await walkTargets(
+      config.targets,
+      { token, sku: config.sku, timeoutMs: config.stepTimeoutMs, originProofOf },
+      log,
+    );
     // A refused token (revoked, user disabled) is not reused on the next run.
     if (run.failures.some((f) => f instanceof WalkError && (f.status === 401 || f.status === 403))) tokens.forget();
     // Every target was walked and logged; the run fails with the first failure.

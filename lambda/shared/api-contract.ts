@@ -25,7 +25,20 @@ export interface ApiRoute {
    * never by the public one.
    */
   readonly writerOnly?: boolean;
+  /**
+   * Probed by Route 53's health checks, which can send no header: the one kind of route served
+   * without the proof of origin (`ORIGIN_PROOF_HEADER`) that CloudFront adds to every other
+   * request. Throttled per route and answered from a short-lived probe result.
+   */
+  readonly healthProbe?: boolean;
 }
+
+/**
+ * The header CloudFront adds to every request it sends to a regional API, with a secret only
+ * the platform holds: a regional API refuses any other route's request without it, so the
+ * only way in is through CloudFront and its web ACL.
+ */
+export const ORIGIN_PROOF_HEADER = 'x-origin-verify';
 
 /**
  * Says `"writer":true` only in the region whose Aurora cluster is the writer: Route 53
@@ -36,8 +49,8 @@ export const WRITER_HEALTH_PATH = '/api/health/writer';
 export const WRITER_HEALTH_MATCH = '"writer":true';
 
 const CONTRACT_ROUTES = [
-  { method: 'GET', path: '/api/health', domain: 'health', public: true },
-  { method: 'GET', path: WRITER_HEALTH_PATH, domain: 'health', public: true, writerOnly: true },
+  { method: 'GET', path: '/api/health', domain: 'health', public: true, healthProbe: true },
+  { method: 'GET', path: WRITER_HEALTH_PATH, domain: 'health', public: true, writerOnly: true, healthProbe: true },
   { method: 'GET', path: '/api/products/{sku}', domain: 'products', public: true },
   { method: 'PUT', path: '/api/products/{sku}', domain: 'products', strong: true },
   { method: 'POST', path: '/api/products/{sku}/likes', domain: 'likes' },

@@ -94,6 +94,11 @@ export type AuthorizerEnvironment = {
   readonly SIGNING_KEYS_COPY_KEY: string;
   readonly JURISDICTION: string;
   readonly JURISDICTION_DIRECTORY: string;
+  /**
+   * Name of this region's replica of the secret CloudFront sends as its proof of origin
+   * (`ORIGIN_PROOF_HEADER`); every route but the health probes requires it.
+   */
+  readonly ORIGIN_SECRET_NAME: string;
 };
 
 /** What the function that copies the pool's signing keys into the region is told. */
@@ -102,6 +107,12 @@ export type SigningKeysEnvironment = {
   readonly SIGNING_KEYS_PARAMETER: string;
   /** The KMS key (sign and verify) that signs the copy. */
   readonly SIGNING_KEYS_COPY_KEY: string;
+};
+
+/** What the function that rotates the origin secret is told. */
+export type OriginRotationEnvironment = {
+  /** The CloudFront distribution whose API origins send the secret. */
+  readonly DISTRIBUTION_ID: string;
 };
 
 /** What the API canary (a Synthetics script) is told. */
@@ -148,6 +159,7 @@ export type VariableName = keyof (ApiEnvironment &
   CanaryIdentityEnvironment &
   AuthorizerEnvironment &
   SigningKeysEnvironment &
+  OriginRotationEnvironment &
   CanaryEnvironment &
   LocalEnvironment &
   RuntimeEnvironment);

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,12 +10,27 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-import { API_DOMAINS, API_ROUTES, type ApiDomain, type ApiRoute } from '../../lambda/shared/api-contract';
+import {
+  API_DOMAINS,
+  API_ROUTES,
+  type ApiDomain,
+  type ApiRoute,
+  ORIGIN_PROOF_HEADER,
+} from '../../lambda/shared/api-contract';
 import type { ApiEnvironment, AuthorizerEnvironment, PowertoolsEnvironment } from '../../lambda/shared/environment';
+import { grantOriginSecretRead } from '../edge/origin-verification';
 import { acknowledgeExecutionRole } from '../functions/execution-role';
 import { NodeFunction } from '../functions/node-function';
 import { RegionalNetwork } from '../network/regional-network';
-import { accessLogSettings, addContractRoute, statePermissionAccounts } from './http-api-conventions';
+import {
+  accessLogSettings,
+  addContractRoute,
+  type ContractAuthorizers,
+  contractAuthorizers,
+  ROUTE_THROTTLES,
+  statePermissionAccounts,
+  throttleAnonymousRoutes,
+} from './http-api-conventions';
 
 export { API_DOMAINS, API_ROUTES, type ApiDomain };
 
@@ -38,6 +52,11 @@ export interface RegionalApiProps {
     readonly copyKeyArn: string;
     grantRead(grantee: iam.IGrantable): void;
   };
+  /**
+   * Name of this region's replica of the secret CloudFront sends as its proof of origin (see
+   * `OriginVerification`): every route but the health probes requires it.
+   */
+  readonly originSecretName: string;
   /** Custom domains the API answers to, all covered by `certificate`. */
   readonly hostnames: readonly string[];
   readonly certificate: acm.ICertificate;
@@ -93,8 +112,10 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
   readonly functions: Readonly<Record<ApiDomain, NodeFunction>>;
   readonly connections: ec2.Connections;
   readonly domainNames: Readonly<Record<string, apigwv2.DomainName>>;
-  /** Verifies tokens for this API; the writer API reuses it. */
+  /** Checks the proof of origin and verifies tokens for this API; the writer API reuses it. */
   readonly authorizerFunction: NodeFunction;
+  /** This API's authorizers over `authorizerFunction`. */
+  readonly authorizers: ContractAuthorizers;
 
   constructor(scope: Construct, id: string, props: RegionalApiProps) {
     super(scope, id);
@@ -153,6 +174,8 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
       throttle: props.throttle ?? { rateLimit: 1000, burstLimit: 2000 },
       accessLogSettings: accessLogSettings(accessLogs),
     });
+    const routes = (props.routes ?? API_ROUTES).filter((route) => !route.writerOnly);
+    throttleAnonymousRoutes(stage, routes);
 
     // Outside the VPC: it fetches the pool's public signing keys (JWKS) from Cognito and
     // touches no store.
@@ -169,9 +192,11 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
         SIGNING_KEYS_COPY_KEY: props.signingKeys.copyKeyArn,
         JURISDICTION: props.environment.JURISDICTION,
         JURISDICTION_DIRECTORY: props.environment.JURISDICTION_DIRECTORY,
+        ORIGIN_SECRET_NAME: props.originSecretName,
       } satisfies AuthorizerEnvironment,
     });
     props.signingKeys.grantRead(authorizerFunction);
+    grantOriginSecretRead(authorizerFunction, props.originSecretName);
     acknowledgeExecutionRole(authorizerFunction);
     Validations.of(authorizerFunction.node.defaultChild as lambda.CfnFunction).acknowledge({
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
@@ -179,28 +204,25 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
         "Outside the VPC on purpose: the authorizer reads this region's copy of the user pool's public signing keys from SSM and, for a key not in the copy, fetches the JWKS from Cognito's public endpoint, which the isolated subnets cannot reach (no NAT, and Cognito's JWKS has no VPC endpoint); it reads or writes no store.",
     });
     this.authorizerFunction = authorizerFunction;
-    const authorizer = new HttpLambdaAuthorizer('TokenAuthorizer', authorizerFunction, {
-      responseTypes: [HttpLambdaResponseType.SIMPLE],
-      identitySource: ['$request.header.Authorization'],
-      resultsCacheTtl: Duration.minutes(5),
-    });
+    this.authorizers = contractAuthorizers(authorizerFunction);
     // One integration per route: an integration is created under the first route bound to
     // it, so a shared one would change its logical id whenever the route order changed.
     const integrationOf = (route: ApiRoute): apigwv2.HttpRouteIntegration =>
       route.strong && props.strongRoutesHost
         ? new HttpUrlIntegration('ForwardToWriterRegion', `https://${props.strongRoutesHost}`, {
-            parameterMapping: new apigwv2.ParameterMapping().overwritePath(apigwv2.MappingValue.requestPath()),
+            // The writer API checks the proof of origin too: the request's own is passed on.
+            parameterMapping: new apigwv2.ParameterMapping()
+              .overwritePath(apigwv2.MappingValue.requestPath())
+              .overwriteHeader(ORIGIN_PROOF_HEADER, apigwv2.MappingValue.requestHeader(ORIGIN_PROOF_HEADER)),
           })
         : new HttpLambdaIntegration(`${pascal(route.domain)}Integration`, functions[route.domain]);
-    for (const route of props.routes ?? API_ROUTES) {
-      if (route.writerOnly) continue;
-      const integration = integrationOf(route);
+    for (const route of routes) {
       addContractRoute(
         this.httpApi,
         route,
-        integration,
-        authorizer,
-        `${route.method} ${route.path} is public by contract (health probes, product pages for anonymous shoppers) and returns no personal data. Route 53 health checks send no token; WAF on CloudFront and the stage's throttling protect it.`,
+        integrationOf(route),
+        this.authorizers,
+        `${route.method} ${route.path} is Route 53's health probe, which can send no token or header. It returns no personal data, is throttled to ${ROUTE_THROTTLES.healthProbe.rateLimit} requests a second on this route, and answers from a store probe made at most every 2 s per function instance.`,
       );
     }
     statePermissionAccounts(this.httpApi);

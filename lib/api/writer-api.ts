@@ -1,6 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,7 +7,14 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_ROUTES, type ApiDomain, type ApiRoute, WRITER_HEALTH_PATH } from '../../lambda/shared/api-contract';
-import { accessLogSettings, addContractRoute, statePermissionAccounts } from './http-api-conventions';
+import {
+  accessLogSettings,
+  addContractRoute,
+  contractAuthorizers,
+  ROUTE_THROTTLES,
+  statePermissionAccounts,
+  throttleAnonymousRoutes,
+} from './http-api-conventions';
 
 export { WRITER_HEALTH_PATH };
 
@@ -68,19 +74,18 @@ export class WriterApi extends Construct {
       throttle: { rateLimit: 1000, burstLimit: 2000 },
       accessLogSettings: accessLogSettings(accessLogs),
     });
-    const authorizer = new HttpLambdaAuthorizer('TokenAuthorizer', props.authorizerFunction, {
-      responseTypes: [HttpLambdaResponseType.SIMPLE],
-      identitySource: ['$request.header.Authorization'],
-    });
+    const authorizers = contractAuthorizers(props.authorizerFunction);
+    const routes = (props.routes ?? API_ROUTES).filter((r) => r.strong || r.writerOnly);
+    throttleAnonymousRoutes(stage, routes);
     // One integration per route, so that its logical id does not depend on the route order.
-    for (const route of (props.routes ?? API_ROUTES).filter((r) => r.strong || r.writerOnly)) {
+    for (const route of routes) {
       const integration = new HttpLambdaIntegration(`${route.domain}Integration`, props.functions[route.domain]);
       addContractRoute(
         this.httpApi,
         route,
         integration,
-        authorizer,
-        `${route.method} ${route.path} is probed anonymously by Route 53 (which sends no token) and answers only whether this region holds the writer.`,
+        authorizers,
+        `${route.method} ${route.path} is probed by Route 53 (which can send no token or header) and answers only whether this region holds the writer; it is throttled to ${ROUTE_THROTTLES.healthProbe.rateLimit} requests a second on this route and answers from a probe made at most every 2 s per function instance.`,
       );
     }
     this.domainName = new apigwv2.DomainName(this, 'DomainName', {

@@ -36,3 +36,12 @@ export function strongStoreIdentifier(appName: string, jurisdiction: string): st
 export function signingKeysParameterName(appName: string, jurisdiction: string): string {
   return `/${appName}/${jurisdiction}/user-pool-signing-keys`;
 }
+
+/**
+ * The secret CloudFront sends to every regional API as its proof of origin: created with the
+ * edge stack, replicated under the same name to every serving region, where the API's
+ * authorizer reads it.
+ */
+export function originSecretName(appName: string): string {
+  return `${appName}/origin-verify`;
+}

@@ -14,7 +14,7 @@ export const CANARY_VARIABLES = [
  * USER_POOL_REGION): after each test they are as before it, and every spy is restored.
  */
 export function restoreCanaryEnvironmentAfterEach(): void {
-  const names = [...CANARY_VARIABLES, 'USER_POOL_REGION'];
+  const names = [...CANARY_VARIABLES, 'USER_POOL_REGION', 'AWS_REGION'];
   const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
   afterEach(() => {
     for (const [name, value] of Object.entries(saved)) {

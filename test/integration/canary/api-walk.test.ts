@@ -1,6 +1,8 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type FetchLike, WALK_STEPS, type WalkError, walkApi, walkTargets } from '../../../lambda/canary/api-walk';
 import { CognitoTokenSource } from '../../../lambda/canary/cognito-token-source';
 import { handler } from '../../../lambda/canary/handler';
+import { ORIGIN_PROOF_HEADER } from '../../../lambda/shared/api-contract';
 import type { LocalPlatform } from '../../../local/platform';
 import { failureOf, restoreCanaryEnvironmentAfterEach } from '../../support/canary-walk';
 import { documentedFetch } from '../../support/openapi';
@@ -29,8 +31,18 @@ const fromRegion =
 
 const globalWalk = (sku = SKU) =>
   walkApi({ label: 'global', baseUrl: platform.edgeUrl, fetch: fromRegion(CENTRAL), token, sku, timeoutMs: 5000 });
-const regionalWalk = (sku = SKU) =>
-  walkApi({ label: `regional ${CENTRAL}`, baseUrl: regionalUrl, fetch: documentedFetch, token, sku, timeoutMs: 5000 });
+/** The proof of origin the regional canary reads from its secret, as CloudFront sends it. */
+const proof = () => platform.originHeaders[ORIGIN_PROOF_HEADER] as string;
+const regionalWalk = (sku = SKU, originProof: string | undefined = proof()) =>
+  walkApi({
+    label: `regional ${CENTRAL}`,
+    baseUrl: regionalUrl,
+    fetch: documentedFetch,
+    token,
+    sku,
+    timeoutMs: 5000,
+    ...(originProof ? { originProof } : {}),
+  });
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -102,9 +114,9 @@ describe('walkApi against the local platform', () => {
       const run = await walkTargets(
         [
           { label: 'global', baseUrl: platform.edgeUrl },
-          { label: `regional ${CENTRAL}`, baseUrl: regionalUrl },
+          { label: `regional ${CENTRAL}`, baseUrl: regionalUrl, originSecretName: 'Commerce/origin-verify' },
         ],
-        { token, sku: SKU, fetch: fromRegion(CENTRAL), timeoutMs: 5000 },
+        { token, sku: SKU, fetch: fromRegion(CENTRAL), timeoutMs: 5000, originProofOf: async () => proof() },
         (line) => lines.push(line),
       );
       expect(run.results.map((r) => [r.label, r.region])).toEqual([['global', WEST]]);
@@ -119,9 +131,22 @@ describe('walkApi against the local platform', () => {
 
   test('a token the API refuses fails the add-to-cart step with its status', async () => {
     const error = await failureOf(
-      walkApi({ label: 'regional', baseUrl: regionalUrl, token: 'not-a-token', sku: SKU, timeoutMs: 5000 }),
+      walkApi({
+        label: 'regional',
+        baseUrl: regionalUrl,
+        token: 'not-a-token',
+        sku: SKU,
+        timeoutMs: 5000,
+        originProof: proof(),
+      }),
     );
     expect([error.step, error.status]).toEqual(['add to cart', 403]);
+  });
+
+  test('straight to a region without the proof of origin, only the health probe answers: the product page is refused 401', async () => {
+    const error = await failureOf(regionalWalk(SKU, ''));
+    expect([error.step, error.status]).toEqual(['product page', 401]);
+    expect(error.message).toContain('Unauthorized');
   });
 });
 
@@ -132,8 +157,17 @@ describe('the Synthetics handler', () => {
     const signIn = jest.spyOn(CognitoTokenSource.prototype, 'token').mockResolvedValue(token);
     const forget = jest.spyOn(CognitoTokenSource.prototype, 'forget');
     const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    // This region's replica of the origin secret, as Secrets Manager would answer for it.
+    const secretReads: string[] = [];
+    jest.spyOn(SecretsManagerClient.prototype, 'send').mockImplementation(async (command: any) => {
+      secretReads.push(command.input.SecretId);
+      return { SecretString: proof() };
+    });
     Object.assign(process.env, {
-      CANARY_TARGETS: JSON.stringify([{ label: `regional ${CENTRAL}`, baseUrl: regionalUrl }]),
+      AWS_REGION: CENTRAL,
+      CANARY_TARGETS: JSON.stringify([
+        { label: `regional ${CENTRAL}`, baseUrl: regionalUrl, originSecretName: 'Commerce/origin-verify' },
+      ]),
       CANARY_SKU: SKU,
       CANARY_SECRET_ARN: `arn:aws:secretsmanager:${CENTRAL}:123456789012:secret:canary-AbCdEf`,
       USER_POOL_ID: 'eu-west-1_Pool',
@@ -141,6 +175,7 @@ describe('the Synthetics handler', () => {
       USER_POOL_REGION: WEST,
     });
     await expect(handler()).resolves.toBe(`walked regional ${CENTRAL}`);
+    expect(secretReads).toEqual(['Commerce/origin-verify']);
     expect(logged.mock.calls[0]?.[0]).toMatch(new RegExp(`^regional ${CENTRAL}: ok via ${CENTRAL} \\(read-write\\)`));
 
     process.env.CANARY_SKU = 'NO-SUCH-SKU';

@@ -29,6 +29,7 @@ const SIGNING_KEYS = {
   grantRead: () => undefined,
 };
 const STRONG_ROUTES = API_ROUTES.filter((r) => r.strong).map(routeKeyOf);
+const ORIGIN_SECRET_NAME = 'Commerce/origin-verify';
 
 /** The API in a stack of its own: the region's VPC and key, a certificate and a user pool given by id. */
 function build(props: Partial<RegionalApiProps> = {}) {
@@ -46,6 +47,7 @@ function build(props: Partial<RegionalApiProps> = {}) {
     ),
     userPoolId: 'eu-west-1_AbCdEfGhI',
     userPoolClientId: 'webclient123',
+    originSecretName: ORIGIN_SECRET_NAME,
     environment: API_ENVIRONMENT,
     signingKeys: SIGNING_KEYS,
     ...props,
@@ -64,6 +66,7 @@ function routesOf(template: Template) {
     return {
       routeKey: props.RouteKey as string,
       authorizationType: props.AuthorizationType as string,
+      authorizerId: props.AuthorizerId?.Ref as string,
       integration: integrations[target]?.Properties as any,
     };
   });
@@ -151,23 +154,68 @@ describe('RegionalApi', () => {
     expect(new Set(types)).toEqual(new Set(['AWS_PROXY']));
   });
 
-  test('only health, product and like-count reads are public; every other route needs a token', () => {
+  test('only the health probe is open; public reads need the proof of origin, every other route a token too', () => {
     // then
     const routes = routesOf(template);
-    expect(
-      routes
-        .filter((r) => r.authorizationType === 'NONE')
-        .map((r) => r.routeKey)
-        .sort(),
-    ).toEqual(['GET /api/health', 'GET /api/products/{sku}', 'GET /api/products/{sku}/likes']);
-    expect(routes.filter((r) => r.authorizationType === 'CUSTOM')).toHaveLength(9);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      AuthorizerType: 'REQUEST',
-      AuthorizerPayloadFormatVersion: '2.0',
-      EnableSimpleResponses: true,
-      IdentitySource: ['$request.header.Authorization'],
-      AuthorizerResultTtlInSeconds: 300,
+    const authorizers = resourcesOf(template, 'AWS::ApiGatewayV2::Authorizer');
+    const sourcesOf = (r: (typeof routes)[number]) =>
+      r.authorizationType === 'NONE' ? 'none' : (authorizers[r.authorizerId]?.Properties as any)?.IdentitySource;
+    const byRoute = Object.fromEntries(routes.map((r) => [r.routeKey, sourcesOf(r)]));
+    const proof = '$request.header.x-origin-verify';
+    expect(byRoute['GET /api/health']).toBe('none');
+    expect(byRoute['GET /api/products/{sku}']).toEqual([proof]);
+    expect(byRoute['GET /api/products/{sku}/likes']).toEqual([proof]);
+    const userRoutes = routes.filter((r) => !API_ROUTES.find((c) => routeKeyOf(c) === r.routeKey)?.public);
+    expect(userRoutes).toHaveLength(9);
+    for (const route of userRoutes) expect(byRoute[route.routeKey]).toEqual(['$request.header.Authorization', proof]);
+    for (const authorizer of Object.values(authorizers)) {
+      expect(authorizer.Properties).toMatchObject({
+        AuthorizerType: 'REQUEST',
+        AuthorizerPayloadFormatVersion: '2.0',
+        EnableSimpleResponses: true,
+        AuthorizerResultTtlInSeconds: 300,
+      });
+    }
+    expect(Object.keys(authorizers)).toHaveLength(2);
+  });
+
+  test('anonymous routes are throttled below the stage: the health probe hardest', () => {
+    // then
+    const [stage] = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Stage')).map((s) => s.Properties as any);
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 });
+    expect(stage.RouteSettings).toEqual({
+      'GET /api/health': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'GET /api/products/{sku}': { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      'GET /api/products/{sku}/likes': { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
     });
+  });
+
+  test("the authorizer may read its region's replica of the origin secret, by name, and nothing else of Secrets Manager", () => {
+    // then
+    const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(
+      (p) => (p.Properties as any).PolicyDocument.Statement,
+    );
+    const secrets = statements.filter((st: any) =>
+      [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')),
+    );
+    expect(secrets).toEqual([
+      expect.objectContaining({
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:${ORIGIN_SECRET_NAME}-??????`,
+      }),
+    ]);
+  });
+
+  test("strong routes forwarded to the writer carry the request's proof of origin along", () => {
+    // then
+    const forwarded = routesOf(template).filter((r) => r.integration.IntegrationType === 'HTTP_PROXY');
+    expect(forwarded.length).toBe(STRONG_ROUTES.length);
+    for (const route of forwarded) {
+      expect(route.integration.RequestParameters).toEqual({
+        'overwrite:path': '$request.path',
+        'overwrite:header.x-origin-verify': '$request.header.x-origin-verify',
+      });
+    }
   });
 
   test("the token authorizer runs outside the VPC and trusts the given pool's client", () => {
@@ -183,6 +231,7 @@ describe('RegionalApi', () => {
           USER_POOL_CLIENT_ID: 'webclient123',
           JURISDICTION: 'eu',
           JURISDICTION_DIRECTORY: '{"byPrimaryRegion":{}}',
+          ORIGIN_SECRET_NAME,
         },
       },
     });
@@ -220,14 +269,16 @@ describe('RegionalApi', () => {
     for (const permission of permissions) expect(permission?.SourceAccount).toBe('123456789012');
   });
 
-  test('public routes carry their reason for cdk-nag and Control Tower', () => {
+  test('only the health probe carries a reason for having no authorizer, for cdk-nag and Control Tower', () => {
     // then
     const health = api.httpApi.node.findChild('GET--api--health');
     expect(acknowledgedRules(health)).toEqual(['AwsSolutions-APIG4']);
     expect(acknowledgedRules(health.node.findChild('Resource'))).toEqual([
       'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check',
     ]);
-    expect(acknowledgedRules(api.httpApi.node.findChild('GET--api--me--cart'))).toEqual([]);
+    for (const route of ['GET--api--me--cart', 'GET--api--products--{sku}']) {
+      expect(acknowledgedRules(api.httpApi.node.findChild(route))).toEqual([]);
+    }
   });
 });
 
@@ -251,6 +302,7 @@ describe('RegionalApi log key', () => {
       ),
       userPoolId: 'p',
       userPoolClientId: 'c',
+      originSecretName: ORIGIN_SECRET_NAME,
       environment: API_ENVIRONMENT,
       signingKeys: SIGNING_KEYS,
     });
@@ -278,6 +330,7 @@ describe('RegionalApi log key', () => {
           ),
           userPoolId: 'p',
           userPoolClientId: 'c',
+          originSecretName: ORIGIN_SECRET_NAME,
           environment: API_ENVIRONMENT,
           signingKeys: SIGNING_KEYS,
         }),
