@@ -126,14 +126,18 @@ function isLambdaIdentity(identity: RequestIdentity): identity is { readonly lam
 
 /**
  * The event API Gateway hands a Lambda authorizer (payload 2.0) for a request whose
- * identity source, the Authorization header, is present.
+ * identity sources are all present, with their values.
  */
-export function authorizerEvent(request: IncomingRequest, match: RouteMatch): APIGatewayRequestAuthorizerEventV2 {
+export function authorizerEvent(
+  request: IncomingRequest,
+  match: RouteMatch,
+  identitySource: readonly string[],
+): APIGatewayRequestAuthorizerEventV2 {
   return {
     version: '2.0',
     type: 'REQUEST',
     routeArn: `arn:aws:execute-api:local:000000000000:local/$default/${match.routeKey.replace(' ', '')}`,
-    identitySource: [request.headers.authorization ?? ''],
+    identitySource: [...identitySource],
     routeKey: match.routeKey,
     rawPath: request.rawPath,
     rawQueryString: request.rawQueryString,

@@ -31,6 +31,11 @@ export interface EdgeProps {
   /** Each region's writer API, which the writer health checks probe. */
   readonly writerUrls: () => Readonly<Record<string, string>>;
   /**
+   * The origin custom header CloudFront adds to every API request (`OriginVerification`):
+   * set on every forwarded request, replacing any the client sent, as CloudFront does.
+   */
+  readonly originHeaders: Readonly<Record<string, string>>;
+  /**
    * Seconds between health checks of each region, like Route 53's request interval.
    * @default 1000
    */
@@ -179,7 +184,12 @@ export class Edge {
     const trips = await this.props.distance.travel(clientRegion, region);
     const target = required(this.props.regionUrls(), region, 'URL for region');
     const method = request.method ?? 'GET';
-    const upstream = await exchange(`${target}${url.pathname}${url.search}`, method, headers, body);
+    const upstream = await exchange(
+      `${target}${url.pathname}${url.search}`,
+      method,
+      { ...headers, ...this.props.originHeaders },
+      body,
+    );
     if (!upstream) {
       return send(
         response,

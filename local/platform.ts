@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requireOriginProof } from '../lambda/authorizer/origin-guard';
+import { OriginProofVerifier } from '../lambda/authorizer/origin-proof';
 import { keysUnavailable, poolVerifier } from '../lambda/authorizer/pool-verifier';
 import { createTokenAuthorizer } from '../lambda/authorizer/token-authorizer';
 import { ProductCache } from '../lambda/cache/product-cache';
 import { RecordingCardProcessor } from '../lambda/payments/card-processor';
 import type { JurisdictionDirectory } from '../lambda/residency/jurisdiction-guard';
+import { ORIGIN_PROOF_HEADER } from '../lambda/shared/api-contract';
 import { EventualStore } from '../lambda/stores/eventual-store';
 import { StrongStore } from '../lambda/stores/strong-store';
 import { jurisdictionDirectory } from '../lib/config/jurisdiction-directory';
@@ -96,6 +100,11 @@ export interface LocalPlatform {
    * and the replicas' links are their regions' RDS Proxies, Valkey the regional caches.
    */
   readonly storeEndpoints: ReadonlyMap<string, StoreEndpoint>;
+  /**
+   * The proof of origin the edge adds to every request, as CloudFront does: a caller that goes
+   * to a region's API directly (a canary, a test standing in for CloudFront) must send it too.
+   */
+  readonly originHeaders: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -137,7 +146,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     }
     edge.startHealthChecks();
     const issuers = Object.fromEntries([...parts.issuers.entries()].map(([j, issuer]) => [j, issuer.url]));
-    return { edgeUrl, controlUrl, regions: regionHandles(parts), issuers, storeEndpoints: parts.storeEndpoints, stop };
+    return {
+      edgeUrl,
+      controlUrl,
+      regions: regionHandles(parts),
+      issuers,
+      storeEndpoints: parts.storeEndpoints,
+      originHeaders: parts.originHeaders,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -163,6 +180,8 @@ interface PlatformParts extends Writable<Omit<ControlDeps, 'edge'>> {
   readonly storeEndpoints: Map<string, StoreEndpoint>;
   /** The edge, once listening: it runs the writer health checks strong routes follow. */
   edge?: Edge;
+  /** The origin secret's header, as CloudFront sends it; one random value per platform. */
+  readonly originHeaders: Readonly<Record<string, string>>;
 }
 
 function newParts(
@@ -188,12 +207,14 @@ function newParts(
     processors: new Map(),
     primaryStores: new Map(),
     regionStores: new Map(),
+    originHeaders: { [ORIGIN_PROOF_HEADER]: randomBytes(36).toString('base64url') },
   };
 }
 
 /** Each serving region's API, listening (without handlers until its stores are wired). */
 async function listenGateways(parts: PlatformParts, port: (offset: number) => number): Promise<void> {
   const { topology, gateways, distance, directory, tokens } = parts;
+  const originVerifier = new OriginProofVerifier(async () => Object.values(parts.originHeaders));
   let offset = 10;
   for (const jurisdiction of topology.jurisdictions) {
     const pool = tokens.pool(jurisdiction.name);
@@ -211,12 +232,16 @@ async function listenGateways(parts: PlatformParts, port: (offset: number) => nu
       });
       const gateway = new RegionalGateway({
         context: { region, jurisdiction: jurisdiction.name, primaryRegion: jurisdiction.primaryRegion, directory },
-        authorizer: createTokenAuthorizer({
-          verifier,
-          jurisdiction: jurisdiction.name,
-          directory,
-          isUnavailable: keysUnavailable,
-        }),
+        // The proof of origin against this region's replica of the secret (here, the platform's value).
+        authorizer: requireOriginProof(
+          originVerifier,
+          createTokenAuthorizer({
+            verifier,
+            jurisdiction: jurisdiction.name,
+            directory,
+            isUnavailable: keysUnavailable,
+          }),
+        ),
         distance,
         writerRegion: () => parts.edge?.resolveWriter(region, jurisdiction.name) ?? jurisdiction.primaryRegion,
         writerUrlOf: (target) => gateways.get(target)?.writerUrl,
@@ -254,6 +279,7 @@ async function listenEdge(parts: PlatformParts, port: number): Promise<{ edge: E
     distance: parts.distance,
     regionUrls: () => regionUrls,
     writerUrls: () => writerUrls,
+    originHeaders: parts.originHeaders,
     healthIntervalMs: parts.options.healthIntervalMs,
     failureThreshold: parts.options.healthFailureThreshold,
   });

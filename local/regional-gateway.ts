@@ -5,7 +5,7 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
 import type { AuthorizerContext } from '../lambda/authorizer/token-authorizer';
-import { type ApiDomain, matchRoute } from '../lambda/shared/api-contract';
+import { type ApiDomain, matchRoute, ORIGIN_PROOF_HEADER } from '../lambda/shared/api-contract';
 import type { DomainHandler } from '../lambda/shared/instrumented';
 import type { RegionContext } from '../lambda/shared/region-context';
 import { apiGatewayEvent, authorizerEvent, lambdaContext, type RequestIdentity } from './api-gateway-event';
@@ -25,7 +25,10 @@ import {
 } from './http-io';
 import { runAs } from './rehearsal/recorder';
 
-/** The region's token authorizer: the AWS function's code (`createTokenAuthorizer`). */
+/**
+ * The region's authorizer: the AWS function's code, the proof of origin then, on a user's
+ * route, the token (`requireOriginProof` over `createTokenAuthorizer`).
+ */
 export type LocalAuthorizer = (
   event: APIGatewayRequestAuthorizerEventV2,
 ) => Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>;
@@ -148,18 +151,22 @@ export class RegionalGateway {
 
     const incoming = { method, rawPath: url.pathname, rawQueryString: url.search.slice(1), headers, body };
     let identity: RequestIdentity | undefined;
-    if (!match.route.public) {
-      // As an HTTP API with a Lambda authorizer (simple responses) whose identity source is
-      // the Authorization header: none 401, refused 403, an authorizer that fails 500.
-      if (!headers.authorization) return send(response, 401, { message: 'Unauthorized' }, served);
+    if (!match.route.healthProbe) {
+      // As an HTTP API with Lambda authorizers (simple responses) whose identity sources are
+      // the proof of origin, and the Authorization header on a user's route, as
+      // `contractAuthorizers` sets them: a source missing 401 (the authorizer is not
+      // invoked), refused 403, an authorizer that fails 500.
+      const sources = match.route.public ? [ORIGIN_PROOF_HEADER] : ['authorization', ORIGIN_PROOF_HEADER];
+      const values = sources.map((name) => headers[name]);
+      if (values.some((value) => !value)) return send(response, 401, { message: 'Unauthorized' }, served);
       let verdict: Awaited<ReturnType<LocalAuthorizer>>;
       try {
-        verdict = await this.props.authorizer(authorizerEvent(incoming, match));
+        verdict = await this.props.authorizer(authorizerEvent(incoming, match, values as string[]));
       } catch {
         return send(response, 500, { message: 'Internal Server Error' }, served);
       }
       if (!verdict.isAuthorized) return send(response, 403, { message: 'Forbidden' }, served);
-      identity = { lambda: verdict.context };
+      if (!match.route.public) identity = { lambda: verdict.context };
     }
 
     const { region } = this.props.context;

@@ -70,7 +70,11 @@ export async function probeEventualReplication(
       const probeToken = await token(urls, pair.jurisdiction, `lag-probe-${pair.from}-${pair.to}`);
       const displayName = (n: number) => `lag probe ${pair.from} ${n}`;
       const profile = (region: string, method: string, body?: unknown) =>
-        request(`${urls.regionUrls[region]}/api/me/profile`, method, { token: probeToken, body });
+        request(`${urls.regionUrls[region]}/api/me/profile`, method, {
+          token: probeToken,
+          body,
+          headers: urls.originHeaders,
+        });
       const found = await probeLoop(
         probing,
         async (n) => (await profile(pair.from, 'PUT', { displayName: displayName(n) })).status === 200,
@@ -108,6 +112,7 @@ export async function probeStockReplication(
         async (stock) => {
           const written = await request(`${urls.regionUrls[pair.from]}/api/products/${sku}`, 'PUT', {
             token: admin,
+            headers: urls.originHeaders,
             body: { name: `Stock lag probe for ${pair.to}`, priceCents: 100, currency: 'EUR', stock },
           });
           return written.status === 200;

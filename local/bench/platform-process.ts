@@ -16,6 +16,8 @@ export interface PlatformUrls {
   readonly edgeUrl: string;
   readonly controlUrl: string;
   readonly regionUrls: Readonly<Record<string, string>>;
+  /** The proof of origin a direct call to a region's API must carry, as CloudFront's requests do. */
+  readonly originHeaders: Readonly<Record<string, string>>;
 }
 
 export type PlatformWorkerReply = { readonly ready: PlatformUrls } | { readonly failed: string };
@@ -60,7 +62,7 @@ export class PlatformProcess {
     return platform;
   }
 
-  urls: PlatformUrls = { edgeUrl: '', controlUrl: '', regionUrls: {} };
+  urls: PlatformUrls = { edgeUrl: '', controlUrl: '', regionUrls: {}, originHeaders: {} };
 
   private constructor(private readonly child: ChildProcess) {
     // An IPC error (the worker gone) must not crash the benchmark; stop() copes with it.

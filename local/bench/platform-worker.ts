@@ -52,6 +52,7 @@ process.once('message', (request: PlatformWorkerRequest) => {
             edgeUrl: started.edgeUrl,
             controlUrl: started.controlUrl,
             regionUrls: Object.fromEntries(started.regions.map((r) => [r.region, r.url])),
+            originHeaders: started.originHeaders,
           },
         });
       },

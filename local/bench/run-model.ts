@@ -325,6 +325,7 @@ async function seed(
     for (const { sku, stock } of products) {
       const answer = await request(`${primary}/api/products/${sku}`, 'PUT', {
         token: admin,
+        headers: urls.originHeaders,
         body: { name: `Benchmark ${sku}`, priceCents: 1000, currency: 'EUR', stock },
       });
       if (answer.status !== 200 && answer.status !== 201) {
@@ -335,8 +336,11 @@ async function seed(
       for (const { sku } of products) {
         await until(
           async () =>
-            (await request(`${required(urls.regionUrls, region, 'URL for region')}/api/products/${sku}`, 'GET'))
-              .status === 200,
+            (
+              await request(`${required(urls.regionUrls, region, 'URL for region')}/api/products/${sku}`, 'GET', {
+                headers: urls.originHeaders,
+              })
+            ).status === 200,
           `${sku} replicated to ${region}`,
         );
       }

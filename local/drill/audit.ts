@@ -207,6 +207,8 @@ export interface OrderCheck {
   readonly wall: DrillWall;
   /** The platform's controls: each order's user signs in afresh, as the drill's tokens may have expired. */
   readonly controlUrl: string;
+  /** The proof of origin each region's API requires of a direct read, as CloudFront's requests carry it. */
+  readonly originHeaders: Readonly<Record<string, string>>;
 }
 
 /**
@@ -218,7 +220,7 @@ async function missingOrders(
   jurisdiction: string,
   orders: Acknowledged['orders'],
   regions: readonly LocalRegionHandle[],
-  { requestTimeoutMs, wall, controlUrl }: OrderCheck,
+  { requestTimeoutMs, wall, controlUrl, originHeaders }: OrderCheck,
 ): Promise<number> {
   let missing = 0;
   const queue = [...orders];
@@ -242,7 +244,7 @@ async function missingOrders(
         const answer = token
           ? await call(
               `${handle.url}/api/orders/${encodeURIComponent(order.id)}`,
-              { method: 'GET', headers: { authorization: `Bearer ${token}` } },
+              { method: 'GET', headers: { ...originHeaders, authorization: `Bearer ${token}` } },
               requestTimeoutMs,
             )
           : { kind: 'sign-in refused' };

@@ -127,6 +127,7 @@ async function drillOnPlatform(drill: Drill): Promise<RegionDrillResult> {
     requestTimeoutMs: settings.requestTimeoutMs,
     wall,
     controlUrl: platform.controlUrl,
+    originHeaders: platform.originHeaders,
   });
   return drillResult({
     ...outage,

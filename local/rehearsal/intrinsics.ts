@@ -161,6 +161,8 @@ export class DeployedApp {
       'ReaderEndpoint.Port': () => String(Number(defaultPort(resource.Type)) + 1),
       CidrBlock: () => props.CidrBlock,
       ProviderURL: () => `https://cognito-idp.${region}.amazonaws.com/${name}`,
+      // A canary's id (a UUID in AWS), which names its function and log group.
+      Id: () => name,
     };
     const known = attributes[attribute];
     if (known) return known();

@@ -7,6 +7,21 @@
 const LAMBDA_RUNTIME: Readonly<Record<string, string>> = {
   'xray:PutTraceSegments': "active tracing: the runtime's X-Ray daemon sends the function's segments",
   'xray:PutTelemetryRecords': "active tracing: the runtime's X-Ray daemon reports its own telemetry",
+  'logs:CreateLogStream': "the runtime writes the function's output to its own log group",
+  'logs:PutLogEvents': "the runtime writes the function's output to its own log group",
+  // https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
+  'ec2:CreateNetworkInterface':
+    "Lambda attaches a VPC function to its subnets through network interfaces it manages with the function's role",
+  'ec2:DeleteNetworkInterface':
+    "Lambda attaches a VPC function to its subnets through network interfaces it manages with the function's role",
+  'ec2:DescribeNetworkInterfaces':
+    "Lambda attaches a VPC function to its subnets through network interfaces it manages with the function's role",
+  'ec2:DescribeSubnets':
+    "Lambda attaches a VPC function to its subnets through network interfaces it manages with the function's role",
+  'ec2:AssignPrivateIpAddresses':
+    "Lambda attaches a VPC function to its subnets through network interfaces it manages with the function's role",
+  'ec2:UnassignPrivateIpAddresses':
+    "Lambda attaches a VPC function to its subnets through network interfaces it manages with the function's role",
 };
 
 /**
@@ -33,7 +48,7 @@ export function runtimeReason(fn: string, action: string): string | undefined {
 }
 
 const TABLE_KEY =
-  "granted with the table's customer managed key (grantEncryptDecrypt): DynamoDB's key policy guidance lists " +
+  "granted on the table's customer managed key through DynamoDB only (kms:ViaService): DynamoDB's guidance lists " +
   'these for principals that write a table under such a key; the rehearsal models only the Decrypt of each item call';
 
 const CANARY_KEYS =

@@ -3,6 +3,7 @@ import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { createCanaryHandler } from '../../lambda/canary/handler';
 import { createCanaryIdentityHandler } from '../../lambda/canary-identity/handler';
 import { createMigrationHandler } from '../../lambda/migrations/handler';
+import { ORIGIN_PROOF_HEADER } from '../../lambda/shared/api-contract';
 import type { FunctionEnvironment } from '../../lambda/shared/environment';
 import { createCopierHandler } from '../../lambda/signing-keys/handler';
 import type { Topology } from '../../lib/config/topology';
@@ -107,16 +108,21 @@ const HANDLERS: Readonly<Record<string, RunnerMaker>> = {
         await handler({ Step, SecretId: secretId, ClientRequestToken: token });
     };
   },
-  authorizer: (env) => {
+  authorizer: (env, services) => {
     const handler = createAuthorizerHandler(env);
+    // CloudFront's proof of origin: the value of this region's replica of the secret.
+    const proof = services.secretString(String(env.ORIGIN_SECRET_NAME), String(env.AWS_REGION));
     const route = { method: 'GET', path: '/api/me/cart', domain: 'cart' } as const;
     const request = {
       method: 'GET',
       rawPath: route.path,
       rawQueryString: '',
-      headers: { authorization: `Bearer ${UNSIGNED_TOKEN}` },
+      headers: { authorization: `Bearer ${UNSIGNED_TOKEN}`, [ORIGIN_PROOF_HEADER]: proof },
     };
-    const event = authorizerEvent(request, { route, routeKey: 'GET /api/me/cart', pathParameters: {} });
+    const event = authorizerEvent(request, { route, routeKey: 'GET /api/me/cart', pathParameters: {} }, [
+      request.headers.authorization,
+      request.headers[ORIGIN_PROOF_HEADER],
+    ]);
     return () => handler(event);
   },
   // Each canary run signs the canary user in at the next TOTP step (Cognito refuses a code twice).

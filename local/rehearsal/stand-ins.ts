@@ -68,10 +68,9 @@ export class AwsStandIns {
       case 'KMSClient':
         return this.kms(operation, input);
       case 'SecretsManagerClient':
-        return this.service(this.secrets, String(input.SecretId), () => this.newSecret(String(input.SecretId))).answer(
-          operation,
-          input,
-        );
+        return this.service(this.secrets, String(input.SecretId), () =>
+          this.newSecret(String(input.SecretId), region),
+        ).answer(operation, input);
       // One pool per region: the session calls (AssociateSoftwareToken, ...) name no pool.
       case 'CognitoIdentityProviderClient':
         return this.service(this.pools, region, () => new FakeUserPool(this.clock)).answer(operation, input);
@@ -83,6 +82,12 @@ export class AwsStandIns {
       default:
         throw new Error(`the rehearsal has no stand-in for ${client} ${operation}`);
     }
+  }
+
+  /** The current value of a secret of the app, as its region (or a replica's) holds it. */
+  secretString(arnOrName: string, region: string): string {
+    const secret = this.service(this.secrets, arnOrName, () => this.newSecret(arnOrName, region));
+    return String(secret.GetSecretValue({ SecretId: arnOrName }).SecretString);
   }
 
   /** What Secrets Manager's RotateSecret does before it calls the rotation function. */
@@ -115,15 +120,20 @@ export class AwsStandIns {
   /**
    * A secret as CloudFormation creates it from its template's `GenerateSecretString`: the
    * template's JSON with the generated key added (Aurora's master login), or a bare string.
+   * Named by its ARN, or by its name in its own region or a region it is replicated to.
    */
-  private newSecret(arn: string): FakeSecrets {
-    const found = this.deployment.app.stacks
+  private newSecret(arnOrName: string, region?: string): FakeSecrets {
+    const { app } = this.deployment;
+    const found = app.stacks
       .flatMap((stack) => Object.entries(stack.template.Resources).map(([id, resource]) => ({ stack, id, resource })))
-      .find(
-        ({ stack, id, resource }) =>
-          resource.Type === 'AWS::SecretsManager::Secret' && this.deployment.app.resolve(stack, { Ref: id }) === arn,
-      );
-    if (!found) throw new Error(`the rehearsal has no secret ${arn} in the app`);
+      .find(({ stack, id, resource }) => {
+        if (resource.Type !== 'AWS::SecretsManager::Secret') return false;
+        if (app.resolve(stack, { Ref: id }) === arnOrName) return true;
+        const replicas = ((resource.Properties?.ReplicaRegions ?? []) as { Region: string }[]).map((r) => r.Region);
+        const inRegion = region === undefined || stack.region === region || replicas.includes(region);
+        return inRegion && app.resolve(stack, resource.Properties?.Name) === arnOrName;
+      });
+    if (!found) throw new Error(`the rehearsal has no secret ${arnOrName} in the app`);
     const generate = found.resource.Properties?.GenerateSecretString as
       | { SecretStringTemplate?: string; GenerateStringKey?: string }
       | undefined;

@@ -4,6 +4,7 @@ import { UnconfiguredCardProcessor } from '../../../lambda/payments/card-process
 import { WRITER_HEALTH_MATCH, WRITER_HEALTH_PATH } from '../../../lambda/shared/api-contract';
 import { localIssuerOf } from '../../../local/dev-tokens';
 import { type Engines, LocalJurisdiction, startEngines } from '../../support/local-jurisdiction';
+import { eventually } from '../local/platform-support';
 
 // Inventory and exactly-once ordering against real PostgreSQL. Three regions of one
 // jurisdiction take orders; strong routes are served by the primary, as deployed.
@@ -230,13 +231,22 @@ test('strong store stopped: 503 with Retry-After, read-only health, everything e
     expect(shop.payments.captures.length).toBe(capturesBefore);
 
     for (const region of REGIONS) {
-      const health = await shop.request(region, 'GET', '/api/health');
+      // The health routes answer from a probe at most 2 s old (they are anonymous).
+      const health = await eventually(async () => {
+        const answer = await shop.request(region, 'GET', '/api/health');
+        expect(answer.body).toMatchObject({ mode: 'read-only' });
+        return answer;
+      });
       expect(health.status).toBe(200);
       expect(health.body).toMatchObject({ region, jurisdiction: 'global', mode: 'read-only' });
       expect(health.body.checks.strongStore.status).toBe('unavailable');
       expect(health.body.checks.eventualStore.status).toBe('ok');
       // No region can take strong writes, so Route 53 must not send them to any.
-      const writer = await shop.request(region, 'GET', WRITER_HEALTH_PATH);
+      const writer = await eventually(async () => {
+        const answer = await shop.request(region, 'GET', WRITER_HEALTH_PATH);
+        expect(answer.body).toMatchObject({ writer: false });
+        return answer;
+      });
       expect(writer.status).toBe(200);
       expect(writer.body).toMatchObject({ region, jurisdiction: 'global', writer: false });
       expect(JSON.stringify(writer.body)).not.toContain(WRITER_HEALTH_MATCH);
@@ -269,10 +279,17 @@ test('strong store stopped: 503 with Retry-After, read-only health, everything e
     body: { lines: [{ sku: 'OUTAGE', quantity: 2 }] },
   });
   expect(retried.status).toBe(201);
-  const health = await shop.request('us-east-1', 'GET', '/api/health');
-  expect(health.body).toMatchObject({ mode: 'read-write' });
+  const health = await eventually(async () => {
+    const answer = await shop.request('us-east-1', 'GET', '/api/health');
+    expect(answer.body).toMatchObject({ mode: 'read-write' });
+    return answer;
+  });
   expect(health.body.checks.strongStore).toMatchObject({ status: 'ok', writable: true });
-  const writer = await shop.request('us-east-1', 'GET', WRITER_HEALTH_PATH);
+  const writer = await eventually(async () => {
+    const answer = await shop.request('us-east-1', 'GET', WRITER_HEALTH_PATH);
+    expect(answer.body).toMatchObject({ writer: true });
+    return answer;
+  });
   expect(writer.status).toBe(200);
   expect(writer.body).toMatchObject({ region: 'us-east-1', writer: true });
   // What Route 53's string-match check looks for, in the serialised body it reads.

@@ -40,10 +40,21 @@ interface Raw {
   readonly body: any;
 }
 
-/** A request with exactly these header lines (a name given several values is sent several times). */
-function raw(url: string, method: string, headers: Record<string, string | string[]>, body?: string): Promise<Raw> {
+/**
+ * A request with exactly these header lines (a name given several values is sent several
+ * times), straight to a region's API: with the proof of origin CloudFront adds unless
+ * `withProof` is false.
+ */
+function raw(
+  url: string,
+  method: string,
+  headers: Record<string, string | string[]>,
+  body?: string,
+  withProof = true,
+): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(url, { method, headers }, (response) => {
+    const sent = withProof ? { ...platform.originHeaders, ...headers } : headers;
+    const outgoing = httpRequest(url, { method, headers: sent }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
@@ -137,6 +148,36 @@ test('a JSON body without a Content-Type: 415, nothing written', async () => {
   );
   expect(answer.status).toBe(415);
   expect((await cartOf(token)).items).toEqual([]);
+});
+
+test('straight to a region without the proof of origin: refused before any function runs; the health probes still answer', async () => {
+  const token = await client.token('eu', 'bypass');
+  const add = JSON.stringify({ sku: 'MUG', quantity: 1 });
+  const asShopper = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  for (const { url } of [region(WEST), region(CENTRAL)]) {
+    // A missing identity source: API Gateway answers 401 without invoking the authorizer.
+    expect(await raw(`${url}/api/me/cart/items`, 'POST', asShopper, add, false)).toEqual({
+      status: 401,
+      body: { message: 'Unauthorized' },
+    });
+    expect((await raw(`${url}/api/products/MUG`, 'GET', {}, undefined, false)).status).toBe(401);
+    // A guessed proof: the authorizer refuses it, 403.
+    const guessed = { ...asShopper, 'x-origin-verify': 'guess' };
+    expect(await raw(`${url}/api/me/cart/items`, 'POST', guessed, add, false)).toEqual({
+      status: 403,
+      body: { message: 'Forbidden' },
+    });
+    expect((await raw(`${url}/api/health`, 'GET', {}, undefined, false)).status).toBe(200);
+  }
+  const orderHeaders = { ...asShopper, 'idempotency-key': 'bypass-1' };
+  const order = JSON.stringify({ lines: [{ sku: 'MUG', quantity: 1 }] });
+  expect((await raw(`${region(WEST).writerUrl}/api/orders`, 'POST', orderHeaders, order, false)).status).toBe(401);
+  expect((await raw(`${region(WEST).writerUrl}${WRITER_HEALTH_PATH}`, 'GET', {}, undefined, false)).status).toBe(200);
+  expect((await cartOf(token)).items).toEqual([]);
+  // Through the edge, which adds the proof as CloudFront does, the same request is served.
+  const served = await client.api(WEST, 'POST', '/api/me/cart/items', { token, body: { sku: 'MUG', quantity: 1 } });
+  expect(served.status).toBe(200);
+  expect((await cartOf(token)).items).toEqual([expect.objectContaining({ sku: 'MUG', quantity: 1 })]);
 });
 
 test("the writer's health is the writer API's alone, and exactly one region per jurisdiction is the writer", async () => {

@@ -90,7 +90,7 @@ test('as synthesized, every recorded call is allowed and reachable, and every un
     'api:orders': 'rds-db:connect',
     'api:products': 'dynamodb:Query dynamodb:UpdateItem kms:Decrypt rds-db:connect',
     'api:profile': 'dynamodb:Query dynamodb:UpdateItem kms:Decrypt',
-    authorizer: 'kms:Verify ssm:GetParameter',
+    authorizer: 'kms:Verify secretsmanager:GetSecretValue ssm:GetParameter',
     'canary-identity':
       'cognito-idp:AdminCreateUser cognito-idp:AdminInitiateAuth cognito-idp:AdminRespondToAuthChallenge ' +
       'cognito-idp:AdminSetUserMFAPreference cognito-idp:AdminSetUserPassword dynamodb:PutItem kms:Decrypt ' +
@@ -132,7 +132,9 @@ test('a role that loses one grant: the call is denied, naming function, action, 
   expect(denied.map((d) => [d.request.action, d.request.resource])).toEqual([
     ['dynamodb:UpdateItem', `arn:aws:dynamodb:${REGION}:123456789012:table/Commerce-eu-eventual`],
   ]);
-  expect(denied[0]?.reason).toMatch(/no Allow statement for it in the role's identity policies \(ApiProfileFunction/);
+  expect(denied[0]?.reason).toMatch(
+    /no Allow statement for it in the role's identity policies \((VpcNetworkInterfaces, )?ApiProfileFunction/,
+  );
   // Only that region's copy of the function lost it.
   expect(verdictOf(verdicts, 'api:profile', 'eu-west-1').denied).toEqual([]);
 });
@@ -141,7 +143,8 @@ test("a grant narrowed to other items: the call is denied, naming the statement'
   const verdicts = await checkWith((copy) => {
     const policyId = onlyId(copy, (id, type) => type === 'AWS::IAM::Policy' && id.startsWith('ApiProfileFunction'));
     for (const statement of resources(copy)[policyId]?.Properties?.PolicyDocument.Statement ?? [])
-      if (statement.Condition) statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'] = ['ORDER#*'];
+      if (statement.Condition?.['ForAllValues:StringLike'])
+        statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'] = ['ORDER#*'];
   });
   const denied = verdictOf(verdicts, 'api:profile').denied;
   expect(denied.map((d) => d.request.action).sort()).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);

@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { requireOriginProof } from '../../../lambda/authorizer/origin-guard';
+import { OriginProofVerifier } from '../../../lambda/authorizer/origin-proof';
 import type { ApiDomain } from '../../../lambda/shared/api-contract';
 import type { DomainHandler } from '../../../lambda/shared/instrumented';
 import { Distance } from '../../../local/distance';
@@ -9,6 +11,7 @@ import { RegionalGateway } from '../../../local/regional-gateway';
 // Lambda behave.
 
 const REGION = 'eu-west-1';
+const PROOF = 'proof-of-origin';
 const FUNCTION_TIMEOUT_MS = 300;
 let gateway: RegionalGateway;
 let received: APIGatewayProxyEventV2[];
@@ -22,7 +25,11 @@ beforeAll(async () => {
       primaryRegion: REGION,
       directory: { byPrimaryRegion: {}, regionsOf: {} } as never,
     },
-    authorizer: async () => ({ isAuthorized: true, context: {} as never }),
+    // The AWS authorizer's order: the proof of origin, then (any) token.
+    authorizer: requireOriginProof(new OriginProofVerifier(async () => [PROOF]), async () => ({
+      isAuthorized: true,
+      context: {},
+    })),
     distance: Distance.fromReferenceTable({ scale: 0 }),
     writerRegion: () => REGION,
     writerUrlOf: () => undefined,
@@ -52,7 +59,11 @@ beforeEach(() => {
 const page = (query = '', init: RequestInit = {}) =>
   fetch(`${gateway.url}/api/products/LAMP${query}`, {
     ...init,
-    headers: { authorization: 'Bearer token', ...(init.headers as Record<string, string>) },
+    headers: {
+      authorization: 'Bearer token',
+      'x-origin-verify': PROOF,
+      ...(init.headers as Record<string, string>),
+    },
   });
 
 test('cookies arrive in `cookies`, not as a header; repeated query parameters joined with commas', async () => {
@@ -118,4 +129,16 @@ test("an event over Lambda's 6 MB invocation payload never reaches the function"
   });
   expect([answer.status, await answer.json()]).toEqual([500, { message: 'Internal Server Error' }]);
   expect(received).toEqual([]);
+});
+
+test('without the proof of origin no function runs: 401 when it is missing, 403 when it is wrong; health is open', async () => {
+  // when
+  const missing = await page('', { headers: { 'x-origin-verify': '' } });
+  const wrong = await page('', { headers: { 'x-origin-verify': 'guess' } });
+  const health = await fetch(`${gateway.url}/api/health`);
+  // then
+  expect([missing.status, await missing.json()]).toEqual([401, { message: 'Unauthorized' }]);
+  expect([wrong.status, await wrong.json()]).toEqual([403, { message: 'Forbidden' }]);
+  expect(health.status).toBe(200);
+  expect(received.map((event) => event.routeKey)).toEqual(['GET /api/health']);
 });
