@@ -6,11 +6,15 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import type { Construct } from 'constructs';
 import { jurisdictionDirectory } from '../config/jurisdiction-directory';
+import { originSecretName } from '../config/names';
 import type { Topology } from '../config/topology';
+import { EdgeAccessLogs, edgeLogDestination } from '../edge/edge-access-logs';
+import { OriginVerification } from '../edge/origin-verification';
 import { residencyRouterCode } from '../edge/residency-router';
 import { StaticSiteBucket } from '../edge/static-site-bucket';
 import { EdgeWebAcl } from '../edge/web-acl';
 import { GlobalDashboard } from '../operations/global-dashboard';
+import { OperationsKey } from '../operations/operations-key';
 
 export interface EdgeStackProps extends StackProps {
   readonly topology: Topology;
@@ -27,6 +31,8 @@ export class EdgeStack extends Stack {
   readonly site: StaticSiteBucket;
   /** Every region side by side, for whoever is on call. */
   readonly globalDashboard: GlobalDashboard;
+  /** The secret CloudFront sends to the regional APIs, and its rotation. */
+  readonly originVerification: OriginVerification;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
@@ -43,9 +49,17 @@ export class EdgeStack extends Stack {
     const webAcl = new EdgeWebAcl(this, 'WebAcl');
     this.site = new StaticSiteBucket(this, 'Site');
 
+    this.originVerification = new OriginVerification(this, 'OriginVerification', {
+      secretName: originSecretName(topology.config.appName),
+      replicaRegions: topology.servingRegions,
+      logEncryptionKey: new OperationsKey(this, 'OperationsKey').key,
+    });
+    // The residency router changes only the origin's domain name: the header stays
+    // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/helper-functions-origin-modification.html).
     const apiOrigin = new origins.HttpOrigin(topology.apiHostname, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      customHeaders: this.originVerification.originHeaders,
     });
     const residencyRouter = new cloudfront.Function(this, 'ResidencyRouter', {
       comment: "Sends a signed-in user's API requests to their home jurisdiction's API host",
@@ -85,8 +99,14 @@ export class EdgeStack extends Stack {
       id: 'AwsSolutions-CFR1',
       reason: 'The shop sells to North America, Europe and Asia; there is no country it must refuse at the edge.',
     });
+    // CloudFront and WAF logs hold EU shoppers' requests: delivered to Commerce-EdgeLogs' EU buckets.
+    new EdgeAccessLogs(this, 'AccessLogs', {
+      distribution: this.distribution,
+      webAcl: webAcl.webAcl,
+      destination: edgeLogDestination(topology),
+    });
     const accessLogsReason =
-      "Access logs carry EU customers' IP addresses; they stay off until they can be delivered to an EU bucket (residency, docs/design.md#residency). WAF metrics and sampled requests cover traffic visibility meanwhile.";
+      'Access logs are on through CloudFront standard logging (v2), delivered to an EU bucket by EdgeAccessLogs (docs/residency.md#edge-logs); the rule reads only the legacy Logging property, which would need an ACL-enabled bucket.';
     Validations.of(this.distribution).acknowledge({ id: 'AwsSolutions-CFR3', reason: accessLogsReason });
     const cfnDistribution = this.distribution.node.defaultChild as cloudfront.CfnDistribution;
     Validations.of(cfnDistribution).acknowledge({
@@ -98,6 +118,8 @@ export class EdgeStack extends Stack {
       reason:
         "Regional failover of /api/* happens behind its origin name: Route 53 answers api.<domain> with a healthy region (latency or failover records, a health check per region). A CloudFront origin group would fail over only GET, HEAD and OPTIONS, never a cart or order write. The assets origin is one S3 bucket, whose regional durability and availability the storefront's static files accept; a second origin would need a replicated bucket in another region.",
     });
+
+    this.originVerification.rotateWith(this.distribution);
 
     const target = route53.RecordTarget.fromAlias(new targets.CloudFrontTarget(this.distribution));
     // Ids from the host name, not its place in the list: reordering the names must not replace records.

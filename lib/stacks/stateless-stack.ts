@@ -12,10 +12,11 @@ import { RegionalApi } from '../api/regional-api';
 import { WriterApi } from '../api/writer-api';
 import { RegionalCache } from '../cache/regional-cache';
 import { jurisdictionDirectory } from '../config/jurisdiction-directory';
-import { eventualTableName, signingKeysParameterName, strongStoreIdentifier } from '../config/names';
+import { eventualTableName, originSecretName, signingKeysParameterName, strongStoreIdentifier } from '../config/names';
 import type { JurisdictionConfig, Topology } from '../config/topology';
 import { STRONG_STORE_ENGINE } from '../data/strong-store';
 import { StrongStoreProxy } from '../data/strong-store-proxy';
+import { grantOriginSecretRead } from '../edge/origin-verification';
 import { CanaryIdentity } from '../identity/canary-identity';
 import { RegionalSigningKeys } from '../identity/regional-signing-keys';
 import type { UserDirectory } from '../identity/user-directory';
@@ -106,6 +107,7 @@ export class StatelessStack extends Stack {
       certificate,
       userPoolId: userDirectory.userPool.userPoolId,
       userPoolClientId: userDirectory.webClient.userPoolClientId,
+      originSecretName: originSecretName(topology.config.appName),
       strongRoutesHost: writerHostname,
       // With Stripe the orders function waits for the payments function (at most 17 s) on top of
       // its own database work (at most about 9 s: connect, two lock waits, the writes).
@@ -164,7 +166,7 @@ export class StatelessStack extends Stack {
     grantItems(fn.cart, eventualTable, ['Query'], ['PRODUCT#*', 'USER#*']);
     grantItems(fn.cart, eventualTable, ['UpdateItem'], ['USER#*']);
     for (const writer of [fn.products, fn.likes, fn.profile, fn.cart]) {
-      key.grantEncryptDecrypt(writer);
+      grantTableKeyUse(key, writer, this.region);
       acknowledgeTableKeyGrant(writer);
     }
     for (const strongUser of [fn.health, fn.products, fn.orders]) this.databaseProxy.grantConnect(strongUser);
@@ -237,15 +239,28 @@ export class StatelessStack extends Stack {
     // moment): one through the site's global hostname, as shoppers come, one through
     // this region's own endpoint, which fails when the region does.
     const interval = topology.operations.canaryIntervalMinutes;
+    // The regional canary skips CloudFront, so it sends the proof of origin CloudFront would.
+    const originSecret = originSecretName(topology.config.appName);
     const canaryTargets = {
       Global: { label: 'global', baseUrl: `https://${topology.config.domainName}`, startMinute: 0 },
-      Regional: { label: region, baseUrl: `https://${this.api.executeApiHost}`, startMinute: Math.floor(interval / 2) },
+      Regional: {
+        label: region,
+        baseUrl: `https://${this.api.executeApiHost}`,
+        originSecretName: originSecret,
+        startMinute: Math.floor(interval / 2),
+      },
     };
     const canaries: Record<string, ApiCanary> = {};
     for (const [name, target] of Object.entries(canaryTargets)) {
       const canary = new ApiCanary(this, `Canary${name}`, {
         canaryName: `walk-${name.toLowerCase()}`,
-        targets: [{ label: target.label, baseUrl: target.baseUrl }],
+        targets: [
+          {
+            label: target.label,
+            baseUrl: target.baseUrl,
+            ...('originSecretName' in target ? { originSecretName: target.originSecretName } : {}),
+          },
+        ],
         sku: CANARY_SKU,
         userPoolArn: userDirectory.userPool.userPoolArn,
         userPoolClientId: userDirectory.webClient.userPoolClientId,
@@ -253,6 +268,7 @@ export class StatelessStack extends Stack {
         credentials: identity.secret,
         schedule: synthetics.Schedule.cron({ minute: `${target.startMinute}/${interval}` }),
       });
+      if ('originSecretName' in target) grantOriginSecretRead(canary.role, target.originSecretName);
       // The first run finds the user enrolled and the product in the catalog.
       canary.canary.node.addDependency(identity.trigger);
       canaries[name] = canary;
@@ -292,11 +308,23 @@ export class StatelessStack extends Stack {
     // and would need a lookup; with no internet or NAT gateway in the VPC, HTTPS egress
     // can only reach the endpoints anyway.
     this.api.connections.allowToAnyIpv4(ec2.Port.tcp(443), 'HTTPS to AWS service endpoints only (isolated subnets)');
-    new ec2.GatewayVpcEndpoint(this, 'DynamoDbEndpoint', {
+    const dynamodbEndpoint = new ec2.GatewayVpcEndpoint(this, 'DynamoDbEndpoint', {
       vpc,
       service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
       subnets: [{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
     });
+    // The VPC's one way to DynamoDB: only the item calls the functions make, only on this
+    // account's tables, so no data can be copied out to another account's table
+    // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/vpc-endpoints-dynamodb.html).
+    dynamodbEndpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ThisAccountsTablesOnly',
+        principals: [new iam.AnyPrincipal()],
+        actions: TABLE_ITEM_ACTIONS.map((action) => `dynamodb:${action}`),
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:ResourceAccount': this.account } },
+      }),
+    );
     const xray = new ec2.InterfaceVpcEndpoint(this, 'XRayEndpoint', {
       vpc,
       service: ec2.InterfaceVpcEndpointAwsService.XRAY,
@@ -304,6 +332,16 @@ export class StatelessStack extends Stack {
       open: false,
     });
     xray.connections.allowDefaultPortFrom(this.api, 'Functions send trace segments to X-Ray');
+    // X-Ray's calls name no resource: only this account's principals, and only the trace uploads.
+    xray.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ThisAccountsTracesOnly',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:PrincipalAccount': this.account } },
+      }),
+    );
   }
 }
 
@@ -313,6 +351,9 @@ export class StatelessStack extends Stack {
  * and with no stock, so it is never sold.
  */
 export const CANARY_SKU = 'CANARY-1';
+
+/** The DynamoDB calls the functions in the VPC make, all on items of this account's tables. */
+const TABLE_ITEM_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] as const;
 
 /** The promotion workflow's name, which the runbook uses: `<app>-promote-<region>`. */
 export function promotionWorkflowName(topology: Topology, region: string): string {
@@ -331,12 +372,28 @@ function grantItems(fn: lambda.IFunction, table: dynamodb.ITableV2, actions: str
 }
 
 /** Writing items of a table with a customer-managed key needs these KMS action families. */
+/**
+ * The data key's use for reading and writing the table's items, and only through DynamoDB in
+ * this region (`kms:ViaService`): the key also protects Aurora, its master secret, the cache
+ * and the logs, which these functions must not decrypt directly. The actions are those
+ * DynamoDB's guidance lists for principals of a table under a customer managed key
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html).
+ */
+function grantTableKeyUse(key: kms.IKey, grantee: iam.IGrantable, region: string): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+    resourceArns: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
+  });
+}
+
 function acknowledgeTableKeyGrant(grantee: { readonly role?: iam.IRole }): void {
   if (!grantee.role) return;
   for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
     Validations.of(grantee.role).acknowledge({
       id: `AwsSolutions-IAM5[Action::${action}]`,
-      reason: `${action} is granted on the one data key of this region's table only (resource-scoped); DynamoDB needs the action family to write encrypted items.`,
+      reason: `${action} is granted on this region's data key only (resource-scoped) and only through DynamoDB in this region (kms:ViaService): the action family DynamoDB's guidance lists for principals that write a table under a customer managed key.`,
     });
   }
 }

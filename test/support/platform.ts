@@ -78,7 +78,12 @@ export function synthesisError(app: App): string {
 /** Creates the app and synthesizes every stack. */
 export function buildPlatform(overrides: Record<string, unknown> = {}, options: TestAppOptions = {}): BuiltPlatform {
   const { app, topology, platform } = createApp(overrides, options);
-  const stacks = [platform.edge, ...Object.values(platform.stateful), ...Object.values(platform.stateless)];
+  const stacks = [
+    platform.edge,
+    platform.edgeLogs,
+    ...Object.values(platform.stateful),
+    ...Object.values(platform.stateless),
+  ];
   const templates = Object.fromEntries(stacks.map((stack) => [stack.stackName, Template.fromStack(stack)]));
   return { app, topology, platform, templates };
 }

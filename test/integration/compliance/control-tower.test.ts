@@ -45,7 +45,6 @@ const REVIEWED_ACKNOWLEDGEMENTS: Readonly<Record<string, readonly string[]>> = {
   // subnets are cross-stack references the rule cannot resolve; the authorizer is outside on purpose.
   lambda_inside_vpc_check: [
     'Commerce-<R>-Stateful/Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler',
-    'Commerce-<R>-Stateful/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a/Resource',
     // CDK's invoker of the deploy-time triggers: schema migrations (lib/data) and canary enrolment.
     'Commerce-<R>-Stateful/AWSCDK.TriggerCustomResourceProviderCustomResourceProvider/Handler',
     'Commerce-<R>-Stateless/AWSCDK.TriggerCustomResourceProviderCustomResourceProvider/Handler',
@@ -62,14 +61,14 @@ const REVIEWED_ACKNOWLEDGEMENTS: Readonly<Record<string, readonly string[]>> = {
     'Commerce-<R>-Stateless/Api/TokenAuthorizerFunction/Resource',
     // CDK's singleton for cross-region SDK calls of the promotion workflow (lib/operations).
     'Commerce-<R>-Stateless/CrossRegionAwsSdk8a0c93f3dbef4b71ac137aaf2048ce7e/Resource',
+    // Calls only CloudFront's and Secrets Manager's APIs; the edge stack has no VPC (lib/edge/origin-verification.ts).
+    'Commerce-Edge/OriginVerification/RotationFunction/Resource',
   ],
   // Encrypted with the region's data key, imported from the stateful stack.
   cloudwatch_log_group_encrypted_check: ['Commerce-<R>-Stateless/Api/<Name>Logs/Resource'],
-  // Public by contract.
+  // Route 53's health probes, which can send no header; every other route has an authorizer.
   api_gw_v2_authorization_type_configured_check: [
     'Commerce-<R>-Stateless/Api/HttpApi/GET--api--health/Resource',
-    'Commerce-<R>-Stateless/Api/HttpApi/GET--api--products--{sku}/Resource',
-    'Commerce-<R>-Stateless/Api/HttpApi/GET--api--products--{sku}--likes/Resource',
     // Probed anonymously by Route 53 (lib/api/writer-api.ts).
     'Commerce-<R>-Stateless/WriterApi/HttpApi/GET--api--health--writer/Resource',
   ],
@@ -79,20 +78,24 @@ const REVIEWED_ACKNOWLEDGEMENTS: Readonly<Record<string, readonly string[]>> = {
     'Commerce-Edge/Site/AccessLogs/Resource',
     'Commerce-Edge/Site/Assets/Resource',
   ],
-  // The canaries' artifact buckets (lib/operations) hold synthetic runs only.
+  // The canaries' artifact buckets (lib/operations) hold synthetic runs only; the edge log
+  // buckets (lib/edge/edge-access-logs.ts) are themselves log destinations.
   s3_bucket_object_lock_enabled_check: [
     'Commerce-Edge/Site/AccessLogs/Resource',
     'Commerce-Edge/Site/Assets/Resource',
     'Commerce-<R>-Stateless/Canary<Name>/Artifacts/Resource',
+    'Commerce-EdgeLogs/EdgeLogs/<Name>/Resource',
   ],
   s3_event_notifications_enabled_check: [
     'Commerce-Edge/Site/AccessLogs/Resource',
     'Commerce-Edge/Site/Assets/Resource',
     'Commerce-<R>-Stateless/Canary<Name>/Artifacts/Resource',
+    'Commerce-EdgeLogs/EdgeLogs/<Name>/Resource',
   ],
   s3_bucket_logging_enabled_check: [
     'Commerce-Edge/Site/AccessLogs/Resource',
     'Commerce-<R>-Stateless/Canary<Name>/Artifacts/Resource',
+    'Commerce-EdgeLogs/EdgeLogs/<Name>/Resource',
   ],
   s3_bucket_versioning_enabled_check: ['Commerce-<R>-Stateless/Canary<Name>/Artifacts/Resource'],
 };

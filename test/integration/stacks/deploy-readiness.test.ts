@@ -180,7 +180,7 @@ describe('canary identity at deploy', () => {
     }
   });
 
-  test('both canaries of a region read that secret, and may read nothing else of Secrets Manager', () => {
+  test("both canaries of a region read that secret, and may read nothing else of Secrets Manager but the origin secret's replica", () => {
     for (const region of built.topology.servingRegions) {
       const template = templateOf(built, `Commerce-${region}-Stateless`);
       const [secretId] = Object.keys(resourcesOf(template, 'AWS::SecretsManager::Secret'));
@@ -191,12 +191,16 @@ describe('canary identity at deploy', () => {
           ?.EnvironmentVariables;
         expect(variables?.CANARY_SECRET_ARN).toEqual({ Ref: secretId });
       }
-      const secretReaders = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
-        .filter((policy) => JSON.stringify(policy.Properties?.PolicyDocument).includes('secretsmanager:GetSecretValue'))
-        .map((policy) => JSON.stringify(policy.Properties?.PolicyDocument));
-      expect(secretReaders.length).toBeGreaterThan(0);
-      for (const document of secretReaders) {
-        expect(document).toContain(`{"Ref":"${secretId}"}`);
+      const secretStatements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+        .flatMap((policy) => (policy.Properties?.PolicyDocument as { Statement: any[] } | undefined)?.Statement ?? [])
+        .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'));
+      const originReplica = `arn:aws:secretsmanager:${region}:123456789012:secret:Commerce/origin-verify-??????`;
+      const resources = secretStatements.flatMap((statement) =>
+        [statement.Resource].flat().map((r) => JSON.stringify(r)),
+      );
+      expect(resources).toContain(`{"Ref":"${secretId}"}`);
+      for (const resource of resources) {
+        expect([`{"Ref":"${secretId}"}`, JSON.stringify(originReplica)]).toContain(resource);
       }
     }
   });

@@ -67,25 +67,41 @@ describe('active-active routing', () => {
       expect(d.DomainNameConfigurations[0]).toMatchObject({ EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' });
   });
 
-  test('only health, product and like-count reads are public; every other route needs the jurisdiction user pool token', () => {
+  test('only the health probe is open; product and like-count reads need the proof of origin; every other route a token too', () => {
     const t = statelessTemplate(activeActive, 'ap-southeast-1');
     // The public API's routes; the writer API's are asserted in test/operations.
     const routes = Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Route'))
       .map((r) => r.Properties as any)
       .filter((r) => r.ApiId.Ref.startsWith('ApiHttpApi'));
-    const publicRoutes = routes.filter((r) => r.AuthorizationType === 'NONE').map((r) => r.RouteKey);
-    expect(publicRoutes.sort()).toEqual([
-      'GET /api/health',
-      'GET /api/products/{sku}',
-      'GET /api/products/{sku}/likes',
-    ]);
-    expect(routes.filter((r) => r.AuthorizationType === 'CUSTOM')).toHaveLength(9);
-    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      AuthorizerType: 'REQUEST',
-      AuthorizerPayloadFormatVersion: '2.0',
-      EnableSimpleResponses: true,
-      IdentitySource: ['$request.header.Authorization'],
+    const authorizers = resourcesOf(t, 'AWS::ApiGatewayV2::Authorizer');
+    const sourcesOf = (route: any) =>
+      route.AuthorizationType === 'NONE'
+        ? 'none'
+        : (authorizers[route.AuthorizerId.Ref]?.Properties as any)?.IdentitySource.join(' ');
+    const byRoute = Object.fromEntries(routes.map((r) => [r.RouteKey, sourcesOf(r)]));
+    const proof = '$request.header.x-origin-verify';
+    const token = `$request.header.Authorization ${proof}`;
+    expect(byRoute).toEqual({
+      'GET /api/health': 'none',
+      'GET /api/products/{sku}': proof,
+      'GET /api/products/{sku}/likes': proof,
+      'PUT /api/products/{sku}': token,
+      'POST /api/products/{sku}/likes': token,
+      'GET /api/me/profile': token,
+      'PUT /api/me/profile': token,
+      'GET /api/me/cart': token,
+      'POST /api/me/cart/items': token,
+      'DELETE /api/me/cart/items/{sku}': token,
+      'POST /api/orders': token,
+      'GET /api/orders/{id}': token,
     });
+    for (const authorizer of Object.values(authorizers)) {
+      expect(authorizer.Properties).toMatchObject({
+        AuthorizerType: 'REQUEST',
+        AuthorizerPayloadFormatVersion: '2.0',
+        EnableSimpleResponses: true,
+      });
+    }
     // The token authorizer (the one function given the app client) trusts the jurisdiction's
     // own pool, in its primary region.
     const authorizerFn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find(

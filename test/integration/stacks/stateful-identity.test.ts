@@ -14,6 +14,7 @@ beforeAll(() => {
 /** The app's stacks by name, known from the topology before anything is synthesized. */
 const STACK_NAMES = [
   'Commerce-Edge',
+  'Commerce-EdgeLogs',
   ...resolveTopology({}, 'test').servingRegions.flatMap((r) => [`Commerce-${r}-Stateful`, `Commerce-${r}-Stateless`]),
 ].sort();
 
@@ -21,9 +22,11 @@ const STACK_NAMES = [
  * Resources of a stateful type whose content the deploy itself recreates: the canary user's
  * secret is written by the enrolment trigger whenever its stored credentials do not sign in,
  * so replacing it loses nothing, and it is deleted with its stack rather than left holding a
- * password.
+ * password. The origin secret is generated at creation and given to CloudFront by the same
+ * deploy (a dynamic reference to the new secret), and the regional APIs read it again when a
+ * proof matches none of their values: replacing it costs a few refused requests at most.
  */
-const REGENERATED = /^CanaryIdentityCredentials[0-9A-F]{8}$/;
+const REGENERATED = /^(CanaryIdentityCredentials|OriginVerificationSecret)[0-9A-F]{8}$/;
 const isStateful = (id: string, type: string) => STATEFUL_TYPES.has(type) && !REGENERATED.test(id);
 
 function statefulIds(): Record<string, Record<string, string>> {

@@ -45,7 +45,10 @@ describe('stacks of the default topology', () => {
     expect(deps(stackIn(platform.stateless, 'us-east-1'))).toEqual(
       expect.arrayContaining(['Commerce-us-east-1-Stateful', 'Commerce-ap-southeast-1-Stateful']),
     );
-    expect(deps(platform.edge)).toEqual(topology.servingRegions.map((r) => `Commerce-${r}-Stateless`).sort());
+    // Last: its logs go to Commerce-EdgeLogs' buckets, and every region serves before CloudFront points at it.
+    expect(deps(platform.edge)).toEqual(
+      ['Commerce-EdgeLogs', ...topology.servingRegions.map((r) => `Commerce-${r}-Stateless`)].sort(),
+    );
   });
 });
 

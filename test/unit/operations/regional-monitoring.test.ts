@@ -86,12 +86,12 @@ describe('RegionalMonitoring', () => {
     ]);
   });
 
-  test('the on-call address is subscribed by e-mail, acknowledged as carrying no customer data', () => {
+  test('the on-call address is subscribed by e-mail, with no residency acknowledgement: alarms carry no customer data', () => {
     // then
     const [topicId] = only(resourcesOf(template, 'AWS::SNS::Topic'), 'MonitoringAlarmTopic');
     expectOnCallSubscription(template, topicId);
     const subscription = monitoring.topic.node.findChild(ON_CALL).node.defaultChild;
-    expect(acknowledgedRules(subscription as never)).toEqual(['DataResidency::DataResidency-SendsOutsideEU']);
+    expect(acknowledgedRules(subscription as never)).toEqual([]);
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
