@@ -111,7 +111,11 @@ export function createCommercePlatform(
     description: `${appName} edge: CloudFront, WAF, site certificate and DNS`,
     topology,
   });
-  for (const stack of Object.values(stateless)) edge.addStackDependency(stack, 'the API origin must answer first');
+  // The edge first: CloudFront sends the proof of origin (and its secret's replicas exist)
+  // before any regional API requires it, so an upgrade refuses no request on the way.
+  for (const stack of Object.values(stateless)) {
+    stack.addStackDependency(edge, 'CloudFront sends the proof of origin before the API requires it');
+  }
   edge.addStackDependency(edgeLogs, 'log deliveries point at the edge log buckets by name');
 
   Validations.of(app).addPlugins(
