@@ -114,8 +114,16 @@ export const ROUTE_THROTTLES = {
   public: { rateLimit: 500, burstLimit: 1000 },
 } as const;
 
-/** Sets `ROUTE_THROTTLES` on the stage for each anonymous route of `routes`. */
-export function throttleAnonymousRoutes(stage: apigwv2.HttpStage, routes: readonly ApiRoute[]): void {
+/**
+ * Sets `ROUTE_THROTTLES` on the stage for each anonymous route of `routes`, once the API has
+ * them: API Gateway refuses route settings that name a route it does not have yet, so the
+ * stage is made to wait for each route it names.
+ */
+export function throttleAnonymousRoutes(
+  stage: apigwv2.HttpStage,
+  api: apigwv2.HttpApi,
+  routes: readonly ApiRoute[],
+): void {
   // CloudFormation's own key names: `RouteSettings` is a free-form map, which CDK passes as is.
   const settings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
   for (const route of routes) {
@@ -127,4 +135,8 @@ export function throttleAnonymousRoutes(stage: apigwv2.HttpStage, routes: readon
     };
   }
   (stage.node.defaultChild as apigwv2.CfnStage).routeSettings = settings;
+  for (const child of api.node.children) {
+    const route = child instanceof apigwv2.HttpRoute ? (child.node.defaultChild as apigwv2.CfnRoute) : undefined;
+    if (route && route.routeKey in settings) stage.node.addDependency(child);
+  }
 }

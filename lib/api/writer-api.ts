@@ -76,7 +76,6 @@ export class WriterApi extends Construct {
     });
     const authorizers = contractAuthorizers(props.authorizerFunction);
     const routes = (props.routes ?? API_ROUTES).filter((r) => r.strong || r.writerOnly);
-    throttleAnonymousRoutes(stage, routes);
     // One integration per route, so that its logical id does not depend on the route order.
     for (const route of routes) {
       const integration = new HttpLambdaIntegration(`${route.domain}Integration`, props.functions[route.domain]);
@@ -88,6 +87,7 @@ export class WriterApi extends Construct {
         `${route.method} ${route.path} is probed by Route 53 (which can send no token or header) and answers only whether this region holds the writer; it is throttled to ${ROUTE_THROTTLES.healthProbe.rateLimit} requests a second on this route and answers from a probe made at most every 2 s per function instance.`,
       );
     }
+    throttleAnonymousRoutes(stage, this.httpApi, routes);
     this.domainName = new apigwv2.DomainName(this, 'DomainName', {
       domainName: props.hostname,
       certificate: props.certificate,

@@ -183,6 +183,15 @@ describe('RegionalApi', () => {
     // then
     const [stage] = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Stage')).map((s) => s.Properties as any);
     expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 });
+    // API Gateway refuses settings for a route it does not have yet: the stage waits for each.
+    const [stageResource] = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Stage'));
+    const routeIds = Object.entries(resourcesOf(template, 'AWS::ApiGatewayV2::Route'))
+      .filter(([, route]) => (route.Properties as any).RouteKey in stage.RouteSettings)
+      .map(([id]) => id);
+    expect(routeIds).toHaveLength(3);
+    expect((stageResource as { DependsOn?: string[] } | undefined)?.DependsOn).toEqual(
+      expect.arrayContaining(routeIds),
+    );
     expect(stage.RouteSettings).toEqual({
       'GET /api/health': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'GET /api/products/{sku}': { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
