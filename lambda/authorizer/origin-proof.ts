@@ -8,8 +8,9 @@ export interface OriginProofVerifierOptions {
   readonly maxAgeMs?: number;
   /**
    * A proof that matches none of the values read forces a new read, at most this often: a
-   * rotation's new value is accepted as soon as it exists, and a flood of wrong proofs costs
-   * at most one read per interval.
+   * rotation's new value is accepted at the first request that carries it, without waiting for
+   * `maxAgeMs` (the rotation waits this interval out after every replica has the value, before
+   * CloudFront sends it), and a flood of wrong proofs costs at most one read per interval.
    * @default 10000
    */
   readonly refreshOnMismatchMs?: number;

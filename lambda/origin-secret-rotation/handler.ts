@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CloudFrontClient,
   type DistributionConfig,
+  GetDistributionCommand,
   GetDistributionConfigCommand,
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
@@ -16,11 +18,20 @@ import {
 import { ORIGIN_PROOF_HEADER } from '../shared/api-contract';
 import { type FunctionEnvironment, requiredEnv } from '../shared/environment';
 import { logger } from '../shared/observability';
-import { type OriginHeaders, type RotationEvent, rotate, type SecretVersions } from './rotation';
+import { type OriginHeaders, type RotationEvent, type RotationTiming, rotate, type SecretVersions } from './rotation';
+
+/** `OriginProofVerifier`'s default `refreshOnMismatchMs` (10 s), with a margin. */
+const TIMING: RotationTiming = { settleMs: 15_000, deployPollMs: 20_000, deployPolls: 40, sleep: (ms) => sleep(ms) };
 
 /** Secrets Manager's side of the rotation, over the SDK. */
 export function secretsManagerVersions(client: SecretsManagerClient): SecretVersions {
   return {
+    // From the primary's own description, so the function needs no access in the replicas'
+    // regions (the EU's among them): a replica is in sync once it holds every version.
+    async replicasWithout(secretId) {
+      const answer = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+      return (answer.ReplicationStatus ?? []).filter((r) => r.Status !== 'InSync').map((r) => String(r.Region));
+    },
     async value(secretId, stage, versionId) {
       try {
         const answer = await client.send(
@@ -75,6 +86,10 @@ export function distributionOriginHeaders(client: CloudFrontClient, distribution
     async values() {
       return proofHeadersOf((await read()).DistributionConfig).map((h) => h.HeaderValue ?? '');
     },
+    async deployed() {
+      const answer = await client.send(new GetDistributionCommand({ Id: distributionId }));
+      return answer.Distribution?.Status === 'Deployed';
+    },
     async set(value) {
       const { DistributionConfig: config, ETag } = await read();
       const headers = proofHeadersOf(config);
@@ -100,7 +115,7 @@ export function createRotationHandler(env: FunctionEnvironment): RotationHandler
   );
   return async (event) => {
     logger.info('rotating the origin secret', { step: event.Step, version: event.ClientRequestToken });
-    await rotate(event, secrets, origin);
+    await rotate(event, secrets, origin, TIMING);
   };
 }
 

@@ -41,17 +41,20 @@ export interface OriginVerificationProps {
  */
 export class OriginVerification extends Construct {
   readonly secret: secretsmanager.Secret;
+  /** The regions holding a replica: every serving region but this stack's. */
+  readonly replicaRegions: readonly string[];
   private readonly props: OriginVerificationProps;
 
   constructor(scope: Construct, id: string, props: OriginVerificationProps) {
     super(scope, id);
     this.props = props;
     const here = Stack.of(this).region;
+    this.replicaRegions = props.replicaRegions.filter((region) => region !== here);
     this.secret = new secretsmanager.Secret(this, 'Secret', {
       secretName: props.secretName,
       description: `Proof of origin CloudFront sends to the regional APIs (${ORIGIN_PROOF_HEADER})`,
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
-      replicaRegions: props.replicaRegions.filter((region) => region !== here).map((region) => ({ region })),
+      replicaRegions: this.replicaRegions.map((region) => ({ region })),
     });
   }
 
@@ -72,7 +75,8 @@ export class OriginVerification extends Construct {
     const rotation = new NodeFunction(this, 'RotationFunction', {
       entry: path.join(__dirname, '..', '..', 'lambda', 'origin-secret-rotation', 'handler.ts'),
       memorySize: 256,
-      timeout: Duration.seconds(30),
+      // The test step waits for CloudFront to deploy the new value to every edge location.
+      timeout: Duration.minutes(15),
       logGroup: new logs.LogGroup(this, 'RotationLogs', {
         retention: this.props.logRetention ?? logs.RetentionDays.ONE_YEAR,
         encryptionKey: this.props.logEncryptionKey,
@@ -81,10 +85,11 @@ export class OriginVerification extends Construct {
     });
     rotation.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution'],
+        actions: ['cloudfront:GetDistribution', 'cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution'],
         resources: [distribution.distributionArn],
       }),
     );
+
     acknowledgeExecutionRole(rotation);
     this.secret.addRotationSchedule('Rotation', {
       rotationLambda: rotation,
@@ -121,13 +126,17 @@ export function grantOriginSecretRead(grantee: iam.IGrantable & IConstruct, secr
   iam.Grant.addToPrincipal({
     grantee,
     actions: ['secretsmanager:GetSecretValue'],
-    resourceArns: [
-      Stack.of(grantee).formatArn({
-        service: 'secretsmanager',
-        resource: 'secret',
-        resourceName: `${secretName}-??????`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    ],
+    resourceArns: [secretArnIn(grantee, Stack.of(grantee).region, secretName)],
+  });
+}
+
+/** The ARN of secret `secretName` in `region` (its last six characters are random). */
+function secretArnIn(scope: IConstruct, region: string, secretName: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    region,
+    resource: 'secret',
+    resourceName: `${secretName}-??????`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }

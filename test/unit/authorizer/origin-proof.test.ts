@@ -43,7 +43,7 @@ describe('OriginProofVerifier', () => {
     expect(state.reads).toBe(2);
   });
 
-  test("a rotation's new value is accepted at once; wrong proofs cost one read per interval", async () => {
+  test("a rotation's new value is accepted without waiting for the cached read to age; wrong proofs cost one read per interval", async () => {
     // given a cached value, then a rotation that adds a pending one
     let now = 0;
     const { state, read } = secret(['v1']);

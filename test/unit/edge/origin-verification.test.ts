@@ -42,8 +42,9 @@ test('one secret, named for the regional APIs, replicated to every other serving
 
 test('CloudFront sends the header by dynamic reference: the value is in no template', () => {
   const { stack, template } = build();
-  const [distribution] = Object.values(resourcesOf(template, 'AWS::CloudFront::Distribution'));
-  const [origin] = (distribution?.Properties as any)?.DistributionConfig.Origins;
+  const distributions = Object.values(resourcesOf(template, 'AWS::CloudFront::Distribution'));
+  expect(distributions).toHaveLength(1);
+  const [origin] = (distributions[0] as { Properties: any }).Properties.DistributionConfig.Origins;
   const [header] = origin.OriginCustomHeaders;
   expect(header.HeaderName).toBe('x-origin-verify');
   const value = JSON.stringify(stack.resolve(header.HeaderValue));
@@ -63,13 +64,23 @@ test('rotated every 30 days by its function, not on deploy; only Secrets Manager
   });
 });
 
-test('the rotation function may change only the one distribution and the one secret', () => {
+test('the rotation function may change only the one distribution and the one secret, and nothing in other regions', () => {
   const { stack, template } = build();
   const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(
     (p) => (p.Properties as any).PolicyDocument.Statement,
   );
   const cloudfrontStatement = statements.find((s: any) => [s.Action].flat().includes('cloudfront:UpdateDistribution'));
-  expect(cloudfrontStatement.Action).toEqual(['cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution']);
+  expect(cloudfrontStatement.Action).toEqual([
+    'cloudfront:GetDistribution',
+    'cloudfront:GetDistributionConfig',
+    'cloudfront:UpdateDistribution',
+  ]);
+  const replicaReads = statements
+    .filter((s: any) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
+    .flatMap((s: any) => [s.Resource].flat())
+    .filter((resource: unknown) => typeof resource === 'string');
+  // It learns whether the replicas are in sync from the secret's own description (DescribeSecret).
+  expect(replicaReads).toEqual([]);
   expect(JSON.stringify(stack.resolve(cloudfrontStatement.Resource))).toContain(':distribution/');
   const wildcard = statements.filter((s: any) => s.Resource === '*').flatMap((s: any) => [s.Action].flat());
   expect(wildcard).toEqual(['secretsmanager:GetRandomPassword']);
