@@ -175,7 +175,6 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
       accessLogSettings: accessLogSettings(accessLogs),
     });
     const routes = (props.routes ?? API_ROUTES).filter((route) => !route.writerOnly);
-    throttleAnonymousRoutes(stage, routes);
 
     // Outside the VPC: it fetches the pool's public signing keys (JWKS) from Cognito and
     // touches no store.
@@ -201,7 +200,7 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
     Validations.of(authorizerFunction.node.defaultChild as lambda.CfnFunction).acknowledge({
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
       reason:
-        "Outside the VPC on purpose: the authorizer reads this region's copy of the user pool's public signing keys from SSM and, for a key not in the copy, fetches the JWKS from Cognito's public endpoint, which the isolated subnets cannot reach (no NAT, and Cognito's JWKS has no VPC endpoint); it reads or writes no store.",
+        "Outside the VPC on purpose: the authorizer reads this region's replica of the origin secret from Secrets Manager and this region's copy of the user pool's public signing keys from SSM and, for a key not in the copy, fetches the JWKS from Cognito's public endpoint, which the isolated subnets cannot reach (no NAT, and Cognito's JWKS has no VPC endpoint); it reads or writes no store.",
     });
     this.authorizerFunction = authorizerFunction;
     this.authorizers = contractAuthorizers(authorizerFunction);
@@ -225,6 +224,7 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
         `${route.method} ${route.path} is Route 53's health probe, which can send no token or header. It returns no personal data, is throttled to ${ROUTE_THROTTLES.healthProbe.rateLimit} requests a second on this route, and answers from a store probe made at most every 2 s per function instance.`,
       );
     }
+    throttleAnonymousRoutes(stage, this.httpApi, routes);
     statePermissionAccounts(this.httpApi);
 
     const domainNames: Record<string, apigwv2.DomainName> = {};

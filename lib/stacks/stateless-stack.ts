@@ -158,7 +158,7 @@ export class StatelessStack extends Stack {
   private grantStores(eventualTable: dynamodb.ITableV2, key: kms.IKey): void {
     const fn = this.api.functions;
     grantItems(fn.health, eventualTable, ['GetItem'], ['HEALTH']);
-    key.grantDecrypt(fn.health);
+    grantTableKeyUse(key, fn.health, this.region, ['kms:Decrypt']);
     grantItems(fn.products, eventualTable, ['Query', 'UpdateItem'], ['PRODUCT#*']);
     grantItems(fn.likes, eventualTable, ['Query', 'UpdateItem'], ['PRODUCT#*']);
     grantItems(fn.likes, eventualTable, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], ['IDEMPOTENCY#likes']);
@@ -379,10 +379,15 @@ function grantItems(fn: lambda.IFunction, table: dynamodb.ITableV2, actions: str
  * DynamoDB's guidance lists for principals of a table under a customer managed key
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html).
  */
-function grantTableKeyUse(key: kms.IKey, grantee: iam.IGrantable, region: string): void {
+function grantTableKeyUse(
+  key: kms.IKey,
+  grantee: iam.IGrantable,
+  region: string,
+  actions: readonly string[] = ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+): void {
   iam.Grant.addToPrincipal({
     grantee,
-    actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+    actions: [...actions],
     resourceArns: [key.keyArn],
     conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
   });

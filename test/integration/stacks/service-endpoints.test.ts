@@ -53,3 +53,23 @@ test("the DynamoDB gateway endpoint allows the functions' item calls on this acc
     ]);
   }
 });
+
+test("no API function may use the region's data key except through DynamoDB in its region", () => {
+  for (const region of ['ap-southeast-1', 'eu-central-1', 'eu-west-1', 'us-east-1']) {
+    const template = built.templates[`Commerce-${region}-Stateless`];
+    if (!template) throw new Error(`no stateless stack in ${region}`);
+    const apiPolicies = Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).filter(([id]) =>
+      /^Api(Health|Products|Likes|Profile|Cart|Orders)Function/.test(id),
+    );
+    expect(apiPolicies.length).toBeGreaterThan(0);
+    const keyStatements = apiPolicies.flatMap(([, policy]) =>
+      ((policy.Properties as any).PolicyDocument.Statement as any[]).filter((s) =>
+        [s.Action].flat().some((a: string) => a.startsWith('kms:')),
+      ),
+    );
+    expect(keyStatements.length).toBeGreaterThan(0);
+    for (const statement of keyStatements) {
+      expect(statement.Condition).toEqual({ StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } });
+    }
+  }
+});
