@@ -474,14 +474,35 @@ function isGlobalLogSource(node: CfnResource, resourceArn: unknown): boolean {
 
 const ALARM_ACTIONS = ['AlarmActions', 'OKActions', 'InsufficientDataActions'];
 
+/** Whether an identity policy of any stack of the app allows sns:Publish on a wildcard resource. */
+function appPublishesWidely(node: CfnResource): boolean {
+  const stacks = node.node.root.node.findAll().filter((c): c is Stack => Stack.isStack(c));
+  const publishes = (action: unknown) => [action].flat().some((a) => a === '*' || a === 'sns:*' || a === 'sns:Publish');
+  const wildcard = (resource: unknown) => [resource].flat().some((r) => typeof r === 'string' && r.includes('*'));
+  return stacks.some((stack) => {
+    const template = stack.resolve((stack as unknown as { _toCloudFormation(): any })._toCloudFormation());
+    return Object.values(template.Resources ?? {}).some((resource: any) => {
+      if (!['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role'].includes(resource.Type)) return false;
+      const p = resource.Properties ?? {};
+      const documents = [p.PolicyDocument, ...(p.Policies ?? []).map((x: any) => x.PolicyDocument)];
+      return documents
+        .flatMap((d: any) => d?.Statement ?? [])
+        .some((s: any) => s.Effect === 'Allow' && publishes(s.Action) && wildcard(s.Resource));
+    });
+  });
+}
+
 /**
  * Whether the topic `topicArn` names (in `node`'s stack) is published to by CloudWatch alarms
  * alone: every other mention of it in the stack's template is a subscription, or a topic
- * policy that allows nobody but CloudWatch, and no output hands it to another stack.
+ * policy that allows nobody but CloudWatch, no output hands it to another stack, and no
+ * identity policy anywhere in the app may publish to topics it does not name (a wildcard).
+ * Principals outside the app are not seen: an account's administrators can publish anywhere.
  */
 function alarmOnlyTopic(node: CfnResource, topicArn: unknown): boolean {
   const topic = resourceIn(node, 'AWS::SNS::Topic', topicArn);
   if (!topic) return false;
+  if (appPublishesWidely(node)) return false;
   const stack = Stack.of(node);
   const id = stack.resolve(topic.logicalId) as string;
   const names = (v: unknown): boolean => JSON.stringify(v ?? null).includes(`"${id}"`);

@@ -393,4 +393,16 @@ describe('alarm e-mail subscriptions of an EU stack', () => {
       ['DataResidency-SendsOutsideEU', 'Probe/OnCall/Resource'],
     ]);
   });
+
+  test('a role that may publish to any topic, not naming this one, makes the mailbox count as outside the EU too', () => {
+    const withWildcardPublisher = (stack: Stack) => {
+      alarmTopic()(stack);
+      new iam.Role(stack, 'Broadcaster', { assumedBy: new iam.AccountRootPrincipal() }).addToPolicy(
+        new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }),
+      );
+    };
+    expect(findings('eu-west-1', withWildcardPublisher)).toEqual([
+      ['DataResidency-SendsOutsideEU', 'Probe/OnCall/Resource'],
+    ]);
+  });
 });
