@@ -15,7 +15,8 @@ export interface IncomingRequest {
   readonly rawQueryString: string;
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string;
+  /** As the client sent it: bytes, or text already decoded. */
+  readonly body?: string | Buffer;
   readonly sourceIp?: string;
 }
 
@@ -50,7 +51,7 @@ export function apiGatewayEvent(
     headers,
     ...queryStringParameters(request.rawQueryString),
     pathParameters: Object.keys(match.pathParameters).length ? { ...match.pathParameters } : undefined,
-    body: binary ? Buffer.from(request.body ?? '', 'utf8').toString('base64') : request.body,
+    body: binary ? bytesOf(request.body).toString('base64') : textOf(request.body),
     isBase64Encoded: binary,
     requestContext: {
       http: httpContext(request),
@@ -73,6 +74,14 @@ export function apiGatewayEvent(
         : {}),
     },
   } as unknown as APIGatewayProxyEventV2;
+}
+
+function bytesOf(body: string | Buffer | undefined): Buffer {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? Buffer.alloc(0));
+}
+
+function textOf(body: string | Buffer | undefined): string | undefined {
+  return body === undefined || typeof body === 'string' ? body : body.toString('utf8');
 }
 
 /** Payload 2.0 moves the Cookie header to `cookies`, one entry per cookie; absent when there is none. */

@@ -14,7 +14,7 @@ import {
   lowerCaseHeaders,
   NO_CROSS_REGION_TRIPS,
   RequestTooLargeError,
-  readBody,
+  readBodyBytes,
   send,
   tripsHeader,
 } from './http-io';
@@ -173,9 +173,9 @@ export class Edge {
     const region = this.route(clientRegion, token ? unverifiedJurisdiction(token, this.directory) : undefined);
     if (!region)
       return send(response, 503, { message: 'No healthy region can serve this request' }, NO_CROSS_REGION_TRIPS);
-    let body: string | undefined;
+    let body: Buffer | undefined;
     try {
-      body = await readBody(request);
+      body = await readBodyBytes(request);
     } catch (error) {
       if (error instanceof RequestTooLargeError)
         return send(response, 413, { message: 'Request Entity Too Large' }, NO_CROSS_REGION_TRIPS);

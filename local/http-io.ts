@@ -23,7 +23,8 @@ export function tripsHeader(
 
 export class RequestTooLargeError extends Error {}
 
-export async function readBody(request: IncomingMessage): Promise<string | undefined> {
+/** The message's body as sent, byte for byte; undefined when it has none. */
+export async function readBodyBytes(request: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -31,7 +32,11 @@ export async function readBody(request: IncomingMessage): Promise<string | undef
     if (size > MAX_REQUEST_BYTES) throw new RequestTooLargeError();
     chunks.push(chunk as Buffer);
   }
-  return size === 0 ? undefined : Buffer.concat(chunks).toString('utf8');
+  return size === 0 ? undefined : Buffer.concat(chunks);
+}
+
+export async function readBody(request: IncomingMessage): Promise<string | undefined> {
+  return (await readBodyBytes(request))?.toString('utf8');
 }
 
 /**
@@ -108,7 +113,7 @@ export function forwardable(headers: Iterable<[string, string]>): Record<string,
 }
 
 /** GET and HEAD carry no body when forwarded (fetch refuses one). */
-export function forwardableBody(method: string, body: string | undefined): string | undefined {
+export function forwardableBody(method: string, body: string | Buffer | undefined): string | Buffer | undefined {
   return method === 'GET' || method === 'HEAD' ? undefined : body;
 }
 
@@ -138,7 +143,7 @@ export async function exchange(
   url: string,
   method: string,
   headers: Readonly<Record<string, string>>,
-  body: string | undefined,
+  body: string | Buffer | undefined,
   timeoutMs = EXCHANGE_TIMEOUT_MS,
 ): Promise<HttpAnswer | undefined> {
   const first = await exchangeOnce(url, method, headers, body, timeoutMs);
@@ -153,7 +158,7 @@ function exchangeOnce(
   url: string,
   method: string,
   headers: Readonly<Record<string, string>>,
-  body: string | undefined,
+  body: string | Buffer | undefined,
   timeoutMs: number,
 ): Promise<HttpAnswer | undefined | typeof STALE_SOCKET> {
   return new Promise((resolve) => {

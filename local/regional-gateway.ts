@@ -19,7 +19,7 @@ import {
   lowerCaseHeaders,
   NO_CROSS_REGION_TRIPS,
   RequestTooLargeError,
-  readBody,
+  readBodyBytes,
   send,
   tripsHeader,
 } from './http-io';
@@ -128,9 +128,9 @@ export class RegionalGateway {
     if (this.down || !this.handlers) return send(response, 503, { message: 'Service Unavailable' }, served);
     const url = new URL(request.url ?? '/', 'http://local');
     const method = request.method ?? 'GET';
-    let body: string | undefined;
+    let body: Buffer | undefined;
     try {
-      body = await readBody(request);
+      body = await readBodyBytes(request);
     } catch (error) {
       if (error instanceof RequestTooLargeError) {
         return send(response, 413, { message: 'Request Entity Too Large' }, served);

@@ -142,3 +142,9 @@ test('without the proof of origin no function runs: 401 when it is missing, 403 
   expect(health.status).toBe(200);
   expect(received.map((event) => event.routeKey)).toEqual(['GET /api/health']);
 });
+
+test('a binary body reaches the function byte for byte, base64-encoded', async () => {
+  const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
+  await page('', { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+  expect(received.map((e) => [e.isBase64Encoded, e.body])).toEqual([[true, bytes.toString('base64')]]);
+});
