@@ -2,7 +2,7 @@ import { FLOW_NAMES, type FlowName } from './flows';
 import { LAG_POLL_MS, LAG_PROBE_PAUSE_MS } from './lag-probes';
 import { CLIENT_LOCATIONS } from './models';
 import { percentileIntervalRanks } from './percentile-interval';
-import type { BenchResult, CellResult, Interval, ModelResult } from './results';
+import type { BenchResult, CellResult, Interval, ModelResult, ReplicationLag } from './results';
 
 /** The source card's complaint: Asian shoppers wait this long per page on one US region. */
 export const SOURCE_CARD_BAND_MS = { low: 400, high: 700 } as const;
@@ -223,57 +223,34 @@ function flowTable(models: readonly ModelResult[], flow: FlowName): string {
   );
 }
 
+/** The figures of one pair's lag probes: how many, p50, p95, max, how many unseen, failed writes. */
+function lagFigures(r: ReplicationLag): string[] {
+  return [r.lag.count, r.lag.p50, r.lag.p95, r.lag.max, r.unseen, r.failedWrites].map(String);
+}
+
+const LAG_HEADERS = ['probes', 'p50 ms', 'p95 ms', 'max ms', 'not seen in 10 s', 'failed writes'];
+
 function replicationTable(models: readonly ModelResult[]): string {
   const rows = models.flatMap((model) =>
     model.replication.length === 0
-      ? [[model.label, '(one region: nothing to replicate to)', '-', '-', '-', '-', '-', '-']]
-      : model.replication.map((r) => [
-          model.label,
-          `${r.jurisdiction}: ${r.from} → ${r.to}`,
-          String(r.lag.count),
-          String(r.lag.p50),
-          String(r.lag.p95),
-          String(r.lag.max),
-          String(r.unseen),
-          String(r.failedWrites),
-        ]),
+      ? [[model.label, '(one region: nothing to replicate to)', ...LAG_HEADERS.map(() => '-')]]
+      : model.replication.map((r) => [model.label, `${r.jurisdiction}: ${r.from} → ${r.to}`, ...lagFigures(r)]),
   );
-  return markdownTable(
-    ['model', 'write → read', 'probes', 'p50 ms', 'p95 ms', 'max ms', 'not seen in 10 s', 'failed writes'],
-    rows,
-  );
+  return markdownTable(['model', 'write → read', ...LAG_HEADERS], rows);
 }
 
 function stockReplicationTable(models: readonly ModelResult[]): string {
   const rows = models.flatMap((model) =>
     model.stockReplication.length === 0
-      ? [[model.label, '(one region: no replica)', '-', '-', '-', '-', '-', '-', '-']]
+      ? [[model.label, '(one region: no replica)', '-', ...LAG_HEADERS.map(() => '-')]]
       : model.stockReplication.map((r) => [
           model.label,
           `${r.jurisdiction}: ${r.from} → ${r.to}`,
           String(r.injectedLagMs),
-          String(r.lag.count),
-          String(r.lag.p50),
-          String(r.lag.p95),
-          String(r.lag.max),
-          String(r.unseen),
-          String(r.failedWrites),
+          ...lagFigures(r),
         ]),
   );
-  return markdownTable(
-    [
-      'model',
-      'writer → replica',
-      'replica lag set ms',
-      'probes',
-      'p50 ms',
-      'p95 ms',
-      'max ms',
-      'not seen in 10 s',
-      'failed writes',
-    ],
-    rows,
-  );
+  return markdownTable(['model', 'writer → replica', 'replica lag set ms', ...LAG_HEADERS], rows);
 }
 
 function checkoutTable(models: readonly ModelResult[]): string {
