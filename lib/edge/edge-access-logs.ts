@@ -176,9 +176,9 @@ export class EdgeLogBuckets extends Construct {
       );
       acknowledge(created.node.defaultChild as s3.CfnBucket, {
         'AwsSolutions-S1':
-          'A log bucket written only by log delivery: server access logs of it would record those deliveries and need a bucket of their own, which S3 can only encrypt with SSE-S3. CloudTrail records its management events.',
+          "No server access logs: its bucket policy grants writes to CloudWatch Logs delivery alone, and a log of the bucket would need a further bucket in this region, which S3 server access logging accepts only under SSE-S3, not this key (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html). Who reads these logs (shoppers' IP addresses) is therefore recorded nowhere: the app has no trail with S3 data events, and CloudTrail's 90-day event history records only the bucket's management events.",
         'cdk-validator-cfnguard::s3_bucket_logging_enabled_check':
-          'A log bucket written only by log delivery: server access logs of it would record those deliveries and need a bucket of their own, which S3 can only encrypt with SSE-S3. CloudTrail records its management events.',
+          "No server access logs: its bucket policy grants writes to CloudWatch Logs delivery alone, and a log of the bucket would need a further bucket in this region, which S3 server access logging accepts only under SSE-S3, not this key (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html). Who reads these logs (shoppers' IP addresses) is therefore recorded nowhere: the app has no trail with S3 data events, and CloudTrail's 90-day event history records only the bucket's management events.",
         'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check':
           'Holds personal data (client IP addresses) that must expire after its retention and be erasable on request; Object Lock could never be turned off. Versioning keeps an overwritten or deleted log for a day.',
         'cdk-validator-cfnguard::s3_event_notifications_enabled_check':

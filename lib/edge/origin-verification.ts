@@ -107,7 +107,7 @@ export class OriginVerification extends Construct {
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          "Only secretsmanager:GetRandomPassword is on '*': it has no resource type to scope to (it returns random characters and touches no secret). Every other statement names the secret or the distribution.",
+          "Only secretsmanager:GetRandomPassword is on '*': it has no resource type to scope to (it returns random characters and touches no secret). Every other statement names one resource: the secret, the distribution or the function's log group.",
       });
     }
     Validations.of(rotation.node.defaultChild as lambda.CfnFunction).acknowledge({

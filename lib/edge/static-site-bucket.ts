@@ -43,11 +43,11 @@ export class StaticSiteBucket extends Construct {
     });
     acknowledgeControlTowerRules(this.accessLogsBucket, {
       s3_bucket_default_encryption_kms_check:
-        'S3 server access logging delivers only to target buckets whose default encryption is SSE-S3; SSE-KMS is not supported for a log target. Objects are encrypted at rest with SSE-S3.',
+        'Encrypted at rest with SSE-S3 (AES256), not a KMS key: S3 server access logging supports only SSE-S3 as the default encryption of its destination bucket (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).',
       s3_bucket_object_lock_enabled_check:
-        'S3 server access logging cannot deliver to a bucket with Object Lock. Versioning keeps a deleted or overwritten log recoverable for 30 days, and only the account can write here (block public access, bucket-owner-enforced ownership).',
+        "S3 server access logging does not deliver to a destination bucket with an Object Lock default retention period, and it sets no retention on the log objects it writes, so Object Lock would protect no log. Versioning keeps a deleted or overwritten log recoverable for 30 days; its bucket policy grants writes only to S3 log delivery for this account's assets bucket, and nothing outside the account can write (block public access, bucket-owner-enforced ownership).",
       s3_bucket_logging_enabled_check:
-        "This is the server access log target: logging it into itself would log its own log deliveries, and a further bucket would only move the question. CloudTrail records the bucket's management events.",
+        "This is the server access log target: logging it into itself would log its own log deliveries, and a further bucket would only move the question. Reads of these logs are recorded nowhere (the app has no trail with S3 data events); CloudTrail's 90-day event history records only the bucket's management events.",
       s3_event_notifications_enabled_check:
         'Only S3 log delivery writes here and nothing consumes per-object events; notifications without a subscriber add no control.',
     });

@@ -97,7 +97,8 @@ export class EdgeStack extends Stack {
 
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR1',
-      reason: 'The shop sells to North America, Europe and Asia; there is no country it must refuse at the edge.',
+      reason:
+        "No GeoRestriction: the shop has no country it must refuse, and it serves every jurisdiction's shoppers wherever they are (the residency router picks the API host from the token's issuer, not the viewer's country); a country allowlist would turn away travelling customers and stop no one using a proxy in an allowed country.",
     });
     // CloudFront and WAF logs hold EU shoppers' requests: delivered to Commerce-EdgeLogs' EU buckets.
     new EdgeAccessLogs(this, 'AccessLogs', {
@@ -116,7 +117,7 @@ export class EdgeStack extends Stack {
     Validations.of(cfnDistribution).acknowledge({
       id: 'cdk-validator-cfnguard::cloudfront_origin_failover_enabled_check',
       reason:
-        "Regional failover of /api/* happens behind its origin name: Route 53 answers api.<domain> with a healthy region (latency or failover records, a health check per region). A CloudFront origin group would fail over only GET, HEAD and OPTIONS, never a cart or order write. The assets origin is one S3 bucket, whose regional durability and availability the storefront's static files accept; a second origin would need a replicated bucket in another region.",
+        "Regional failover of /api/* happens behind its origin host names: Route 53 answers api.<domain>, and each jurisdiction's API host the residency router sends signed-in users to (<jurisdiction>.api.<domain>), with a healthy region of it (latency records with a health check per region, or a failover pair). A CloudFront origin group would fail over only GET, HEAD and OPTIONS requests, never a cart or order write (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html). The assets origin is one S3 bucket, whose regional durability and availability the storefront's static files accept; a second origin would need a replicated bucket in another region.",
     });
 
     this.originVerification.rotateWith(this.distribution);
