@@ -118,7 +118,7 @@ export class StrongStore extends Construct {
       Validations.of(monitoringRole).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
         reason:
-          'The AWS-maintained policy RDS documents for enhanced monitoring: it lets monitoring.rds.amazonaws.com write OS metrics to the RDSOSMetrics log group and nothing else, and follows RDS changes.',
+          'The AWS-maintained policy RDS documents for the enhanced monitoring role, assumed by monitoring.rds.amazonaws.com only: it allows logs:CreateLogGroup and PutRetentionPolicy on log groups named RDS*, and CreateLogStream, PutLogEvents, DescribeLogStreams and GetLogEvents on their streams, in any region (RDS writes OS metrics to RDSOSMetrics); it touches no other log group and no data, and AWS keeps it in step with RDS (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonRDSEnhancedMonitoringRole.html).',
       });
     }
     if (primary) {

@@ -90,7 +90,7 @@ export class FaultDrills extends Construct {
     Validations.of(networkRole).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSFaultInjectionSimulatorNetworkAccess]',
       reason:
-        "AWS's policy for FIS network actions: it may only create and swap network ACLs of subnets, and AWS keeps it in step with the action.",
+        "AWS's policy for FIS network actions (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSFaultInjectionSimulatorNetworkAccess.html), assumed by FIS only: aws:network:disrupt-connectivity uses its network ACL part (create and delete ACLs tagged managedByFIS, swap any subnet's ACL association, EC2 Describe* on '*'); it also allows the route-table, transit-gateway and prefix-list actions of FIS's other network actions, in any region of the account. Taken whole because AWS changes it with the actions.",
     });
     template(
       'NetworkIsolation',
