@@ -254,12 +254,12 @@ export class RegionPromotion extends Construct {
     const stack = Stack.of(this);
     const wildcardClusters = scopedArns.map((arn) => `AwsSolutions-IAM5[Resource::${stack.resolve(arn)}]`);
     const clustersReason =
-      "Cluster ARNs end in '*' because the other regions' clusters have generated identifiers; they are limited to this jurisdiction's regions and this account.";
+      "Cluster ARNs end in '*': CloudFormation generates the clusters' identifiers, and no stack here can name the clusters of the jurisdiction's other regions; each pattern is held to one region of this jurisdiction and this account. The pattern of this stack's own region stands for a cluster whose ARN is known here (the promotion target); it is there because one list is built from all the jurisdiction's regions.";
     const role = this.stateMachine.role;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'X-Ray and log-delivery actions of Step Functions support no resource-level scoping; every data-plane action is scoped.',
+        "CDK's grants for the workflow's logging (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets), all on '*': the log-delivery and X-Ray actions take no resource (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html); the three resource-policy and log-group actions could be held to this region and account, which CDK's StateMachine does not do. Every RDS, Route 53 and Lambda action is on ARNs of this jurisdiction's resources.",
     });
     for (const id of wildcardClusters) Validations.of(role).acknowledge({ id, reason: clustersReason });
 
