@@ -200,7 +200,7 @@ export class RegionalApi extends Construct implements ec2.IConnectable {
     Validations.of(authorizerFunction.node.defaultChild as lambda.CfnFunction).acknowledge({
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
       reason:
-        "Outside the VPC on purpose: the authorizer reads this region's replica of the origin secret from Secrets Manager and this region's copy of the user pool's public signing keys from SSM and, for a key not in the copy, fetches the JWKS from Cognito's public endpoint, which the isolated subnets cannot reach (no NAT, and Cognito's JWKS has no VPC endpoint); it reads or writes no store.",
+        "Outside the VPC on purpose: the authorizer reads this region's replica of the origin secret from Secrets Manager and this region's copy of the user pool's public signing keys from SSM and, for a key not in the copy, fetches the JWKS from Cognito's endpoint in the pool's region, which the isolated subnets cannot reach: the VPC has no NAT and no cognito-idp interface endpoint, and an endpoint of this region would not serve a pool in another region. It reads or writes no store.",
     });
     this.authorizerFunction = authorizerFunction;
     this.authorizers = contractAuthorizers(authorizerFunction);

@@ -184,14 +184,14 @@ export class CanaryIdentity extends Construct {
     Validations.of(this.function.node.defaultChild as lambda.CfnFunction).acknowledge({
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
       reason:
-        "Outside the VPC on purpose: it calls Cognito in the jurisdiction's primary region (another region for all but one stack), which no VPC endpoint of this region serves; it writes one catalog item and the canary's own secret, no customer data.",
+        "Outside the VPC on purpose: it calls Cognito's admin API for the jurisdiction's user pool, which is in the jurisdiction's primary region; from another region no VPC endpoint of this region serves it, and the VPC has neither a NAT nor a cognito-idp interface endpoint. It creates one synthetic user and writes one catalog item and the canary's own secret, no customer data.",
     });
     const role = this.function.role as iam.Role;
     acknowledgeExecutionRole(this.function);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'secretsmanager:GetRandomPassword, which CDK grants every rotation function, supports no resource-level scoping (the function draws its passwords with node:crypto); every other action is on the one pool, table or secret.',
+        "Only secretsmanager:GetRandomPassword is on '*': CDK grants it to every rotation function, and it has no resource type to scope to; this function does not call it (it draws its passwords with node:crypto). Every other statement names one resource: the pool, the table (one item key), a KMS key, the secret or the function's log group.",
     });
     // The role's policy holds the table key's grant, and the secret key's when that key is in
     // another stack (in the same stack, CDK puts it in the key's policy instead).
@@ -203,12 +203,12 @@ export class CanaryIdentity extends Construct {
           reason: [
             `${action} (with kms:Encrypt and kms:Decrypt) is granted by CDK on named keys only, never on '*':`,
             props.productTable.encryptionKey
-              ? "the table's key (the region's data key, grantEncryptDecrypt), under which DynamoDB encrypts the one item the function writes, the canary product: DynamoDB's guidance for a table under a customer-managed key names these families for principals that write its items;"
+              ? "the table's key (the region's data key, grantEncryptDecrypt, with no kms:ViaService condition), under which DynamoDB encrypts the one item the function writes, the canary product: DynamoDB's guidance for a table under a customer-managed key names these families for principals that write its items;"
               : '',
             secretKeyInRolePolicy
               ? "the secret's key (the region's operations key), for calls made through Secrets Manager only (kms:ViaService), which encrypts the secret versions the rotation puts;"
               : '',
-            'CDK names the families in these grants and offers none narrower.',
+            "CDK's grants name the whole families; a table-key grant held to DynamoDB by kms:ViaService, as the API functions' is, would be narrower.",
           ]
             .filter(Boolean)
             .join(' '),

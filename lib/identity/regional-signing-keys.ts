@@ -131,7 +131,7 @@ export class RegionalSigningKeys extends Construct {
     Validations.of(this.function.node.defaultChild as lambda.CfnFunction).acknowledge({
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
       reason:
-        "Outside the VPC on purpose: it fetches the user pool's public JWKS from Cognito's public endpoint in the pool's region (no NAT, no VPC endpoint serves it); it writes one SSM parameter of public keys and reads no store.",
+        "Outside the VPC on purpose: it fetches the user pool's public JWKS from Cognito's endpoint in the pool's region, which the isolated subnets cannot reach: the VPC has no NAT and no cognito-idp interface endpoint, and an endpoint of this region would not serve a pool in another region. It writes one SSM parameter of public keys and reads no store.",
     });
     acknowledgeExecutionRole(this.function);
   }

@@ -398,7 +398,7 @@ function acknowledgeTableKeyGrant(grantee: { readonly role?: iam.IRole }): void 
   for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
     Validations.of(grantee.role).acknowledge({
       id: `AwsSolutions-IAM5[Action::${action}]`,
-      reason: `${action} is granted on this region's data key only (resource-scoped) and only through DynamoDB in this region (kms:ViaService): the action family DynamoDB's guidance lists for principals that write a table under a customer managed key.`,
+      reason: `${action} is granted on this region's data key only (resource-scoped) and only through DynamoDB in this region (kms:ViaService): the action family DynamoDB's guidance lists for principals that write a table under a customer managed key (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).`,
     });
   }
 }
