@@ -255,7 +255,7 @@ function acknowledgeRole(role: iam.Role, resources: { readonly artifacts: string
   for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
     acknowledge(
       `AwsSolutions-IAM5[Action::${action}]`,
-      `${action} (with kms:Encrypt and kms:Decrypt) is granted by CDK's Canary construct (grantEncryptDecrypt of artifactS3KmsKey) on one key only, the region's operations key, with no kms:ViaService condition. S3 needs kms:GenerateDataKey (and kms:Decrypt) for the role to write each SSE-KMS artifact; the construct grants the whole families and takes no narrower grant, short of a role of our own. The key also encrypts this stack's other operational log groups, among them the writer API's access logs (shoppers' IP addresses); the role may read none of them.`,
+      `${action} (with kms:Encrypt and kms:Decrypt) is granted by CDK's Canary construct (grantEncryptDecrypt of artifactS3KmsKey) on one key only, the region's operations key, with no kms:ViaService condition. S3 needs kms:GenerateDataKey (and kms:Decrypt) for the role to write each SSE-KMS artifact; the construct grants the whole families to the role it is given (this stack's own) whenever artifactS3KmsKey is set, and takes no narrower grant. The key also encrypts this stack's other operational log groups, among them the writer API's access logs (shoppers' IP addresses); the role may read none of them.`,
     );
   }
 }
