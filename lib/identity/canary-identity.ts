@@ -139,7 +139,17 @@ export class CanaryIdentity extends Construct {
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`PRODUCT#${props.productSku}`] } },
       }),
     );
-    props.productTable.encryptionKey?.grantEncryptDecrypt(this.function);
+    // The table's key, through DynamoDB only: the region's data key also protects Aurora, the
+    // cache and logs, which this function must not decrypt directly.
+    if (props.productTable.encryptionKey) {
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+          resources: [props.productTable.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
 
     // Reading and writing the one secret comes with the rotation schedule.
     this.rotation = this.secret.addRotationSchedule('Rotation', {
@@ -201,14 +211,14 @@ export class CanaryIdentity extends Construct {
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Action::${action}]`,
           reason: [
-            `${action} (with kms:Encrypt and kms:Decrypt) is granted by CDK on named keys only, never on '*':`,
+            `${action} (with kms:Encrypt and kms:Decrypt) is granted on named keys only, never on '*':`,
             props.productTable.encryptionKey
-              ? "the table's key (the region's data key, grantEncryptDecrypt, with no kms:ViaService condition), under which DynamoDB encrypts the one item the function writes, the canary product: DynamoDB's guidance for a table under a customer-managed key names these families for principals that write its items;"
+              ? "the table's key (the region's data key), through DynamoDB in this region only (kms:ViaService), under which DynamoDB encrypts the one item the function writes, the canary product: DynamoDB's guidance for a table under a customer-managed key names these families for principals that write its items;"
               : '',
             secretKeyInRolePolicy
               ? "the secret's key (the region's operations key), for calls made through Secrets Manager only (kms:ViaService), which encrypts the secret versions the rotation puts;"
               : '',
-            "CDK's grants name the whole families; a table-key grant held to DynamoDB by kms:ViaService, as the API functions' is, would be narrower.",
+            'The families are what those services need of a caller; each key is named, and each grant held to the one service that uses it.',
           ]
             .filter(Boolean)
             .join(' '),

@@ -52,7 +52,7 @@ const TABLE_KEY =
   'these for principals that write a table under such a key; the rehearsal models only the Decrypt of each item call';
 
 const CANARY_KEYS =
-  "granted with the product table's and the credentials secret's keys (grantEncryptDecrypt); the rehearsal models " +
+  "granted on the product table's key (through DynamoDB only) and the credentials secret's key; the rehearsal models " +
   "the Decrypt of each item call and the secret's Decrypt and GenerateDataKey, not what the services call for themselves";
 
 /** Per function (the rehearsal's scope name): action pattern → why it is kept. */
