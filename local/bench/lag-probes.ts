@@ -21,20 +21,26 @@ interface Pair {
   readonly to: string;
 }
 
-/** Until `probing.done`: a write, then reads until one shows it, then a pause. */
+/**
+ * Until `probing.done`: a write, then reads until one shows it, then a pause. Timed from the
+ * write's answer, or from when it was sent (`fromSent`) when the write commits before the
+ * request ends, so its answer comes after the commit the lag counts from.
+ */
 async function probeLoop(
   probing: { readonly done: boolean },
   write: (n: number) => Promise<boolean>,
   shows: (n: number) => Promise<boolean>,
+  fromSent = false,
 ): Promise<Pick<ReplicationLag, 'lag' | 'unseen' | 'failedWrites'>> {
   const lag = newHistogram();
   let unseen = 0;
   let failedWrites = 0;
   for (let n = 1; !probing.done; n++) {
+    const sentAt = performance.now();
     if (!(await write(n).catch(() => false))) {
       failedWrites += 1;
     } else {
-      const writtenAt = performance.now();
+      const writtenAt = fromSent ? sentAt : performance.now();
       let seen = false;
       while (!seen && performance.now() - writtenAt < LAG_TIMEOUT_MS) {
         seen = await shows(n).catch(() => false);
@@ -90,7 +96,8 @@ export async function probeEventualReplication(
 
 /**
  * The strong store (an Aurora global database's secondary cluster): a stock change at the
- * primary's API, then the secondary's replica read every `LAG_POLL_MS` until it shows. The
+ * primary's API, then the secondary's replica read every `LAG_POLL_MS` until it shows, timed
+ * from when the change is sent (the stock commits before the request ends). The
  * replica is read through the platform's control, not a product page: the page is cached
  * for the cache TTL, which would hide the replica's lag behind the cache's.
  */
@@ -121,6 +128,8 @@ export async function probeStockReplication(
           const read = await control(urls, 'GET', `/regions/${pair.to}/inventory/${sku}`).catch(() => undefined);
           return read?.quantity === stock;
         },
+        // The product update commits the stock first, then writes the catalog and the cache.
+        true,
       );
       return { ...pair, ...found, injectedLagMs: status.regions[pair.to]?.replicaLagMs ?? 0 };
     }),

@@ -50,7 +50,10 @@ export interface ReplicationLag {
   readonly failedWrites: number;
 }
 
-/** Stock changed at the primary, read from a secondary's replica of the strong store. */
+/**
+ * Stock changed at the primary, read from a secondary's replica of the strong store; `lag` is
+ * timed from when the change was sent (the stock commits before the request's answer).
+ */
 export interface StockReplicaLag extends ReplicationLag {
   /** The replica's configured apply delay (the one-way distance unless set): the floor of `lag`. */
   readonly injectedLagMs: number;

@@ -112,8 +112,8 @@ describe('a short benchmark run on the local platform', () => {
     for (const lag of activeActive.stockReplication) {
       expect([lag.unseen, lag.failedWrites, lag.injectedLagMs]).toEqual([0, 0, options.replicaLagMs]);
       expect(lag.lag.count).toBeGreaterThan(0);
-      // Timed from the write's answer, a few ms after the commit the replica's delay counts from.
-      expect(lag.lag.p50).toBeGreaterThanOrEqual(REPLICA_LAG_MS - 50);
+      // Timed from when the change is sent: the commit comes after, the replica applies it the lag later.
+      expect(lag.lag.p50).toBeGreaterThanOrEqual(REPLICA_LAG_MS);
     }
   });
 
