@@ -18,46 +18,91 @@ describe('the acknowledgements of a construct tree', () => {
     const { app, stack } = oneStack();
     const bucket = new s3.Bucket(stack, 'Bucket');
     const queue = new sqs.Queue(stack, 'Queue');
-    Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: 'no access logs' });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Test bucket holding no data: nothing to record access to, so server access logs would log nothing of use',
+    });
     Validations.of(bucket.node.defaultChild as s3.CfnBucket).acknowledge({
       id: 'cdk-validator-cfnguard::s3_bucket_versioning_enabled',
-      reason: 'rebuilt from source',
+      reason: 'Test bucket rebuilt from source on every run: an overwritten object is never needed back',
     });
     Validations.of(queue).acknowledge(
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'no scoping' },
-      { id: 'Platform-DDBGlobalTablePITR', reason: 'not a table' },
-      { id: 'DataResidency-Example', reason: 'EU only' },
-      { id: 'AwsSolutions::AwsSolutions-SQS3', reason: 'namespaced form' },
-      { id: '@aws-cdk/aws-lambda:someWarning', reason: 'a construct warning' },
-      { id: 'CloudFormation-Validate::W3010', reason: 'zones named on purpose' },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Test statement on xray:PutTraceSegments, which supports no resource-level permissions',
+      },
+      {
+        id: 'Platform-DDBGlobalTablePITR',
+        reason: 'Test queue, not a global table: the PITR rule has nothing to check here',
+      },
+      { id: 'DataResidency-Example', reason: 'Test queue in eu-west-1 that no principal outside the EU may read' },
+      {
+        id: 'AwsSolutions::AwsSolutions-SQS3',
+        reason: 'Test queue whose messages are deleted once read: no dead-letter queue is needed for this fixture',
+      },
+      {
+        id: '@aws-cdk/aws-lambda:someWarning',
+        reason: 'Test warning about version permissions: the fixture has no function versions',
+      },
+      {
+        id: 'CloudFormation-Validate::W3010',
+        reason: 'Test subnets name their zones on purpose: synthesis does no availability-zone lookup',
+      },
     );
     // when
     const scan = acknowledgementsOf(app);
     // then: sorted by path, then rule
     expect(scan.acknowledgements).toEqual([
-      { path: 'Test/Bucket', rule: 'AwsSolutions-S1', pack: 'AwsSolutions', reason: 'no access logs' },
+      {
+        path: 'Test/Bucket',
+        rule: 'AwsSolutions-S1',
+        pack: 'AwsSolutions',
+        reason:
+          'Test bucket holding no data: nothing to record access to, so server access logs would log nothing of use',
+      },
       {
         path: 'Test/Bucket/Resource',
         rule: 'cdk-validator-cfnguard::s3_bucket_versioning_enabled',
         pack: 'cdk-validator-cfnguard',
-        reason: 'rebuilt from source',
+        reason: 'Test bucket rebuilt from source on every run: an overwritten object is never needed back',
       },
       {
         path: 'Test/Queue',
         rule: '@aws-cdk/aws-lambda:someWarning',
         pack: 'annotation',
-        reason: 'a construct warning',
+        reason: 'Test warning about version permissions: the fixture has no function versions',
       },
-      { path: 'Test/Queue', rule: 'AwsSolutions-IAM5[Resource::*]', pack: 'AwsSolutions', reason: 'no scoping' },
-      { path: 'Test/Queue', rule: 'AwsSolutions::AwsSolutions-SQS3', pack: 'AwsSolutions', reason: 'namespaced form' },
+      {
+        path: 'Test/Queue',
+        rule: 'AwsSolutions-IAM5[Resource::*]',
+        pack: 'AwsSolutions',
+        reason: 'Test statement on xray:PutTraceSegments, which supports no resource-level permissions',
+      },
+      {
+        path: 'Test/Queue',
+        rule: 'AwsSolutions::AwsSolutions-SQS3',
+        pack: 'AwsSolutions',
+        reason: 'Test queue whose messages are deleted once read: no dead-letter queue is needed for this fixture',
+      },
       {
         path: 'Test/Queue',
         rule: 'CloudFormation-Validate::W3010',
         pack: 'CloudFormation-Validate',
-        reason: 'zones named on purpose',
+        reason: 'Test subnets name their zones on purpose: synthesis does no availability-zone lookup',
       },
-      { path: 'Test/Queue', rule: 'DataResidency-Example', pack: 'DataResidency', reason: 'EU only' },
-      { path: 'Test/Queue', rule: 'Platform-DDBGlobalTablePITR', pack: 'Platform', reason: 'not a table' },
+      {
+        path: 'Test/Queue',
+        rule: 'DataResidency-Example',
+        pack: 'DataResidency',
+        reason: 'Test queue in eu-west-1 that no principal outside the EU may read',
+      },
+      {
+        path: 'Test/Queue',
+        rule: 'Platform-DDBGlobalTablePITR',
+        pack: 'Platform',
+        reason: 'Test queue, not a global table: the PITR rule has nothing to check here',
+      },
     ]);
     expect(scan.byPack).toEqual({
       AwsSolutions: 3,
@@ -74,12 +119,14 @@ describe('the acknowledgements of a construct tree', () => {
     // given: as a stack's trigger provider is acknowledged once per trigger
     const { app, stack } = oneStack();
     const queue = new sqs.Queue(stack, 'Queue');
-    for (let i = 0; i < 2; i++) Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'same' });
-    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'another reason' });
+    const first = 'Test queue whose messages are deleted once read: no dead-letter queue is needed';
+    const second = 'Test queue drained by one consumer that retries itself: a dead-letter queue adds nothing';
+    for (let i = 0; i < 2; i++) Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: first });
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: second });
     // when
     const scan = acknowledgementsOf(app);
     // then: the two reasons stay apart; only the exact repeat goes
-    expect(scan.acknowledgements.map((entry) => entry.reason)).toEqual(['another reason', 'same']);
+    expect(scan.acknowledgements.map((entry) => entry.reason)).toEqual([second, first]);
     expect(scan.recorded).toBe(3);
     expect(scan.byPack.AwsSolutions).toBe(2);
   });
