@@ -21,6 +21,7 @@ import type { CanaryIdentityEnvironment } from '../../lambda/shared/environment'
 import { acknowledgeExecutionRole } from '../functions/execution-role';
 import { NodeFunction } from '../functions/node-function';
 import { acknowledgeTriggerProvider } from '../functions/trigger-provider';
+import { grantTableKeyUse } from '../security/table-key-use';
 
 export interface CanaryIdentityProps {
   /** The jurisdiction's pool (in its primary region), where the canary user lives. */
@@ -139,17 +140,8 @@ export class CanaryIdentity extends Construct {
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`PRODUCT#${props.productSku}`] } },
       }),
     );
-    // The table's key, through DynamoDB only: the region's data key also protects Aurora, the
-    // cache and logs, which this function must not decrypt directly.
-    if (props.productTable.encryptionKey) {
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
-          resources: [props.productTable.encryptionKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
-        }),
-      );
-    }
+    // The table's key, through DynamoDB only.
+    if (props.productTable.encryptionKey) grantTableKeyUse(props.productTable.encryptionKey, this.function);
 
     // Reading and writing the one secret comes with the rotation schedule.
     this.rotation = this.secret.addRotationSchedule('Rotation', {

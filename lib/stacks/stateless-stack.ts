@@ -27,6 +27,7 @@ import { RegionPromotion } from '../operations/region-promotion';
 import { RegionalMonitoring } from '../operations/regional-monitoring';
 import { CardPayments } from '../payments/card-payments';
 import { ApiDnsRecords } from '../routing/api-dns-records';
+import { grantTableKeyUse } from '../security/table-key-use';
 import type { StatefulStack } from './stateful-stack';
 
 export interface StatelessStackProps extends StackProps {
@@ -158,7 +159,7 @@ export class StatelessStack extends Stack {
   private grantStores(eventualTable: dynamodb.ITableV2, key: kms.IKey): void {
     const fn = this.api.functions;
     grantItems(fn.health, eventualTable, ['GetItem'], ['HEALTH']);
-    grantTableKeyUse(key, fn.health, this.region, ['kms:Decrypt']);
+    grantTableKeyUse(key, fn.health, ['kms:Decrypt']);
     grantItems(fn.products, eventualTable, ['Query', 'UpdateItem'], ['PRODUCT#*']);
     grantItems(fn.likes, eventualTable, ['Query', 'UpdateItem'], ['PRODUCT#*']);
     grantItems(fn.likes, eventualTable, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], ['IDEMPOTENCY#likes']);
@@ -166,7 +167,7 @@ export class StatelessStack extends Stack {
     grantItems(fn.cart, eventualTable, ['Query'], ['PRODUCT#*', 'USER#*']);
     grantItems(fn.cart, eventualTable, ['UpdateItem'], ['USER#*']);
     for (const writer of [fn.products, fn.likes, fn.profile, fn.cart]) {
-      grantTableKeyUse(key, writer, this.region);
+      grantTableKeyUse(key, writer);
       acknowledgeTableKeyGrant(writer);
     }
     for (const strongUser of [fn.health, fn.products, fn.orders]) this.databaseProxy.grantConnect(strongUser);
@@ -369,28 +370,6 @@ function grantItems(fn: lambda.IFunction, table: dynamodb.ITableV2, actions: str
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys } },
     }),
   );
-}
-
-/** Writing items of a table with a customer-managed key needs these KMS action families. */
-/**
- * The data key's use for reading and writing the table's items, and only through DynamoDB in
- * this region (`kms:ViaService`): the key also protects Aurora, its master secret, the cache
- * and the logs, which these functions must not decrypt directly. The actions are those
- * DynamoDB's guidance lists for principals of a table under a customer managed key
- * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html).
- */
-function grantTableKeyUse(
-  key: kms.IKey,
-  grantee: iam.IGrantable,
-  region: string,
-  actions: readonly string[] = ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
-): void {
-  iam.Grant.addToPrincipal({
-    grantee,
-    actions: [...actions],
-    resourceArns: [key.keyArn],
-    conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
-  });
 }
 
 function acknowledgeTableKeyGrant(grantee: { readonly role?: iam.IRole }): void {
