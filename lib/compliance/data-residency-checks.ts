@@ -474,9 +474,22 @@ function isGlobalLogSource(node: CfnResource, resourceArn: unknown): boolean {
 
 const ALARM_ACTIONS = ['AlarmActions', 'OKActions', 'InsufficientDataActions'];
 
+/** Per app: whether `appPublishesWidely`; the whole app is read once, not once per subscription. */
+const publishesWidely = new WeakMap<object, boolean>();
+
 /** Whether an identity policy of any stack of the app allows sns:Publish on a wildcard resource. */
 function appPublishesWidely(node: CfnResource): boolean {
-  const stacks = node.node.root.node.findAll().filter((c): c is Stack => Stack.isStack(c));
+  const app = node.node.root;
+  let known = publishesWidely.get(app);
+  if (known === undefined) {
+    known = readPublishesWidely(app);
+    publishesWidely.set(app, known);
+  }
+  return known;
+}
+
+function readPublishesWidely(app: IConstruct): boolean {
+  const stacks = app.node.findAll().filter((c): c is Stack => Stack.isStack(c));
   const publishes = (action: unknown) => [action].flat().some((a) => a === '*' || a === 'sns:*' || a === 'sns:Publish');
   const wildcard = (resource: unknown) => [resource].flat().some((r) => typeof r === 'string' && r.includes('*'));
   return stacks.some((stack) => {
